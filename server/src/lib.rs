@@ -1,1 +1,20 @@
-//! mcvsphere
+//! mcvsphere: an MCP server for VMware vSphere, a drop-in for the Python
+//! mcvsphere 0.2.3 (same tool names, parameters, resources and settings).
+//!
+//! Code map: [`config`] and [`cli`] (settings), [`vsphere`] (the vCenter
+//! client: session, PropertyCollector, tasks), [`tools`] (the registry and
+//! one module per tool family), [`resources`], [`mcp`] (the rmcp handler),
+//! [`transport`] (stdio, streamable HTTP), [`simulator`] (`--simulator`),
+//! [`app`] (start-up).
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod logging;
+pub mod mcp;
+pub mod resources;
+pub mod simulator;
+pub mod tools;
+pub mod transport;
+pub mod vsphere;

@@ -1,1 +1,5 @@
-fn main() {}
+//! The `mcvsphere` binary; see [`mcvsphere::app`].
+
+fn main() -> std::process::ExitCode {
+    mcvsphere::app::main()
+}

@@ -1,1 +1,245 @@
-//! vcsim
+//! vcsim: a vCenter simulator speaking the vSphere Web Services API (vim25
+//! SOAP) so that unmodified clients (pyvmomi, govc) work against it.
+//!
+//! Start one in-process with [`start`]; the returned [`Simulator`] serves on
+//! its own port and exposes the object model for test set-up and checks.
+
+mod dispatch;
+mod events;
+mod http;
+pub mod inventory;
+mod model;
+mod property_collector;
+mod search_index;
+mod service;
+mod session;
+mod state;
+mod tasks;
+mod tls;
+mod view;
+mod vm;
+mod vm_methods;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use vim25::{MoRef, Value};
+
+use crate::state::{Shared, State};
+
+/// Which inventory the simulator starts with.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Inventory {
+    /// govmomi vcsim's default VPX model (`fixtures/inventory/default.yaml`).
+    #[default]
+    Default,
+    /// A YAML inventory file in the fixture format.
+    File(PathBuf),
+    /// A large generated inventory with this many VMs ([`inventory::generate`]).
+    Generated { vms: usize },
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub tls: bool,
+    pub inventory: Inventory,
+    /// How long a task stays running before it completes.
+    pub task_duration: Duration,
+    pub session_idle_timeout: Option<Duration>,
+    /// `None`: any user name and password are accepted.
+    pub credentials: Option<(String, String)>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tls: false,
+            inventory: Inventory::Default,
+            task_duration: Duration::ZERO,
+            session_idle_timeout: None,
+            credentials: None,
+        }
+    }
+}
+
+/// A running simulator.
+pub struct Simulator {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    server: http::ServerHandle,
+}
+
+impl std::fmt::Debug for Simulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Simulator")
+            .field("addr", &self.addr)
+            .finish()
+    }
+}
+
+/// Builds the inventory and starts serving.
+pub async fn start(config: Config) -> anyhow::Result<Simulator> {
+    let spec = match &config.inventory {
+        Inventory::Default => inventory::InventorySpec::default_inventory()?,
+        Inventory::File(p) => inventory::InventorySpec::load(p)?,
+        Inventory::Generated { vms } => inventory::generate(*vms),
+    };
+    let mut st = State::new();
+    service::install(&mut st);
+    inventory::build(&mut st, &spec)?;
+    tracing::info!(objects = st.objects.len(), "inventory built");
+    let shared = Shared::new(
+        st,
+        config.task_duration,
+        config.session_idle_timeout,
+        config.credentials.clone(),
+        config.tls,
+    );
+    let (server, addr) = http::serve(shared.clone(), config.listen, config.tls).await?;
+    Ok(Simulator {
+        shared,
+        addr,
+        server,
+    })
+}
+
+impl Simulator {
+    pub fn url(&self) -> String {
+        let scheme = if self.shared.tls { "https" } else { "http" };
+        format!("{scheme}://{}/sdk", self.addr)
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The object of type `kind` (or a subtype) named `name`.
+    pub fn find(&self, kind: &str, name: &str) -> Option<MoRef> {
+        let st = self.shared.lock();
+        st.objects
+            .of_kind(kind)
+            .into_iter()
+            .find(|m| st.objects.name(m) == name)
+    }
+
+    pub fn objects(&self, kind: &str) -> Vec<MoRef> {
+        self.shared.lock().objects.of_kind(kind)
+    }
+
+    /// A property by dotted path, as stored (no `anyType` wrapper at the top).
+    pub fn property(&self, obj: &MoRef, path: &str) -> Option<Value> {
+        let st = self.shared.lock();
+        property_collector::read(&st, None, obj, path)
+            .ok()
+            .flatten()
+            .map(|v| match v {
+                Value::Any(_, inner) => *inner,
+                v => v,
+            })
+    }
+
+    /// Test set-up: writes a property and keeps derived ones consistent
+    /// (setting `guest.toolsRunningStatus` updates `summary.guest` too).
+    pub fn set_property(&self, obj: &MoRef, path: &str, value: Value) -> anyhow::Result<()> {
+        if vim25::schema().path_type(&obj.kind, path).is_none() {
+            anyhow::bail!("{} has no property {path}", obj.kind);
+        }
+        self.shared.mutate(|st| {
+            st.objects
+                .set(obj, path, value)
+                .map_err(anyhow::Error::msg)?;
+            if obj.kind == "VirtualMachine" {
+                if path.starts_with("guest.toolsRunningStatus") {
+                    let running = vm::tools_running(st, obj);
+                    let status = if running {
+                        "toolsOk"
+                    } else {
+                        "toolsNotRunning"
+                    };
+                    let _ = st
+                        .objects
+                        .set(obj, "guest.toolsStatus", Value::from(status));
+                }
+                vm::refresh(st, obj);
+            }
+            Ok(())
+        })
+    }
+
+    /// `(event type, fullFormattedMessage)`, oldest first.
+    pub fn events(&self) -> Vec<(String, String)> {
+        self.shared.lock().events.summary()
+    }
+
+    pub fn login_count(&self) -> u64 {
+        self.shared.lock().login_count
+    }
+
+    /// Drops every session, as if they had all timed out.
+    pub fn expire_sessions(&self) {
+        self.shared.mutate(|st| {
+            st.sessions.clear();
+            st.pc.sessions.clear();
+        });
+    }
+
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
+    }
+}
+
+/// The current time as vim25 `dateTime` text.
+pub(crate) fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A stable UUID for an inventory path, so ids survive restarts.
+pub(crate) fn uuid_for(seed: &str) -> String {
+    uuid::Uuid::new_v5(
+        &uuid::Uuid::NAMESPACE_URL,
+        format!("vcsim:{seed}").as_bytes(),
+    )
+    .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every property of every object must be encodable as vim25 puts it on
+    /// the wire: a field the schema does not know would break real clients.
+    #[test]
+    fn every_property_of_the_default_inventory_encodes() {
+        let mut st = State::new();
+        service::install(&mut st);
+        let spec = inventory::InventorySpec::default_inventory().expect("built-in fixture parses");
+        inventory::build(&mut st, &spec).expect("built-in fixture builds");
+        let mut failures = vec![];
+        for kind in ["ManagedObject"] {
+            for m in st.objects.of_kind(kind) {
+                let names: Vec<String> = st
+                    .objects
+                    .get(&m)
+                    .map(|o| o.props.fields.iter().map(|(n, _)| n.clone()).collect())
+                    .unwrap_or_default();
+                for n in names {
+                    match property_collector::read(&st, None, &m, &n) {
+                        Ok(Some(v)) => {
+                            if let Err(e) = vim25::encode_response("Fetch", &Ok(Some(v))) {
+                                failures.push(format!("{m} {n}: {e}"));
+                            }
+                        }
+                        Ok(None) => {}
+                        Err(f) => failures.push(format!("{m} {n}: {f}")),
+                    }
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{failures:#?}");
+        assert_eq!(st.objects.of_kind("VirtualMachine").len(), 4);
+    }
+}

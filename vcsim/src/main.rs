@@ -1,1 +1,73 @@
-fn main() {}
+//! The `vcsim` binary: serves a simulated vCenter until Ctrl-C and prints the
+//! SDK URL on stdout.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use vcsim::{Config, Inventory};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "vcsim",
+    about = "A vCenter simulator speaking the vSphere Web Services API"
+)]
+struct Args {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8989")]
+    listen: SocketAddr,
+    /// Serve plain HTTP instead of HTTPS.
+    #[arg(long)]
+    no_tls: bool,
+    /// Inventory file in the fixture YAML format.
+    #[arg(long, conflicts_with = "vms")]
+    inventory: Option<PathBuf>,
+    /// Generate an inventory with this many VMs.
+    #[arg(long)]
+    vms: Option<usize>,
+    /// How long tasks stay running, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    task_duration_ms: u64,
+    /// Idle time after which a session expires, in seconds.
+    #[arg(long)]
+    session_timeout_secs: Option<u64>,
+    /// Accept only this user name (with --password); any login is accepted otherwise.
+    #[arg(long, requires = "password")]
+    username: Option<String>,
+    #[arg(long, requires = "username")]
+    password: Option<String>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
+    let args = Args::parse();
+    let inventory = match (args.inventory, args.vms) {
+        (Some(p), _) => Inventory::File(p),
+        (None, Some(n)) => Inventory::Generated { vms: n },
+        (None, None) => Inventory::Default,
+    };
+    let started = std::time::Instant::now();
+    let sim = vcsim::start(Config {
+        listen: args.listen,
+        tls: !args.no_tls,
+        inventory,
+        task_duration: Duration::from_millis(args.task_duration_ms),
+        session_idle_timeout: args.session_timeout_secs.map(Duration::from_secs),
+        credentials: args.username.zip(args.password),
+    })
+    .await?;
+    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "ready");
+    println!("{}", sim.url());
+    tokio::signal::ctrl_c().await?;
+    tracing::info!("shutting down");
+    sim.shutdown().await;
+    Ok(())
+}

@@ -66,22 +66,21 @@ pub(crate) fn write_field(
     if declared.array {
         let elem = declared.element();
         for v in value.as_array() {
-            write_element(out, tag, &elem, v, s, None)?;
+            write_element(out, tag, &elem, v, s)?;
         }
         Ok(())
     } else {
-        write_element(out, tag, declared, value, s, None)
+        write_element(out, tag, declared, value, s)
     }
 }
 
-/// Writes one element. `extra_attr` lets the envelope add `xmlns` on body elements.
+/// Writes one element.
 pub(crate) fn write_element(
     out: &mut String,
     tag: &str,
     declared: &TypeRef,
     value: &Value,
     s: &Schema,
-    extra_attr: Option<&str>,
 ) -> Result<(), Error> {
     let any_slot = declared.name == "anyType";
     // In an anyType slot, the wire type travels in xsi:type.
@@ -92,21 +91,14 @@ pub(crate) fn write_element(
     };
     out.push('<');
     out.push_str(tag);
-    if let Some(a) = extra_attr {
-        out.push(' ');
-        out.push_str(a);
-    }
-    let mut xsi: Option<String> = None;
-    if any_slot || matches!(value, Value::Any(..)) {
-        xsi = Some(match inner {
+    let xsi = match inner {
+        _ if any_slot || matches!(value, Value::Any(..)) => Some(match inner {
             Value::Data(d) if !wire_ty.array => d.type_name.clone(),
             _ => xsi_name(&wire_ty, s),
-        });
-    } else if let Value::Data(d) = inner {
-        if d.type_name != declared.name {
-            xsi = Some(d.type_name.clone());
-        }
-    }
+        }),
+        Value::Data(d) if d.type_name != declared.name => Some(d.type_name.clone()),
+        _ => None,
+    };
     if let Some(x) = &xsi {
         out.push_str(" xsi:type=\"");
         push_escaped(out, x);
@@ -122,7 +114,7 @@ pub(crate) fn write_element(
             elem.name.clone()
         };
         for v in inner.as_array() {
-            write_element(out, &child_tag, &elem, v, s, None)?;
+            write_element(out, &child_tag, &elem, v, s)?;
         }
         close(out, tag);
         return Ok(());

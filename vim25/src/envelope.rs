@@ -85,7 +85,6 @@ pub fn encode_request(req: &Request) -> Result<String, Error> {
         &TypeRef::new("ManagedObjectReference"),
         &Value::MoRef(req.this.clone()),
         s,
-        None,
     )?;
     for p in &m.params {
         if let Some(v) = req.get(&p.name) {

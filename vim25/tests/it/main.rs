@@ -1,5 +1,6 @@
 //! vim25 integration tests: envelopes both ways, faults, and properties that
 //! must hold for any input.
+#![allow(clippy::unwrap_used)]
 
 mod envelopes;
 mod props;

@@ -33,7 +33,7 @@ impl Rng {
 fn gen_single(ty: &str, rng: &mut Rng, depth: u32) -> Value {
     let s = schema();
     match ty {
-        "boolean" => Value::Bool(rng.next() % 2 == 0),
+        "boolean" => Value::Bool(rng.next().is_multiple_of(2)),
         "byte" => Value::Int(rng.next() as i8 as i64),
         "short" => Value::Int(rng.next() as i16 as i64),
         "int" => Value::Int(rng.next() as i32 as i64),

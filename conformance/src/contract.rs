@@ -1,0 +1,194 @@
+//! The tool contract (`fixtures/spec/tools.json`, a copy of the shared spec)
+//! and the comparison of a server's `tools/list` entry against it.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Contract {
+    pub permission_levels: Vec<String>,
+    pub tools: Vec<ContractTool>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ContractTool {
+    pub name: String,
+    pub category: String,
+    pub permission: String,
+    #[serde(default)]
+    pub annotations: serde_json::Map<String, Json>,
+    #[serde(default)]
+    pub params: Vec<ContractParam>,
+    pub result: String,
+    #[serde(default)]
+    pub result_keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ContractParam {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: String,
+    pub required: bool,
+    /// Present (possibly `null`) when the parameter has a default.
+    #[serde(default, deserialize_with = "some_json")]
+    pub default: Option<Json>,
+    #[serde(default)]
+    pub nullable: bool,
+}
+
+/// Keeps an explicit JSON `null` as `Some(Null)`, distinct from an absent key.
+fn some_json<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Json>, D::Error> {
+    Json::deserialize(d).map(Some)
+}
+
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+pub fn contract_path() -> PathBuf {
+    workspace_root().join("fixtures/spec/tools.json")
+}
+
+pub fn load() -> Result<Contract> {
+    let p = contract_path();
+    let text = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", p.display()))
+}
+
+impl Contract {
+    pub fn tool(&self, name: &str) -> Option<&ContractTool> {
+        self.tools.iter().find(|t| t.name == name)
+    }
+
+    pub fn category(&self, category: &str) -> Vec<&ContractTool> {
+        self.tools.iter().filter(|t| t.category == category).collect()
+    }
+}
+
+/// The JSON type of a property schema and whether it admits null. Accepts
+/// `{"type": "x"}`, `{"type": ["x", "null"]}` and `{"anyOf": [{"type": "x"}, {"type": "null"}]}`.
+fn schema_type(prop: &Json) -> (Option<String>, bool) {
+    let mut types: Vec<String> = vec![];
+    match prop.get("type") {
+        Some(Json::String(t)) => types.push(t.clone()),
+        Some(Json::Array(ts)) => types.extend(ts.iter().filter_map(|t| t.as_str().map(str::to_string))),
+        _ => {}
+    }
+    for key in ["anyOf", "oneOf"] {
+        if let Some(Json::Array(alts)) = prop.get(key) {
+            for a in alts {
+                let (t, n) = schema_type(a);
+                types.extend(t);
+                if n {
+                    types.push("null".into());
+                }
+            }
+        }
+    }
+    let nullable = types.iter().any(|t| t == "null");
+    let main = types.into_iter().find(|t| t != "null");
+    (main, nullable)
+}
+
+/// Every way `tool` (one entry of `tools/list`, as JSON) differs from the contract.
+pub fn differences(c: &ContractTool, tool: &Json) -> Vec<String> {
+    let mut diffs = vec![];
+    let name = &c.name;
+    if tool.get("description").and_then(Json::as_str).is_none_or(|d| d.trim().len() < 20) {
+        diffs.push(format!("{name}: description missing or too short to be useful"));
+    }
+    let schema = tool.get("inputSchema").cloned().unwrap_or(Json::Null);
+    let props = schema.get("properties").and_then(Json::as_object).cloned().unwrap_or_default();
+    let required: Vec<String> = schema
+        .get("required")
+        .and_then(Json::as_array)
+        .map(|r| r.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .unwrap_or_default();
+    for p in &c.params {
+        let Some(s) = props.get(&p.name) else {
+            diffs.push(format!("{name}: parameter {} missing", p.name));
+            continue;
+        };
+        let (ty, nullable) = schema_type(s);
+        if ty.as_deref() != Some(p.ty.as_str()) {
+            diffs.push(format!("{name}.{}: type {:?}, contract says {}", p.name, ty, p.ty));
+        }
+        if p.nullable && !nullable {
+            diffs.push(format!("{name}.{}: contract says nullable, schema does not admit null", p.name));
+        }
+        if p.required != required.contains(&p.name) {
+            diffs.push(format!("{name}.{}: required is {}, contract says {}", p.name, !p.required, p.required));
+        }
+        if let Some(d) = &p.default {
+            match s.get("default") {
+                Some(got) if got == d => {}
+                got => diffs.push(format!("{name}.{}: default {:?}, contract says {d}", p.name, got)),
+            }
+        }
+    }
+    for extra in props.keys().filter(|k| !c.params.iter().any(|p| &p.name == *k)) {
+        diffs.push(format!("{name}: parameter {extra} is not in the contract"));
+    }
+    let ann = tool.get("annotations").cloned().unwrap_or(Json::Null);
+    for (k, v) in &c.annotations {
+        if ann.get(k) != Some(v) {
+            diffs.push(format!("{name}: annotation {k} is {:?}, contract says {v}", ann.get(k)));
+        }
+    }
+    diffs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn contract_tool() -> ContractTool {
+        serde_json::from_value(json!({
+            "name": "t", "category": "c", "permission": "read_only", "result": "text",
+            "annotations": {"readOnlyHint": true},
+            "params": [
+                {"name": "name", "type": "string", "required": true},
+                {"name": "cpu", "type": "integer", "required": false, "default": 2},
+                {"name": "ds", "type": "string", "required": false, "default": null, "nullable": true}
+            ]
+        }))
+        .expect("valid contract entry")
+    }
+
+    #[test]
+    fn a_matching_tool_has_no_differences() {
+        let tool = json!({
+            "name": "t", "description": "A description that is long enough.",
+            "inputSchema": {"type": "object", "required": ["name"], "properties": {
+                "name": {"type": "string"},
+                "cpu": {"type": "integer", "default": 2},
+                "ds": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": null}
+            }},
+            "annotations": {"readOnlyHint": true}
+        });
+        assert_eq!(differences(&contract_tool(), &tool), Vec::<String>::new());
+    }
+
+    #[test]
+    fn each_kind_of_drift_is_reported() {
+        let tool = json!({
+            "name": "t", "description": "short",
+            "inputSchema": {"type": "object", "required": ["name", "cpu"], "properties": {
+                "name": {"type": "integer"},
+                "cpu": {"type": "integer", "default": 4},
+                "ds": {"type": "string"},
+                "extra": {"type": "string"}
+            }},
+            "annotations": {"readOnlyHint": false}
+        });
+        let d = differences(&contract_tool(), &tool).join("\n");
+        for needle in ["description", "t.name: type", "t.cpu: required", "t.cpu: default", "t.ds: contract says nullable", "t.ds: default", "extra", "readOnlyHint"] {
+            assert!(d.contains(needle), "missing {needle:?} in:\n{d}");
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! `tools/list` against the contract in fixtures/spec/tools.json.
+
+use std::collections::BTreeSet;
+
+use conformance::contract;
+
+use crate::harness;
+
+#[test]
+fn fixture_contract_is_in_sync_with_shared_spec() {
+    // The shared spec sits beside the repository in development and CI; the
+    // fixture is the copy tests read. They must not drift apart.
+    let shared = contract::workspace_root().join("../shared/spec/tools.json");
+    let Ok(shared) = std::fs::read_to_string(&shared) else {
+        // A checkout without shared/ beside it has nothing to compare with.
+        eprintln!("no shared spec at {}; fixture sync not checked", shared.display());
+        return;
+    };
+    let fixture = std::fs::read_to_string(contract::contract_path()).unwrap();
+    assert!(shared == fixture, "fixtures/spec/tools.json differs from ../shared/spec/tools.json: copy it over");
+}
+
+#[tokio::test]
+async fn registered_tools_match_the_contract() {
+    let h = harness().await;
+    let c = contract::load().unwrap();
+    let tools = h.client().list_all_tools().await.unwrap();
+    assert!(!tools.is_empty());
+    let mut diffs = vec![];
+    let mut families = BTreeSet::new();
+    for t in &tools {
+        let json = serde_json::to_value(t).unwrap();
+        match c.tool(&t.name) {
+            None => diffs.push(format!("{} is not in the contract", t.name)),
+            Some(ct) => {
+                families.insert(ct.category.clone());
+                diffs.extend(contract::differences(ct, &json));
+            }
+        }
+    }
+    assert!(diffs.is_empty(), "tools/list differs from the contract:\n{}", diffs.join("\n"));
+    // Families land whole: every tool of a family that is present is registered.
+    let names: BTreeSet<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    for fam in &families {
+        for ct in c.category(fam) {
+            assert!(names.contains(ct.name.as_str()), "family {fam} is registered but {} is missing", ct.name);
+        }
+    }
+    for fam in ["vm_lifecycle", "power_ops"] {
+        assert!(families.contains(fam), "family {fam} is not registered");
+    }
+    h.shutdown().await;
+}

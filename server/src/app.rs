@@ -1,0 +1,166 @@
+//! Start-up: settings → logging → vSphere client (or the embedded simulator)
+//! → transport. Configuration problems end the process with exit code 2 and
+//! one line naming the setting.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::Parser;
+
+use crate::cli::{Cli, Command, Format};
+use crate::config::{Config, ConfigError, SETTINGS, Sources, Transport};
+use crate::tools::{AppState, Defaults};
+use crate::vsphere::Client;
+use crate::{logging, simulator, tools, transport};
+
+/// The settings layers for this process: config file, `.env` + environment, flags.
+pub fn load_config(cli: &Cli) -> Result<Config, ConfigError> {
+    load_dotenv(cli.env_file.as_deref())?;
+    let mut src = Sources::default();
+    if let Some(path) = &cli.config {
+        src = src.with_file(path)?;
+    }
+    src = src.with_env(|k| std::env::var(k).ok());
+    src.cli = cli.overrides();
+    Config::resolve(&src)
+}
+
+fn load_dotenv(explicit: Option<&Path>) -> Result<(), ConfigError> {
+    match explicit {
+        Some(p) => dotenvy::from_path(p)
+            .map_err(|e| ConfigError(format!("cannot load env file {}: {e}", p.display()))),
+        None => match dotenvy::dotenv() {
+            Ok(_) => Ok(()),
+            Err(e) if e.not_found() => Ok(()),
+            Err(e) => Err(ConfigError(format!("cannot load .env: {e}"))),
+        },
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match &cli.command {
+        Some(Command::Tools { format }) => return print_tools(*format),
+        Some(Command::Settings { format }) => return print_settings(*format),
+        Some(Command::Serve) | None => {}
+    }
+    let config = match load_config(&cli) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("mcvsphere: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("mcvsphere: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(serve(config, cli.simulator)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // `{:#}` prints the context chain on one line, never a backtrace.
+            eprintln!("mcvsphere: {e:#}");
+            if e.downcast_ref::<ConfigError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+/// Runs the server until the transport ends.
+pub async fn serve(config: Config, use_simulator: bool) -> anyhow::Result<()> {
+    logging::init(&config.log_level, config.log_file.as_deref())?;
+    for w in &config.warnings {
+        tracing::warn!("{w}");
+    }
+    config.check_serve()?;
+    let (sim, vcenter) = if use_simulator {
+        let (sim, settings) = simulator::start()
+            .await
+            .context("starting the built-in simulator")?;
+        if config.vcenter_url.is_some() {
+            tracing::warn!("--simulator given: ignoring VCENTER_HOST");
+        }
+        (Some(sim), settings)
+    } else {
+        (None, config.vcenter()?)
+    };
+    tracing::debug!(?config, "configuration");
+    let client = Client::new(&vcenter).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let ctx = Arc::new(AppState {
+        client: client.clone(),
+        defaults: Defaults::from_config(&config),
+    });
+    let result = match config.transport {
+        Transport::Stdio => {
+            if let Some(s) = &sim {
+                eprint!("{}", simulator::banner(&s.url(), None));
+            }
+            transport::serve_stdio(ctx).await
+        }
+        Transport::StreamableHttp => {
+            let listener = transport::bind(&config.mcp_host, config.mcp_port).await?;
+            if let Some(s) = &sim {
+                eprint!(
+                    "{}",
+                    simulator::banner(&s.url(), Some(listener.local_addr()?))
+                );
+            }
+            transport::serve_http(ctx, listener, &config.mcp_host).await
+        }
+    };
+    client.logout().await;
+    if let Some(s) = sim {
+        s.shutdown().await;
+    }
+    result
+}
+
+fn print_tools(format: Format) -> ExitCode {
+    let tools = tools::registry();
+    match format {
+        Format::Json => {
+            let all: Vec<serde_json::Value> = tools.iter().map(|t| t.describe()).collect();
+            println!("{}", serde_json::to_string_pretty(&all).unwrap_or_default());
+        }
+        Format::Text => {
+            for t in tools {
+                println!("{:<16} {:<14} {}", t.name, t.permission.as_str(), t.title);
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn print_settings(format: Format) -> ExitCode {
+    match format {
+        Format::Json => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(SETTINGS).unwrap_or_default()
+            );
+        }
+        Format::Text => {
+            for s in SETTINGS {
+                println!(
+                    "{:<22} {:<6} default={:<12} {}",
+                    s.env,
+                    s.ty,
+                    s.default.unwrap_or("-"),
+                    s.description
+                );
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,643 @@
+//! Settings: the same names as the Python mcvsphere (environment variables,
+//! a `.env` file, a YAML file whose keys are the lowercase variable names),
+//! resolved in layers: built-in default < config file < environment < CLI flag.
+//!
+//! Every setting is described once in [`SETTINGS`] so the CLI, the error
+//! messages and a docs generator all enumerate the same list.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use url::Url;
+
+/// A secret value (a password or client secret). Its `Debug` and `Display`
+/// never show the value; call [`Secret::expose`] where it is really needed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"********\"")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("********")
+    }
+}
+
+/// One documented setting.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct SettingInfo {
+    /// Key in the YAML config file (the lowercase environment variable name).
+    pub key: &'static str,
+    /// Environment variable.
+    pub env: &'static str,
+    /// Command-line flag overriding it, if any.
+    pub flag: Option<&'static str>,
+    /// `string`, `bool`, `port`, `url`, `path`, `enum`, `list`.
+    #[serde(rename = "type")]
+    pub ty: &'static str,
+    pub default: Option<&'static str>,
+    /// Never logged or echoed.
+    pub secret: bool,
+    pub description: &'static str,
+}
+
+const fn s(
+    key: &'static str,
+    env: &'static str,
+    flag: Option<&'static str>,
+    ty: &'static str,
+    default: Option<&'static str>,
+    secret: bool,
+    description: &'static str,
+) -> SettingInfo {
+    SettingInfo {
+        key,
+        env,
+        flag,
+        ty,
+        default,
+        secret,
+        description,
+    }
+}
+
+/// Every setting the server reads, in documentation order.
+pub const SETTINGS: &[SettingInfo] = &[
+    s(
+        "vcenter_host",
+        "VCENTER_HOST",
+        Some("--vcenter-host"),
+        "url",
+        None,
+        false,
+        "vCenter or ESXi to manage: `host`, `host:port`, or a URL such as `https://vc.example.com/sdk` (`http://` for a plain-HTTP simulator). Required unless `--simulator`.",
+    ),
+    s(
+        "vcenter_user",
+        "VCENTER_USER",
+        Some("--vcenter-user"),
+        "string",
+        None,
+        false,
+        "User name for the vCenter session, e.g. `administrator@vsphere.local`. Required unless `--simulator`.",
+    ),
+    s(
+        "vcenter_password",
+        "VCENTER_PASSWORD",
+        None,
+        "string",
+        None,
+        true,
+        "Password for `VCENTER_USER`. Required unless `--simulator`. Never logged; not settable on the command line.",
+    ),
+    s(
+        "vcenter_insecure",
+        "VCENTER_INSECURE",
+        Some("--insecure"),
+        "bool",
+        Some("false"),
+        false,
+        "Skip TLS certificate verification (self-signed vCenter certificates). Development only.",
+    ),
+    s(
+        "vcenter_datacenter",
+        "VCENTER_DATACENTER",
+        Some("--datacenter"),
+        "string",
+        None,
+        false,
+        "Datacenter new VMs go into; default: the first datacenter.",
+    ),
+    s(
+        "vcenter_cluster",
+        "VCENTER_CLUSTER",
+        Some("--cluster"),
+        "string",
+        None,
+        false,
+        "Cluster whose resource pool new VMs use; default: the first cluster (or standalone host).",
+    ),
+    s(
+        "vcenter_datastore",
+        "VCENTER_DATASTORE",
+        Some("--datastore"),
+        "string",
+        None,
+        false,
+        "Default datastore for new VMs; default: the first datastore.",
+    ),
+    s(
+        "vcenter_network",
+        "VCENTER_NETWORK",
+        Some("--network"),
+        "string",
+        Some("VM Network"),
+        false,
+        "Default network (port group) for new NICs.",
+    ),
+    s(
+        "mcp_transport",
+        "MCP_TRANSPORT",
+        Some("--transport"),
+        "enum",
+        Some("stdio"),
+        false,
+        "`stdio` or `streamable-http` (alias `http`). The deprecated SSE transport is not supported.",
+    ),
+    s(
+        "mcp_host",
+        "MCP_HOST",
+        Some("--host"),
+        "string",
+        Some("127.0.0.1"),
+        false,
+        "Address the streamable HTTP transport listens on.",
+    ),
+    s(
+        "mcp_port",
+        "MCP_PORT",
+        Some("--port"),
+        "port",
+        Some("8080"),
+        false,
+        "Port the streamable HTTP transport listens on (MCP endpoint `/mcp`, health `/health`).",
+    ),
+    s(
+        "log_level",
+        "LOG_LEVEL",
+        Some("--log-level"),
+        "enum",
+        Some("INFO"),
+        false,
+        "`DEBUG`, `INFO`, `WARNING`, `ERROR` or `CRITICAL` (lowercase and `TRACE` accepted too).",
+    ),
+    s(
+        "log_file",
+        "LOG_FILE",
+        Some("--log-file"),
+        "path",
+        None,
+        false,
+        "Write logs to this file (appending) instead of stderr. stdout always carries only MCP messages.",
+    ),
+    s(
+        "oauth_enabled",
+        "OAUTH_ENABLED",
+        None,
+        "bool",
+        Some("false"),
+        false,
+        "OAuth 2.1 for the HTTP transport. Not available yet: setting it to true stops the server at start rather than run unprotected.",
+    ),
+    s(
+        "oauth_issuer_url",
+        "OAUTH_ISSUER_URL",
+        None,
+        "url",
+        None,
+        false,
+        "OIDC issuer of the identity provider (reserved for OAuth).",
+    ),
+    s(
+        "oauth_client_id",
+        "OAUTH_CLIENT_ID",
+        None,
+        "string",
+        None,
+        false,
+        "OAuth client id at the identity provider (reserved for OAuth).",
+    ),
+    s(
+        "oauth_client_secret",
+        "OAUTH_CLIENT_SECRET",
+        None,
+        "string",
+        None,
+        true,
+        "OAuth client secret (reserved for OAuth). Never logged.",
+    ),
+    s(
+        "oauth_base_url",
+        "OAUTH_BASE_URL",
+        None,
+        "url",
+        None,
+        false,
+        "Public base URL of this server for OAuth callbacks (reserved for OAuth).",
+    ),
+    s(
+        "oauth_scopes",
+        "OAUTH_SCOPES",
+        None,
+        "list",
+        Some("openid,profile,email,groups"),
+        false,
+        "Comma-separated scopes requested from the identity provider (reserved for OAuth).",
+    ),
+    s(
+        "oauth_required_groups",
+        "OAUTH_REQUIRED_GROUPS",
+        None,
+        "list",
+        None,
+        false,
+        "Comma-separated groups a user must be in (reserved for OAuth).",
+    ),
+];
+
+/// Where to look a setting up by key.
+pub fn setting(key: &str) -> Option<&'static SettingInfo> {
+    SETTINGS.iter().find(|s| s.key == key)
+}
+
+/// A configuration that cannot be used; the message names the setting.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl fmt::Debug for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for ConfigError {}
+
+fn err<T>(msg: impl Into<String>) -> Result<T, ConfigError> {
+    Err(ConfigError(msg.into()))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Transport {
+    Stdio,
+    StreamableHttp,
+}
+
+/// The raw values from each layer, by setting key. Values are strings as a
+/// person wrote them; parsing happens once, in [`Config::resolve`].
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    pub file: BTreeMap<String, String>,
+    pub env: BTreeMap<String, String>,
+    pub cli: BTreeMap<String, String>,
+    /// Where `file` came from, for messages.
+    pub file_name: Option<PathBuf>,
+}
+
+impl Sources {
+    /// Reads every setting's environment variable through `lookup` (empty values count as unset).
+    pub fn with_env(mut self, lookup: impl Fn(&str) -> Option<String>) -> Self {
+        for s in SETTINGS {
+            if let Some(v) = lookup(s.env).filter(|v| !v.trim().is_empty()) {
+                self.env.insert(s.key.to_string(), v);
+            }
+        }
+        self
+    }
+
+    /// Reads a YAML config file: a mapping from setting keys (lowercase
+    /// environment names; uppercase accepted) to scalars or lists.
+    pub fn with_file(mut self, path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(format!("cannot read config file {}: {e}", path.display())))?;
+        self.file = parse_yaml(&text)
+            .map_err(|m| ConfigError(format!("config file {}: {m}", path.display())))?;
+        self.file_name = Some(path.to_path_buf());
+        Ok(self)
+    }
+
+    fn get(&self, key: &str) -> Option<(&str, Layer)> {
+        if let Some(v) = self.cli.get(key) {
+            return Some((v, Layer::Cli));
+        }
+        if let Some(v) = self.env.get(key) {
+            return Some((v, Layer::Env));
+        }
+        self.file.get(key).map(|v| (v.as_str(), Layer::File))
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Layer {
+    File,
+    Env,
+    Cli,
+}
+
+/// Parses YAML config text into setting keys → raw strings. Unknown keys are
+/// kept (reported as warnings by [`Config::resolve`]).
+pub fn parse_yaml(text: &str) -> Result<BTreeMap<String, String>, String> {
+    let doc: serde_yaml::Value =
+        serde_yaml::from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
+    let mut out = BTreeMap::new();
+    let map = match doc {
+        serde_yaml::Value::Null => return Ok(out),
+        serde_yaml::Value::Mapping(m) => m,
+        _ => return Err("expected a mapping of setting names to values".into()),
+    };
+    for (k, v) in map {
+        let Some(key) = k.as_str() else {
+            return Err("setting names must be strings".into());
+        };
+        let key = key.to_ascii_lowercase();
+        let value = match v {
+            serde_yaml::Value::Null => continue,
+            serde_yaml::Value::Bool(b) => b.to_string(),
+            serde_yaml::Value::Number(n) => n.to_string(),
+            serde_yaml::Value::String(s) => s,
+            serde_yaml::Value::Sequence(items) => {
+                let mut parts = vec![];
+                for i in items {
+                    match i {
+                        serde_yaml::Value::String(s) => parts.push(s),
+                        serde_yaml::Value::Number(n) => parts.push(n.to_string()),
+                        serde_yaml::Value::Bool(b) => parts.push(b.to_string()),
+                        _ => return Err(format!("{key}: list items must be plain values")),
+                    }
+                }
+                parts.join(",")
+            }
+            _ => return Err(format!("{key}: expected a plain value")),
+        };
+        out.insert(key, value);
+    }
+    Ok(out)
+}
+
+/// The OAuth settings: parsed and kept for the issue that adds OAuth.
+#[derive(Clone, Debug, Default)]
+pub struct OAuthSettings {
+    pub enabled: bool,
+    pub issuer_url: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<Secret>,
+    pub base_url: Option<String>,
+    pub scopes: Vec<String>,
+    pub required_groups: Vec<String>,
+}
+
+/// The resolved configuration. `Debug` is safe to log: secrets are [`Secret`]s.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The SOAP endpoint (`https://host[:port]/sdk`).
+    pub vcenter_url: Option<Url>,
+    pub vcenter_user: Option<String>,
+    pub vcenter_password: Option<Secret>,
+    pub vcenter_insecure: bool,
+    pub datacenter: Option<String>,
+    pub cluster: Option<String>,
+    pub datastore: Option<String>,
+    pub network: String,
+    pub transport: Transport,
+    pub mcp_host: String,
+    pub mcp_port: u16,
+    /// A `tracing` level name: trace, debug, info, warn, error.
+    pub log_level: String,
+    pub log_file: Option<PathBuf>,
+    pub oauth: OAuthSettings,
+    /// Things worth a log line once logging is up (unknown config-file keys).
+    pub warnings: Vec<String>,
+}
+
+/// What the vSphere client needs, all present.
+#[derive(Clone, Debug)]
+pub struct VCenterSettings {
+    pub url: Url,
+    pub user: String,
+    pub password: Secret,
+    pub insecure: bool,
+}
+
+impl Config {
+    /// Resolves the layers into typed settings; the first bad value fails with
+    /// a message naming its variable.
+    pub fn resolve(src: &Sources) -> Result<Config, ConfigError> {
+        let mut warnings = vec![];
+        for key in src.file.keys() {
+            if setting(key).is_none() {
+                let file = src
+                    .file_name
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_else(|| "config file".into());
+                warnings.push(format!("{file}: unknown setting '{key}' ignored"));
+            }
+        }
+        let raw = |key: &str| -> Option<(String, &'static SettingInfo, Layer)> {
+            let info = setting(key)?;
+            src.get(key).map(|(v, l)| (v.trim().to_string(), info, l))
+        };
+        let string = |key: &str| raw(key).map(|(v, _, _)| v).filter(|v| !v.is_empty());
+        let with_default = |key: &str| -> String {
+            string(key)
+                .or_else(|| setting(key).and_then(|s| s.default).map(str::to_string))
+                .unwrap_or_default()
+        };
+        let boolean = |key: &str| -> Result<bool, ConfigError> {
+            match raw(key) {
+                None => Ok(setting(key).and_then(|s| s.default) == Some("true")),
+                Some((v, info, layer)) => parse_bool(&v).ok_or_else(|| {
+                    ConfigError(format!(
+                        "{} must be true or false, got '{v}'",
+                        name(info, layer)
+                    ))
+                }),
+            }
+        };
+        let list = |key: &str| -> Vec<String> {
+            with_default(key)
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+
+        let vcenter_url = match raw("vcenter_host").filter(|(v, _, _)| !v.is_empty()) {
+            None => None,
+            Some((v, info, layer)) => Some(
+                parse_vcenter_host(&v)
+                    .map_err(|m| ConfigError(format!("{} {m}", name(info, layer))))?,
+            ),
+        };
+        let transport = match raw("mcp_transport") {
+            None => Transport::Stdio,
+            Some((v, info, layer)) => parse_transport(&v)
+                .map_err(|m| ConfigError(format!("{}={v}: {m}", name(info, layer))))?,
+        };
+        let mcp_port = match raw("mcp_port") {
+            None => 8080,
+            Some((v, info, layer)) => v.parse::<u16>().map_err(|_| {
+                ConfigError(format!(
+                    "{} must be a port number (0-65535), got '{v}'",
+                    name(info, layer)
+                ))
+            })?,
+        };
+        let log_level = match raw("log_level") {
+            None => "info".to_string(),
+            Some((v, info, layer)) => parse_log_level(&v).ok_or_else(|| {
+                ConfigError(format!(
+                    "{} must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got '{v}'",
+                    name(info, layer)
+                ))
+            })?,
+        };
+        let mcp_host = with_default("mcp_host");
+        if mcp_host.contains(['/', ' ']) {
+            return err(format!(
+                "MCP_HOST must be a host name or IP address, got '{mcp_host}'"
+            ));
+        }
+        Ok(Config {
+            vcenter_url,
+            vcenter_user: string("vcenter_user"),
+            vcenter_password: string("vcenter_password").map(Secret::new),
+            vcenter_insecure: boolean("vcenter_insecure")?,
+            datacenter: string("vcenter_datacenter"),
+            cluster: string("vcenter_cluster"),
+            datastore: string("vcenter_datastore"),
+            network: with_default("vcenter_network"),
+            transport,
+            mcp_host,
+            mcp_port,
+            log_level,
+            log_file: string("log_file").map(PathBuf::from),
+            oauth: OAuthSettings {
+                enabled: boolean("oauth_enabled")?,
+                issuer_url: string("oauth_issuer_url"),
+                client_id: string("oauth_client_id"),
+                client_secret: string("oauth_client_secret").map(Secret::new),
+                base_url: string("oauth_base_url"),
+                scopes: list("oauth_scopes"),
+                required_groups: list("oauth_required_groups"),
+            },
+            warnings,
+        })
+    }
+
+    /// The vCenter connection settings, or a message naming what is missing.
+    pub fn vcenter(&self) -> Result<VCenterSettings, ConfigError> {
+        let Some(url) = self.vcenter_url.clone() else {
+            return err(
+                "VCENTER_HOST is not set (or use --simulator to run against the built-in simulator)",
+            );
+        };
+        let Some(user) = self.vcenter_user.clone() else {
+            return err("VCENTER_USER is not set");
+        };
+        let Some(password) = self.vcenter_password.clone() else {
+            return err("VCENTER_PASSWORD is not set");
+        };
+        Ok(VCenterSettings {
+            url,
+            user,
+            password,
+            insecure: self.vcenter_insecure,
+        })
+    }
+
+    /// Checks what must hold before serving: OAuth is refused until it exists.
+    pub fn check_serve(&self) -> Result<(), ConfigError> {
+        if self.oauth.enabled {
+            return err(
+                "OAUTH_ENABLED=true, but OAuth is not available in this version of mcvsphere yet; \
+                 refusing to start without the protection it asks for. Unset OAUTH_ENABLED to run \
+                 without OAuth (stdio, or streamable HTTP on a trusted interface).",
+            );
+        }
+        Ok(())
+    }
+}
+
+fn name(info: &SettingInfo, layer: Layer) -> String {
+    match layer {
+        Layer::Env => info.env.to_string(),
+        Layer::Cli => info.flag.unwrap_or(info.env).to_string(),
+        Layer::File => format!("{} (config file key '{}')", info.env, info.key),
+    }
+}
+
+pub fn parse_bool(v: &str) -> Option<bool> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+fn parse_transport(v: &str) -> Result<Transport, String> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "stdio" => Ok(Transport::Stdio),
+        "streamable-http" | "streamable_http" | "http" => Ok(Transport::StreamableHttp),
+        "sse" => {
+            Err("the SSE transport is deprecated and not supported; use streamable-http".into())
+        }
+        _ => Err("expected stdio or streamable-http (alias http)".into()),
+    }
+}
+
+fn parse_log_level(v: &str) -> Option<String> {
+    Some(
+        match v.trim().to_ascii_lowercase().as_str() {
+            "trace" => "trace",
+            "debug" => "debug",
+            "info" => "info",
+            "warning" | "warn" => "warn",
+            "error" | "critical" | "fatal" => "error",
+            _ => return None,
+        }
+        .to_string(),
+    )
+}
+
+/// `host`, `host:port`, `[v6]:port` or an `http(s)://` URL → the SOAP endpoint URL.
+pub fn parse_vcenter_host(v: &str) -> Result<Url, String> {
+    let bad = || format!("is not a host, host:port or http(s) URL: '{v}'");
+    let v = v.trim();
+    if v.is_empty() || v.chars().any(char::is_whitespace) {
+        return Err(bad());
+    }
+    let mut url = if v.contains("://") {
+        let u = Url::parse(v).map_err(|_| bad())?;
+        if u.scheme() != "https" && u.scheme() != "http" {
+            return Err(format!("must use http or https, got '{}'", u.scheme()));
+        }
+        u
+    } else {
+        if v.contains(['/', '?', '#', '@']) {
+            return Err(bad());
+        }
+        Url::parse(&format!("https://{v}/sdk")).map_err(|_| bad())?
+    };
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("must not contain credentials; use VCENTER_USER and VCENTER_PASSWORD".into());
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(bad());
+    }
+    if url.path().is_empty() || url.path() == "/" {
+        url.set_path("/sdk");
+    }
+    url.set_query(None);
+    url.set_fragment(None);
+    Ok(url)
+}

@@ -1,0 +1,161 @@
+//! The MCP face of the server (rmcp `ServerHandler`): tools from the
+//! registry, the six resources, and an (empty) prompt list.
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
+    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
+    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
+    Resource, ResourceContents, ResourceTemplate, ServerCapabilities, ServerConfig, Tool,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
+use serde_json::{Value as Json, json};
+
+use crate::resources::{self, ReadError};
+use crate::tools::{self, Ctx, Output, Returns, ToolDef};
+
+const INSTRUCTIONS: &str = "mcvsphere manages a VMware vSphere environment (vCenter or ESXi). \
+Use list_vms to see the virtual machines and get_vm_info for one VM's details; power and \
+lifecycle tools take the VM's inventory name. Resources esxi://vms, esxi://hosts, \
+esxi://datastores, esxi://networks and esxi://clusters list the inventory.";
+
+/// One MCP session's handler; all sessions share the same [`Ctx`] (and so one vCenter session).
+#[derive(Clone, Debug)]
+pub struct McpServer {
+    ctx: Ctx,
+}
+
+impl McpServer {
+    pub fn new(ctx: Ctx) -> Self {
+        McpServer { ctx }
+    }
+}
+
+/// Turns a tool's outcome into the MCP result shape FastMCP produces.
+pub fn tool_result(def: &ToolDef, out: Result<Output, crate::error::ToolError>) -> CallToolResult {
+    match out {
+        Err(e) => CallToolResult::error(vec![ContentBlock::text(e.0)]),
+        Ok(Output::Text(s)) => {
+            let mut r = CallToolResult::success(vec![ContentBlock::text(s.clone())]);
+            r.structured_content = Some(json!({ "result": s }));
+            r
+        }
+        Ok(Output::Json(v)) => {
+            let text = serde_json::to_string_pretty(&v).unwrap_or_default();
+            let structured = match (def.returns, v) {
+                (Returns::Object, v @ Json::Object(_)) => v,
+                (_, v) => json!({ "result": v }),
+            };
+            let mut r = CallToolResult::success(vec![ContentBlock::text(text)]);
+            r.structured_content = Some(structured);
+            r
+        }
+    }
+}
+
+impl ServerHandler for McpServer {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_resources()
+                .enable_prompts()
+                .build(),
+        )
+        .with_server_info(
+            Implementation::new("mcvsphere", env!("CARGO_PKG_VERSION"))
+                .with_title("mcvsphere — VMware vSphere"),
+        )
+        .with_instructions(INSTRUCTIONS)
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        let tools: Vec<Tool> = tools::registry().iter().map(|t| t.to_mcp()).collect();
+        Ok(ListToolsResult::with_all_items(tools))
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        let name = request.name.to_string();
+        let Some(def) = tools::find(&name) else {
+            return Err(McpError::invalid_params(
+                format!("Unknown tool '{name}'"),
+                None,
+            ));
+        };
+        let args = request.arguments.map(Json::Object).unwrap_or(Json::Null);
+        tracing::debug!(tool = %name, "tool call");
+        let out = tools::call(&self.ctx, &name, args).await;
+        if let Err(e) = &out {
+            tracing::info!(tool = %name, error = %e, "tool failed");
+        }
+        Ok(tool_result(def, out).into())
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        let list = resources::RESOURCES
+            .iter()
+            .map(|r| {
+                Resource::new(r.uri, r.name)
+                    .with_title(r.title)
+                    .with_description(r.description)
+                    .with_mime_type("application/json")
+            })
+            .collect();
+        Ok(ListResourcesResult::with_all_items(list))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, McpError> {
+        Ok(ListResourceTemplatesResult::with_all_items(vec![
+            ResourceTemplate::new(
+                resources::DATASTORE_TEMPLATE,
+                resources::DATASTORE_TEMPLATE_NAME,
+            )
+            .with_title("Datastore contents")
+            .with_description(resources::DATASTORE_TEMPLATE_DESCRIPTION)
+            .with_mime_type("application/json"),
+        ]))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        let uri = request.uri.clone();
+        match resources::read(&self.ctx, &uri).await {
+            Ok(v) => {
+                let text = serde_json::to_string_pretty(&v).unwrap_or_default();
+                Ok(ReadResourceResult::new(vec![
+                    ResourceContents::text(text, uri).with_mime_type("application/json"),
+                ])
+                .into())
+            }
+            Err(ReadError::NotFound(m)) => Err(McpError::resource_not_found(m, None)),
+            Err(ReadError::Failed(m)) => Err(McpError::internal_error(m, None)),
+        }
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, McpError> {
+        Ok(ListPromptsResult::default())
+    }
+}

@@ -1,0 +1,267 @@
+//! The six MCP resources of the Python original: five inventory listings
+//! (`esxi://…`), each one PropertyCollector round trip, and the
+//! `datastore://{datastore_name}` root listing.
+
+use serde_json::{Value as Json, json};
+use vim25::{Data, Value};
+
+use crate::error::{ToolError, VsError};
+use crate::tools::Ctx;
+use crate::vsphere::Obj;
+
+pub struct ResourceDef {
+    pub uri: &'static str,
+    pub name: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+}
+
+pub const RESOURCES: &[ResourceDef] = &[
+    ResourceDef {
+        uri: "esxi://vms",
+        name: "vms",
+        title: "Virtual machines",
+        description: "All VMs with power state, vCPUs, memory and guest OS (JSON list).",
+    },
+    ResourceDef {
+        uri: "esxi://hosts",
+        name: "hosts",
+        title: "ESXi hosts",
+        description: "All ESXi hosts with connection and power state, maintenance mode, CPU and memory (JSON list).",
+    },
+    ResourceDef {
+        uri: "esxi://datastores",
+        name: "datastores",
+        title: "Datastores",
+        description: "All datastores with type, capacity and free space in GB (JSON list).",
+    },
+    ResourceDef {
+        uri: "esxi://networks",
+        name: "networks",
+        title: "Networks",
+        description: "All networks and port groups with their type and accessibility (JSON list).",
+    },
+    ResourceDef {
+        uri: "esxi://clusters",
+        name: "clusters",
+        title: "Clusters",
+        description: "All clusters with host count and DRS/HA state (JSON list).",
+    },
+];
+
+pub const DATASTORE_TEMPLATE: &str = "datastore://{datastore_name}";
+pub const DATASTORE_TEMPLATE_NAME: &str = "datastore_contents";
+pub const DATASTORE_TEMPLATE_DESCRIPTION: &str = "Root listing of one datastore: files and folders with type, size and modification time (JSON list).";
+
+/// Why a read failed.
+#[derive(Debug)]
+pub enum ReadError {
+    /// No such resource (or no such datastore).
+    NotFound(String),
+    Failed(String),
+}
+
+impl From<VsError> for ReadError {
+    fn from(e: VsError) -> Self {
+        ReadError::Failed(crate::error::explain(&e, None))
+    }
+}
+
+impl From<ToolError> for ReadError {
+    fn from(e: ToolError) -> Self {
+        ReadError::Failed(e.0)
+    }
+}
+
+const GB: f64 = 1024.0 * 1024.0 * 1024.0;
+
+fn gb(bytes: Option<i64>) -> Option<f64> {
+    bytes.map(|b| (b as f64 / GB * 100.0).round() / 100.0)
+}
+
+/// Reads the resource at `uri` as JSON.
+pub async fn read(ctx: &Ctx, uri: &str) -> Result<Json, ReadError> {
+    let c = &ctx.client;
+    let by_name = |mut v: Vec<Obj>| {
+        v.sort_by(|a, b| a.name().cmp(b.name()));
+        v
+    };
+    match uri {
+        "esxi://vms" => {
+            let vms = c
+                .list(
+                    "VirtualMachine",
+                    &[
+                        "name",
+                        "runtime.powerState",
+                        "config.hardware.numCPU",
+                        "config.hardware.memoryMB",
+                        "config.guestFullName",
+                    ],
+                )
+                .await?;
+            Ok(Json::Array(
+                by_name(vms)
+                    .iter()
+                    .map(|o| {
+                        json!({
+                            "name": o.name(),
+                            "power_state": o.str("runtime.powerState"),
+                            "cpu": o.i64("config.hardware.numCPU"),
+                            "memory_mb": o.i64("config.hardware.memoryMB"),
+                            "guest_os": o.str("config.guestFullName"),
+                        })
+                    })
+                    .collect(),
+            ))
+        }
+        "esxi://hosts" => {
+            let hosts = c
+                .list("HostSystem", &["name", "runtime", "summary.hardware"])
+                .await?;
+            Ok(Json::Array(
+                by_name(hosts)
+                    .iter()
+                    .map(|o| {
+                        json!({
+                            "name": o.name(),
+                            "connection_state": o.str("runtime.connectionState"),
+                            "power_state": o.str("runtime.powerState"),
+                            "maintenance_mode": o.bool("runtime.inMaintenanceMode"),
+                            "cpu_model": o.str("summary.hardware.cpuModel"),
+                            "cpu_cores": o.i64("summary.hardware.numCpuCores"),
+                            "memory_gb": gb(o.i64("summary.hardware.memorySize")),
+                        })
+                    })
+                    .collect(),
+            ))
+        }
+        "esxi://datastores" => {
+            let ds = c.list("Datastore", &["name", "summary"]).await?;
+            Ok(Json::Array(
+                by_name(ds)
+                    .iter()
+                    .map(|o| {
+                        json!({
+                            "name": o.name(),
+                            "type": o.str("summary.type"),
+                            "capacity_gb": gb(o.i64("summary.capacity")),
+                            "free_gb": gb(o.i64("summary.freeSpace")),
+                            "accessible": o.bool("summary.accessible"),
+                        })
+                    })
+                    .collect(),
+            ))
+        }
+        "esxi://networks" => {
+            let nets = c.list("Network", &["name", "summary"]).await?;
+            Ok(Json::Array(
+                by_name(nets)
+                    .iter()
+                    .map(|o| {
+                        json!({
+                            "name": o.name(),
+                            "type": o.moref.kind,
+                            "accessible": o.bool("summary.accessible"),
+                        })
+                    })
+                    .collect(),
+            ))
+        }
+        "esxi://clusters" => {
+            let cl = c
+                .list(
+                    "ClusterComputeResource",
+                    &["name", "summary", "configurationEx", "host"],
+                )
+                .await?;
+            Ok(Json::Array(
+                by_name(cl)
+                    .iter()
+                    .map(|o| {
+                        json!({
+                            "name": o.name(),
+                            "hosts": o.morefs("host").len(),
+                            "cpu_cores": o.i64("summary.numCpuCores"),
+                            "memory_gb": gb(o.i64("summary.totalMemory")),
+                            "drs_enabled": o.bool("configurationEx.drsConfig.enabled"),
+                            "drs_behavior": o.str("configurationEx.drsConfig.defaultVmBehavior"),
+                            "ha_enabled": o.bool("configurationEx.dasConfig.enabled"),
+                        })
+                    })
+                    .collect(),
+            ))
+        }
+        _ => match uri.strip_prefix("datastore://") {
+            Some(name) if !name.is_empty() => datastore_root(ctx, name).await,
+            _ => Err(ReadError::NotFound(format!("Unknown resource '{uri}'"))),
+        },
+    }
+}
+
+/// Lists the top folder of a datastore through its browser (`SearchDatastore_Task`).
+async fn datastore_root(ctx: &Ctx, name: &str) -> Result<Json, ReadError> {
+    let name = percent_decode(name);
+    let c = &ctx.client;
+    let ds = c
+        .find_by_name("Datastore", &name)
+        .await?
+        .ok_or_else(|| ReadError::NotFound(format!("Datastore '{name}' not found")))?;
+    let browser = c
+        .properties(&ds, &["browser"])
+        .await?
+        .moref("browser")
+        .cloned()
+        .ok_or_else(|| ReadError::Failed(format!("Datastore '{name}' has no browser")))?;
+    let spec = Data::new("HostDatastoreBrowserSearchSpec").with(
+        "details",
+        Data::new("FileQueryFlags")
+            .with("fileType", true)
+            .with("fileSize", true)
+            .with("modification", true)
+            .with("fileOwner", false),
+    );
+    let req = vim25::Request::new("SearchDatastore_Task", &browser)
+        .arg("datastorePath", format!("[{name}]"))
+        .arg("searchSpec", spec);
+    let result = c.run_task(&req).await.map_err(|e| {
+        if e.is("MethodNotFound") || e.is("NotImplemented") {
+            ReadError::Failed(format!(
+                "Browsing datastore '{name}' is not available on this vCenter"
+            ))
+        } else {
+            ReadError::from(e)
+        }
+    })?;
+    let files = result
+        .as_ref()
+        .and_then(|r| r.path("file"))
+        .map(|f| f.as_array().to_vec())
+        .unwrap_or_default();
+    Ok(Json::Array(files.iter().filter_map(Value::as_data).map(|f| json!({
+        "name": f.get("path").and_then(Value::as_str),
+        "type": if f.type_name == "FileInfo" { "file".to_string() } else { f.type_name.clone() },
+        "size": f.get("fileSize").and_then(Value::as_i64),
+        "modified": f.get("modification").and_then(Value::as_str),
+    })).collect()))
+}
+
+/// URI templates carry names percent-encoded (`LocalDS%200`).
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(h) = s.get(i + 1..i + 3)
+            && let Ok(b) = u8::from_str_radix(h, 16)
+        {
+            out.push(b);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}

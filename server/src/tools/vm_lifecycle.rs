@@ -1,0 +1,646 @@
+//! vm_lifecycle: list_vms, get_vm_info, create_vm, clone_vm, delete_vm,
+//! reconfigure_vm, rename_vm.
+
+use std::collections::HashMap;
+
+use serde_json::{Value as Json, json};
+use vim25::{Data, MoRef, Request, Value};
+
+use super::args::positive;
+use super::vm::{ensure_vm_absent, find_vm};
+use super::{
+    Args, Ctx, DefaultValue as D, Hints, Output, Param, ParamType as T, Permission, Returns,
+    ToolDef, handler, placement,
+};
+use crate::error::ToolError;
+use crate::vsphere::Obj;
+
+const NAME: Param = Param {
+    name: "name",
+    ty: T::String,
+    default: D::Required,
+    description: "Name of the virtual machine, exactly as shown in the vSphere inventory.",
+};
+
+/// Largest values vSphere 8 accepts; anything above is a typo, not a request.
+const MAX_CPU: i64 = 768;
+const MAX_MEMORY_MB: i64 = 24 * 1024 * 1024;
+const MAX_DISK_GB: i64 = 62 * 1024;
+
+pub static TOOLS: &[ToolDef] = &[
+    ToolDef {
+        name: "list_vms",
+        title: "List virtual machines",
+        category: "vm_lifecycle",
+        permission: Permission::ReadOnly,
+        description: "List every virtual machine in the inventory with its power state \
+            (poweredOn/poweredOff/suspended), vCPU count, memory in MB and guest OS. Takes no \
+            arguments; returns a list of objects with keys name, power_state, cpu, memory_mb, \
+            guest_os and template, sorted by name.",
+        params: &[],
+        hints: Hints {
+            read_only: Some(true),
+            destructive: None,
+            idempotent: None,
+        },
+        returns: Returns::List,
+        handler: handler!(list_vms),
+    },
+    ToolDef {
+        name: "get_vm_info",
+        title: "Get VM details",
+        category: "vm_lifecycle",
+        permission: Permission::ReadOnly,
+        description: "Full detail of one virtual machine: power state, vCPUs, memory, guest OS \
+            and guest id, BIOS and instance UUIDs, host, datastores, IP address and hostname \
+            (from VMware Tools), Tools status and version, disks (label, capacity_gb, file, \
+            thin_provisioned), NICs (label, mac_address, network, connected) and annotation. \
+            Needs the VM name; fails if no VM has that name.",
+        params: &[NAME],
+        hints: Hints {
+            read_only: Some(true),
+            destructive: None,
+            idempotent: None,
+        },
+        returns: Returns::Object,
+        handler: handler!(get_vm_info),
+    },
+    ToolDef {
+        name: "create_vm",
+        title: "Create VM",
+        category: "vm_lifecycle",
+        permission: Permission::VmLifecycle,
+        description: "Create a new, empty (no OS) virtual machine with the given vCPUs, memory, \
+            one thin-provisioned disk of disk_gb on a paravirtual SCSI controller and one \
+            VMXNET3 NIC. It goes into the configured (else first) datacenter's VM folder and the \
+            configured (else first) cluster's resource pool; datastore defaults to \
+            VCENTER_DATASTORE or the first datastore, network to VCENTER_NETWORK or 'VM Network'. \
+            The VM is left powered off. Fails if the name is taken or a datastore/network is \
+            unknown. Returns a confirmation sentence.",
+        params: &[
+            Param {
+                name: "name",
+                ty: T::String,
+                default: D::Required,
+                description: "Name for the new VM (at most 80 characters, must not exist yet).",
+            },
+            Param {
+                name: "cpu",
+                ty: T::Integer,
+                default: D::Int(2),
+                description: "Number of virtual CPUs.",
+            },
+            Param {
+                name: "memory_mb",
+                ty: T::Integer,
+                default: D::Int(4096),
+                description: "Memory in MB.",
+            },
+            Param {
+                name: "disk_gb",
+                ty: T::Integer,
+                default: D::Int(20),
+                description: "Size of the thin-provisioned system disk in GB.",
+            },
+            Param {
+                name: "datastore",
+                ty: T::String,
+                default: D::Null,
+                description: "Datastore for the VM's files and disk; default: VCENTER_DATASTORE or the first datastore.",
+            },
+            Param {
+                name: "network",
+                ty: T::String,
+                default: D::Null,
+                description: "Network (port group) for the NIC; default: VCENTER_NETWORK or 'VM Network'.",
+            },
+            Param {
+                name: "guest_id",
+                ty: T::String,
+                default: D::Str("otherGuest64"),
+                description: "vSphere guest OS identifier, e.g. otherGuest64, ubuntu64Guest, windows2019srv_64Guest.",
+            },
+        ],
+        hints: Hints {
+            read_only: None,
+            destructive: Some(false),
+            idempotent: Some(false),
+        },
+        returns: Returns::Text,
+        handler: handler!(create_vm),
+    },
+    ToolDef {
+        name: "clone_vm",
+        title: "Clone VM",
+        category: "vm_lifecycle",
+        permission: Permission::VmLifecycle,
+        description: "Clone a VM or template into a new VM in the same folder. Optionally place \
+            the copy on another datastore and power it on. Needs the source name and a new, \
+            unused name; returns a confirmation sentence.",
+        params: &[
+            Param {
+                name: "template_name",
+                ty: T::String,
+                default: D::Required,
+                description: "Name of the VM or template to copy.",
+            },
+            Param {
+                name: "new_name",
+                ty: T::String,
+                default: D::Required,
+                description: "Name for the new VM (must not exist yet).",
+            },
+            Param {
+                name: "power_on",
+                ty: T::Boolean,
+                default: D::Bool(false),
+                description: "Power the new VM on once the clone is done.",
+            },
+            Param {
+                name: "datastore",
+                ty: T::String,
+                default: D::Null,
+                description: "Datastore for the copy; default: the source's datastore.",
+            },
+        ],
+        hints: Hints {
+            read_only: None,
+            destructive: Some(false),
+            idempotent: Some(false),
+        },
+        returns: Returns::Text,
+        handler: handler!(clone_vm),
+    },
+    ToolDef {
+        name: "delete_vm",
+        title: "Delete VM",
+        category: "vm_lifecycle",
+        permission: Permission::VmLifecycle,
+        description: "Permanently destroy a virtual machine and delete its files from the \
+            datastore. A running or suspended VM is powered off first. This cannot be undone. \
+            Needs the VM name; returns a confirmation sentence.",
+        params: &[NAME],
+        hints: Hints {
+            read_only: None,
+            destructive: Some(true),
+            idempotent: Some(true),
+        },
+        returns: Returns::Text,
+        handler: handler!(delete_vm),
+    },
+    ToolDef {
+        name: "reconfigure_vm",
+        title: "Reconfigure VM",
+        category: "vm_lifecycle",
+        permission: Permission::VmLifecycle,
+        description: "Change the vCPU count, the memory size and/or the annotation (notes) of a \
+            VM; parameters left out stay as they are, and at least one must be given. Changing \
+            CPU or memory of a running VM needs hot-add enabled, else power it off first. \
+            Returns a sentence listing what changed.",
+        params: &[
+            NAME,
+            Param {
+                name: "cpu",
+                ty: T::Integer,
+                default: D::Null,
+                description: "New number of virtual CPUs.",
+            },
+            Param {
+                name: "memory_mb",
+                ty: T::Integer,
+                default: D::Null,
+                description: "New memory size in MB.",
+            },
+            Param {
+                name: "annotation",
+                ty: T::String,
+                default: D::Null,
+                description: "New annotation (notes) text; an empty string clears it.",
+            },
+        ],
+        hints: Hints {
+            read_only: None,
+            destructive: Some(false),
+            idempotent: Some(true),
+        },
+        returns: Returns::Text,
+        handler: handler!(reconfigure_vm),
+    },
+    ToolDef {
+        name: "rename_vm",
+        title: "Rename VM",
+        category: "vm_lifecycle",
+        permission: Permission::VmLifecycle,
+        description: "Give a virtual machine a new inventory name (its files on the datastore \
+            keep their names). Fails if no VM has the old name or another VM already has the new \
+            one. Returns a confirmation sentence.",
+        params: &[
+            NAME,
+            Param {
+                name: "new_name",
+                ty: T::String,
+                default: D::Required,
+                description: "The new name (at most 80 characters, must not exist yet).",
+            },
+        ],
+        hints: Hints {
+            read_only: None,
+            destructive: Some(false),
+            idempotent: Some(true),
+        },
+        returns: Returns::Text,
+        handler: handler!(rename_vm),
+    },
+];
+
+async fn list_vms(ctx: Ctx, _args: Args) -> Result<Output, ToolError> {
+    let mut vms = ctx
+        .client
+        .list(
+            "VirtualMachine",
+            &[
+                "name",
+                "runtime.powerState",
+                "config.hardware.numCPU",
+                "config.hardware.memoryMB",
+                "config.guestFullName",
+                "config.template",
+            ],
+        )
+        .await?;
+    vms.sort_by(|a, b| a.name().cmp(b.name()));
+    let items: Vec<Json> = vms
+        .iter()
+        .map(|o| {
+            json!({
+                "name": o.name(),
+                "power_state": o.str("runtime.powerState"),
+                "cpu": o.i64("config.hardware.numCPU"),
+                "memory_mb": o.i64("config.hardware.memoryMB"),
+                "guest_os": o.str("config.guestFullName"),
+                "template": o.bool("config.template").unwrap_or(false),
+            })
+        })
+        .collect();
+    Ok(Output::Json(Json::Array(items)))
+}
+
+const INFO_PATHS: &[&str] = &[
+    "name",
+    "runtime.powerState",
+    "runtime.host",
+    "config.hardware.numCPU",
+    "config.hardware.memoryMB",
+    "config.hardware.device",
+    "config.guestFullName",
+    "config.guestId",
+    "config.uuid",
+    "config.instanceUuid",
+    "config.annotation",
+    "config.template",
+    "datastore",
+    "network",
+    "guest.ipAddress",
+    "guest.hostName",
+    "guest.toolsStatus",
+    "guest.toolsVersion",
+];
+
+async fn get_vm_info(ctx: Ctx, args: Args) -> Result<Output, ToolError> {
+    let name = args.name("name")?;
+    let vm = find_vm(&ctx, &name).await?;
+    let o = ctx
+        .client
+        .properties(&vm, INFO_PATHS)
+        .await
+        .map_err(|e| ToolError::vsphere(e, Some(&name)))?;
+    // Names of the host, datastores and networks the VM refers to: one round trip.
+    let mut refs: Vec<MoRef> = o.moref("runtime.host").into_iter().cloned().collect();
+    refs.extend(o.morefs("datastore"));
+    refs.extend(o.morefs("network"));
+    let names: HashMap<MoRef, String> = ctx
+        .client
+        .properties_of(&refs, &["name"])
+        .await
+        .map_err(|e| ToolError::vsphere(e, Some(&name)))?
+        .into_iter()
+        .map(|n| (n.moref.clone(), n.name().to_string()))
+        .collect();
+    let name_of = |m: &MoRef| names.get(m).cloned();
+    let devices: Vec<Data> = o
+        .get("config.hardware.device")
+        .map(|v| {
+            v.as_array()
+                .iter()
+                .filter_map(Value::as_data)
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    let disks: Vec<Json> = devices
+        .iter()
+        .filter(|d| d.type_name == "VirtualDisk")
+        .map(disk_json)
+        .collect();
+    let schema = vim25::schema();
+    let nics: Vec<Json> = devices
+        .iter()
+        .filter(|d| schema.is_subtype(&d.type_name, "VirtualEthernetCard"))
+        .map(|d| nic_json(d, &names))
+        .collect();
+    let info = json!({
+        "name": o.name(),
+        "power_state": o.str("runtime.powerState"),
+        "cpu": o.i64("config.hardware.numCPU"),
+        "memory_mb": o.i64("config.hardware.memoryMB"),
+        "guest_os": o.str("config.guestFullName"),
+        "guest_id": o.str("config.guestId"),
+        "uuid": o.str("config.uuid"),
+        "instance_uuid": o.str("config.instanceUuid"),
+        "host": o.moref("runtime.host").and_then(name_of),
+        "datastore": o.morefs("datastore").iter().filter_map(name_of).collect::<Vec<_>>(),
+        "ip_address": o.str("guest.ipAddress"),
+        "hostname": o.str("guest.hostName"),
+        "tools_status": o.str("guest.toolsStatus"),
+        "tools_version": o.str("guest.toolsVersion"),
+        "disks": disks,
+        "nics": nics,
+        "annotation": o.str("config.annotation").unwrap_or_default(),
+        "template": o.bool("config.template").unwrap_or(false),
+    });
+    Ok(Output::Json(info))
+}
+
+fn str_at<'a>(d: &'a Data, path: &str) -> Option<&'a str> {
+    d.path(path).and_then(Value::as_str)
+}
+
+fn disk_json(d: &Data) -> Json {
+    let kb = d.path("capacityInKB").and_then(Value::as_i64).unwrap_or(0);
+    json!({
+        "label": str_at(d, "deviceInfo.label"),
+        "capacity_gb": (kb as f64 / (1024.0 * 1024.0) * 100.0).round() / 100.0,
+        "file": str_at(d, "backing.fileName"),
+        "thin_provisioned": d.path("backing.thinProvisioned").and_then(Value::as_bool),
+    })
+}
+
+fn nic_json(d: &Data, names: &HashMap<MoRef, String>) -> Json {
+    let network = d
+        .path("backing.network")
+        .and_then(Value::as_moref)
+        .and_then(|m| names.get(m).cloned())
+        .or_else(|| str_at(d, "backing.deviceName").map(str::to_string))
+        .or_else(|| {
+            // Distributed port groups: the key is the port group's MoRef value.
+            let key = str_at(d, "backing.port.portgroupKey")?;
+            names
+                .iter()
+                .find(|(m, _)| m.value == key)
+                .map(|(_, n)| n.clone())
+                .or_else(|| Some(key.to_string()))
+        });
+    json!({
+        "label": str_at(d, "deviceInfo.label"),
+        "type": d.type_name,
+        "mac_address": str_at(d, "macAddress"),
+        "network": network,
+        "connected": d.path("connectable.connected").and_then(Value::as_bool),
+    })
+}
+
+async fn create_vm(ctx: Ctx, args: Args) -> Result<Output, ToolError> {
+    let name = args.name("name")?;
+    let cpu = positive("cpu", args.int("cpu")?, MAX_CPU, "vCPUs")?;
+    let memory_mb = positive(
+        "memory_mb",
+        args.int("memory_mb")?,
+        MAX_MEMORY_MB,
+        "MB of memory",
+    )?;
+    let disk_gb = positive("disk_gb", args.int("disk_gb")?, MAX_DISK_GB, "GB of disk")?;
+    let datastore = args.opt_name("datastore")?;
+    let network = args
+        .opt_name("network")?
+        .unwrap_or_else(|| ctx.defaults.network.clone());
+    let guest_id = args.string("guest_id")?;
+    if guest_id.trim().is_empty() {
+        return Err(ToolError::new("Argument 'guest_id' must not be empty"));
+    }
+    ensure_vm_absent(&ctx, &name).await?;
+    let dc = placement::datacenter(&ctx).await?;
+    let (_ds, ds_name) = placement::datastore(&ctx, &dc, datastore.as_deref()).await?;
+    let backing = placement::nic_backing(&ctx, &dc, &network).await?;
+    let pool = placement::resource_pool(&ctx, &dc).await?;
+
+    let controller = Data::new("ParaVirtualSCSIController")
+        .with("key", -100)
+        .with("busNumber", 0)
+        .with("sharedBus", "noSharing");
+    let disk = Data::new("VirtualDisk")
+        .with("key", -101)
+        .with("controllerKey", -100)
+        .with("unitNumber", 0)
+        .with("capacityInKB", disk_gb * 1024 * 1024)
+        .with(
+            "backing",
+            Data::new("VirtualDiskFlatVer2BackingInfo")
+                .with("fileName", "")
+                .with("diskMode", "persistent")
+                .with("thinProvisioned", true),
+        );
+    let nic = Data::new("VirtualVmxnet3")
+        .with("key", -102)
+        .with("addressType", "generated")
+        .with("backing", backing)
+        .with(
+            "connectable",
+            Data::new("VirtualDeviceConnectInfo")
+                .with("startConnected", true)
+                .with("allowGuestControl", true)
+                .with("connected", false),
+        );
+    let add = |device: Data, create_file: bool| {
+        Value::Data(
+            Data::new("VirtualDeviceConfigSpec")
+                .with("operation", "add")
+                .with_opt("fileOperation", create_file.then_some("create"))
+                .with("device", device),
+        )
+    };
+    let spec = Data::new("VirtualMachineConfigSpec")
+        .with("name", name.as_str())
+        .with("guestId", guest_id.as_str())
+        .with("numCPUs", cpu)
+        .with("memoryMB", memory_mb)
+        .with(
+            "files",
+            Data::new("VirtualMachineFileInfo").with("vmPathName", format!("[{ds_name}]")),
+        )
+        .with(
+            "deviceChange",
+            Value::Array(vec![
+                add(controller, false),
+                add(disk, true),
+                add(nic, false),
+            ]),
+        );
+    let req = Request::new("CreateVM_Task", &dc.vm_folder)
+        .arg("config", spec)
+        .arg("pool", &pool);
+    ctx.client
+        .run_task(&req)
+        .await
+        .map_err(|e| ToolError::vsphere(e, Some(&name)))?;
+    Ok(Output::Text(format!(
+        "VM '{name}' created in datacenter '{}': {cpu} vCPU, {memory_mb} MB memory, \
+         {disk_gb} GB thin disk on datastore '{ds_name}', NIC on '{network}', guest {guest_id}; \
+         it is powered off",
+        dc.name
+    )))
+}
+
+async fn clone_vm(ctx: Ctx, args: Args) -> Result<Output, ToolError> {
+    let source = args.name("template_name")?;
+    let new_name = args.name("new_name")?;
+    let power_on = args.bool("power_on")?;
+    let datastore = args.opt_name("datastore")?;
+    let src = ctx
+        .client
+        .find_by_name("VirtualMachine", &source)
+        .await
+        .map_err(|e| ToolError::vsphere(e, Some(&source)))?
+        .ok_or_else(|| ToolError::new(format!("VM or template '{source}' not found")))?;
+    ensure_vm_absent(&ctx, &new_name).await?;
+    let o: Obj = ctx
+        .client
+        .properties(&src, &["parent", "resourcePool", "config.template"])
+        .await
+        .map_err(|e| ToolError::vsphere(e, Some(&source)))?;
+    let mut relocate = Data::new("VirtualMachineRelocateSpec");
+    let mut on_ds = String::new();
+    let dc = if datastore.is_some()
+        || o.moref("resourcePool").is_none()
+        || o.moref("parent").is_none()
+    {
+        Some(placement::datacenter(&ctx).await?)
+    } else {
+        None
+    };
+    if let (Some(ds), Some(dc)) = (&datastore, &dc) {
+        let (m, n) = placement::datastore(&ctx, dc, Some(ds)).await?;
+        relocate.set("datastore", &m);
+        on_ds = format!(" on datastore '{n}'");
+    }
+    // A template has no resource pool; its copy needs one.
+    let pool = match (o.moref("resourcePool"), &dc) {
+        (Some(p), _) => p.clone(),
+        (None, Some(dc)) => placement::resource_pool(&ctx, dc).await?,
+        (None, None) => {
+            return Err(ToolError::new(format!(
+                "VM '{source}' has no resource pool"
+            )));
+        }
+    };
+    relocate.set("pool", &pool);
+    let folder = match (o.moref("parent"), &dc) {
+        (Some(f), _) => f.clone(),
+        (None, Some(dc)) => dc.vm_folder.clone(),
+        (None, None) => return Err(ToolError::new(format!("VM '{source}' has no folder"))),
+    };
+    let spec = Data::new("VirtualMachineCloneSpec")
+        .with("location", relocate)
+        .with("template", false)
+        .with("powerOn", power_on);
+    let req = Request::new("CloneVM_Task", &src)
+        .arg("folder", &folder)
+        .arg("name", new_name.as_str())
+        .arg("spec", spec);
+    ctx.client
+        .run_task(&req)
+        .await
+        .map_err(|e| ToolError::vsphere(e, Some(&new_name)))?;
+    Ok(Output::Text(format!(
+        "VM '{new_name}' cloned from '{source}'{on_ds}; it is {}",
+        if power_on {
+            "powered on"
+        } else {
+            "powered off"
+        }
+    )))
+}
+
+async fn delete_vm(ctx: Ctx, args: Args) -> Result<Output, ToolError> {
+    let name = args.name("name")?;
+    let vm = find_vm(&ctx, &name).await?;
+    let st = super::vm::state(&ctx, &vm, &name).await?;
+    let mut note = "";
+    if st.power != "poweredOff" {
+        ctx.client
+            .run_task(&Request::new("PowerOffVM_Task", &vm))
+            .await
+            .map_err(|e| ToolError::vsphere(e, Some(&name)))?;
+        note = " (powered off first)";
+    }
+    ctx.client
+        .run_task(&Request::new("Destroy_Task", &vm))
+        .await
+        .map_err(|e| ToolError::vsphere(e, Some(&name)))?;
+    Ok(Output::Text(format!("VM '{name}' deleted{note}")))
+}
+
+async fn reconfigure_vm(ctx: Ctx, args: Args) -> Result<Output, ToolError> {
+    let name = args.name("name")?;
+    let cpu = args.opt_int("cpu")?;
+    let memory_mb = args.opt_int("memory_mb")?;
+    let annotation = args.opt_string("annotation")?;
+    if cpu.is_none() && memory_mb.is_none() && annotation.is_none() {
+        return Err(ToolError::new(
+            "Nothing to change: give at least one of cpu, memory_mb or annotation",
+        ));
+    }
+    if let Some(c) = cpu {
+        positive("cpu", c, MAX_CPU, "vCPUs")?;
+    }
+    if let Some(m) = memory_mb {
+        positive("memory_mb", m, MAX_MEMORY_MB, "MB of memory")?;
+    }
+    let vm = find_vm(&ctx, &name).await?;
+    let spec = Data::new("VirtualMachineConfigSpec")
+        .with_opt("numCPUs", cpu)
+        .with_opt("memoryMB", memory_mb)
+        .with_opt("annotation", annotation.as_deref());
+    ctx.client
+        .run_task(&Request::new("ReconfigVM_Task", &vm).arg("spec", spec))
+        .await
+        .map_err(|e| ToolError::vsphere(e, Some(&name)))?;
+    let mut changes = vec![];
+    if let Some(c) = cpu {
+        changes.push(format!("{c} vCPU"));
+    }
+    if let Some(m) = memory_mb {
+        changes.push(format!("{m} MB memory"));
+    }
+    if annotation.is_some() {
+        changes.push("annotation updated".to_string());
+    }
+    Ok(Output::Text(format!(
+        "VM '{name}' reconfigured: {}",
+        changes.join(", ")
+    )))
+}
+
+async fn rename_vm(ctx: Ctx, args: Args) -> Result<Output, ToolError> {
+    let name = args.name("name")?;
+    let new_name = args.name("new_name")?;
+    let vm = find_vm(&ctx, &name).await?;
+    if new_name == name {
+        return Ok(Output::Text(format!("VM '{name}' already has that name")));
+    }
+    ensure_vm_absent(&ctx, &new_name).await?;
+    ctx.client
+        .run_task(&Request::new("Rename_Task", &vm).arg("newName", new_name.as_str()))
+        .await
+        .map_err(|e| ToolError::vsphere(e, Some(&name)))?;
+    Ok(Output::Text(format!("VM '{name}' renamed to '{new_name}'")))
+}

@@ -1,0 +1,10 @@
+//! The vSphere client: session, PropertyCollector reads, lookups, tasks.
+//! Requests and answers are `vim25` values; this module never touches XML.
+
+mod lookup;
+mod props;
+mod session;
+mod tasks;
+
+pub use props::Obj;
+pub use session::{Client, ServiceContent, install_crypto_provider};

@@ -1,0 +1,122 @@
+//! mcvsphere's integration tests: configuration, redaction, the vSphere
+//! client's session handling, and every tool called directly (not over MCP;
+//! the conformance crate does that) against an in-process vcsim. Effects are
+//! checked in the simulator's own state, not only in the tool's reply.
+#![allow(clippy::unwrap_used)]
+
+mod config;
+mod power_ops;
+mod redaction;
+mod registry;
+mod resources;
+mod session;
+mod transport;
+mod vm_lifecycle;
+
+use std::sync::Arc;
+
+use mcvsphere::config::{Secret, VCenterSettings};
+use mcvsphere::error::ToolError;
+use mcvsphere::tools::{self, AppState, Ctx, Defaults, Output};
+use serde_json::Value as Json;
+use vim25::Value;
+
+pub const USER: &str = "it-user@vsphere.local";
+pub const PASSWORD: &str = "it-Secret-Pw-4411";
+
+/// A simulator with the default inventory and a server context logged in to it.
+pub struct Env {
+    pub sim: vcsim::Simulator,
+    pub ctx: Ctx,
+}
+
+pub async fn sim() -> vcsim::Simulator {
+    let config = vcsim::Config {
+        credentials: Some((USER.into(), PASSWORD.into())),
+        ..Default::default()
+    };
+    vcsim::start(config).await.unwrap()
+}
+
+pub fn settings(sim: &vcsim::Simulator, password: &str) -> VCenterSettings {
+    VCenterSettings {
+        url: url::Url::parse(&sim.url()).unwrap(),
+        user: USER.into(),
+        password: Secret::new(password),
+        insecure: true,
+    }
+}
+
+pub async fn env() -> Env {
+    let sim = sim().await;
+    let client = mcvsphere::vsphere::Client::new(&settings(&sim, PASSWORD)).unwrap();
+    let ctx = Arc::new(AppState {
+        client,
+        defaults: Defaults {
+            network: "VM Network".into(),
+            ..Default::default()
+        },
+    });
+    Env { sim, ctx }
+}
+
+impl Env {
+    pub async fn call(&self, tool: &str, args: Json) -> Result<Output, ToolError> {
+        tools::call(&self.ctx, tool, args).await
+    }
+
+    /// A call that must succeed; its text.
+    pub async fn ok(&self, tool: &str, args: Json) -> String {
+        match self.call(tool, args.clone()).await {
+            Ok(o) => o.text(),
+            Err(e) => panic!("{tool}({args}) failed: {e}"),
+        }
+    }
+
+    /// A call that must succeed with JSON.
+    pub async fn json(&self, tool: &str, args: Json) -> Json {
+        match self.call(tool, args.clone()).await {
+            Ok(Output::Json(v)) => v,
+            Ok(Output::Text(t)) => panic!("{tool}({args}) returned text, not JSON: {t}"),
+            Err(e) => panic!("{tool}({args}) failed: {e}"),
+        }
+    }
+
+    /// A call that must fail; its message.
+    pub async fn fails(&self, tool: &str, args: Json) -> String {
+        match self.call(tool, args.clone()).await {
+            Ok(o) => panic!("{tool}({args}) succeeded but should fail: {}", o.text()),
+            Err(e) => e.0,
+        }
+    }
+
+    pub fn vm_prop(&self, vm: &str, path: &str) -> Option<Value> {
+        let m = self.sim.find("VirtualMachine", vm)?;
+        self.sim.property(&m, path)
+    }
+
+    pub fn power(&self, vm: &str) -> String {
+        self.vm_prop(vm, "runtime.powerState")
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    }
+
+    pub fn int(&self, vm: &str, path: &str) -> Option<i64> {
+        self.vm_prop(vm, path).and_then(|v| v.as_i64())
+    }
+}
+
+/// Asserts `msg` mentions each needle (case-insensitive) and leaks no panic or Debug dump.
+#[track_caller]
+pub fn says(msg: &str, needles: &[&str]) {
+    let lower = msg.to_lowercase();
+    for n in needles {
+        assert!(
+            lower.contains(&n.to_lowercase()),
+            "expected {n:?} in: {msg}"
+        );
+    }
+    for bad in ["panicked", "Fault {", "Some(", "VsError", "Data {"] {
+        assert!(!msg.contains(bad), "message leaks internals ({bad}): {msg}");
+    }
+}

@@ -1,0 +1,126 @@
+//! The registry's tool definitions: schemas shaped like FastMCP's, hints and
+//! permissions per the contract, results shaped as MCP expects.
+
+use mcvsphere::mcp::tool_result;
+use mcvsphere::tools::{Output, Permission, find, registry};
+use serde_json::json;
+
+#[test]
+fn the_two_families_are_registered() {
+    let names: Vec<&str> = registry().iter().map(|t| t.name).collect();
+    for n in [
+        "list_vms",
+        "get_vm_info",
+        "create_vm",
+        "clone_vm",
+        "delete_vm",
+        "reconfigure_vm",
+        "rename_vm",
+        "power_on",
+        "power_off",
+        "reset_vm",
+        "suspend_vm",
+        "shutdown_guest",
+        "reboot_guest",
+        "standby_guest",
+    ] {
+        assert!(names.contains(&n), "{n} missing");
+    }
+    assert_eq!(names.len(), 14);
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    assert_eq!(sorted.len(), names.len(), "duplicate tool names");
+}
+
+#[test]
+fn input_schemas_follow_fastmcp() {
+    let s = serde_json::Value::Object(find("create_vm").unwrap().input_schema());
+    assert_eq!(s["type"], "object");
+    assert_eq!(s["required"], json!(["name"]));
+    assert_eq!(s["properties"]["cpu"]["type"], "integer");
+    assert_eq!(s["properties"]["cpu"]["default"], 2);
+    assert_eq!(s["properties"]["memory_mb"]["default"], 4096);
+    assert_eq!(s["properties"]["disk_gb"]["default"], 20);
+    assert_eq!(s["properties"]["guest_id"]["default"], "otherGuest64");
+    assert_eq!(
+        s["properties"]["datastore"]["anyOf"],
+        json!([{"type": "string"}, {"type": "null"}])
+    );
+    assert_eq!(s["properties"]["datastore"]["default"], json!(null));
+    let s = serde_json::Value::Object(find("clone_vm").unwrap().input_schema());
+    assert_eq!(
+        s["properties"]["power_on"],
+        json!({"type": "boolean", "default": false, "description": s["properties"]["power_on"]["description"]})
+    );
+    let s = serde_json::Value::Object(find("list_vms").unwrap().input_schema());
+    assert_eq!(s["properties"], json!({}));
+    assert!(s.get("required").is_none());
+}
+
+#[test]
+fn hints_and_permissions_match_the_contract() {
+    let t = serde_json::to_value(find("list_vms").unwrap().to_mcp()).unwrap();
+    assert_eq!(t["annotations"]["readOnlyHint"], true);
+    assert!(t["annotations"].get("destructiveHint").is_none());
+    assert!(t["title"].as_str().is_some());
+    let t = serde_json::to_value(find("power_off").unwrap().to_mcp()).unwrap();
+    assert_eq!(t["annotations"]["destructiveHint"], true);
+    assert_eq!(t["annotations"]["idempotentHint"], true);
+    assert!(t["annotations"].get("readOnlyHint").is_none());
+    assert_eq!(
+        find("get_vm_info").unwrap().permission,
+        Permission::ReadOnly
+    );
+    assert_eq!(
+        find("reboot_guest").unwrap().permission,
+        Permission::PowerOps
+    );
+    assert_eq!(
+        find("delete_vm").unwrap().permission,
+        Permission::VmLifecycle
+    );
+    for t in registry() {
+        assert!(
+            t.description.len() > 60,
+            "{} needs a real description",
+            t.name
+        );
+        let d = t.describe();
+        assert_eq!(d["permission"], t.permission.as_str());
+        assert!(d["inputSchema"].is_object() && d["outputSchema"].is_object());
+    }
+}
+
+#[test]
+fn results_are_text_plus_structured_content() {
+    let r = tool_result(
+        find("power_on").unwrap(),
+        Ok(Output::Text("VM 'a' powered on".into())),
+    );
+    assert_eq!(r.is_error, Some(false));
+    assert_eq!(
+        r.structured_content,
+        Some(json!({"result": "VM 'a' powered on"}))
+    );
+    let r = tool_result(
+        find("list_vms").unwrap(),
+        Ok(Output::Json(json!([{"name": "a"}]))),
+    );
+    assert_eq!(
+        r.structured_content,
+        Some(json!({"result": [{"name": "a"}]}))
+    );
+    assert!(r.content[0].as_text().unwrap().text.contains("\"a\""));
+    let r = tool_result(
+        find("get_vm_info").unwrap(),
+        Ok(Output::Json(json!({"name": "a"}))),
+    );
+    assert_eq!(r.structured_content, Some(json!({"name": "a"})));
+    let r = tool_result(
+        find("get_vm_info").unwrap(),
+        Err(mcvsphere::error::ToolError::new("VM 'x' not found")),
+    );
+    assert_eq!(r.is_error, Some(true));
+    assert_eq!(r.content[0].as_text().unwrap().text, "VM 'x' not found");
+}

@@ -1,0 +1,67 @@
+//! One vCenter session for all calls; one re-login when it expires.
+
+use serde_json::json;
+
+use crate::env;
+
+#[tokio::test]
+async fn many_calls_share_one_login() {
+    let e = env().await;
+    for _ in 0..5 {
+        e.ok("list_vms", json!({})).await;
+        e.ok("get_vm_info", json!({"name": "DC0_H0_VM1"})).await;
+    }
+    e.ok("power_off", json!({"name": "DC0_H0_VM1"})).await;
+    assert_eq!(e.sim.login_count(), 1);
+    assert_eq!(e.ctx.client.login_count(), 1);
+    e.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn concurrent_first_calls_log_in_once() {
+    let e = env().await;
+    let calls = (0..8).map(|_| e.call("list_vms", json!({})));
+    for r in futures::future::join_all(calls).await {
+        r.unwrap();
+    }
+    assert_eq!(e.sim.login_count(), 1);
+    e.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_expired_session_is_renewed_once_and_cached_views_are_rebuilt() {
+    let e = env().await;
+    e.ok("list_vms", json!({})).await;
+    assert_eq!(e.sim.login_count(), 1);
+    e.sim.expire_sessions();
+    // The cached container view died with the session; the call still works.
+    let vms = e.json("list_vms", json!({})).await;
+    assert_eq!(
+        vms.as_array().unwrap().len(),
+        e.sim.objects("VirtualMachine").len()
+    );
+    assert_eq!(e.sim.login_count(), 2);
+    e.ok("get_vm_info", json!({"name": "DC0_H0_VM0"})).await;
+    e.sim.expire_sessions();
+    e.ok("power_off", json!({"name": "DC0_H0_VM0"})).await;
+    assert_eq!(e.power("DC0_H0_VM0"), "poweredOff");
+    assert_eq!(e.sim.login_count(), 3);
+    e.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_unreachable_vcenter_is_a_clear_error() {
+    let sim = crate::sim().await;
+    let mut s = crate::settings(&sim, crate::PASSWORD);
+    sim.shutdown().await;
+    s.url = url::Url::parse(&format!("http://127.0.0.1:{}/sdk", s.url.port().unwrap())).unwrap();
+    let client = mcvsphere::vsphere::Client::new(&s).unwrap();
+    let ctx = std::sync::Arc::new(mcvsphere::tools::AppState {
+        client,
+        defaults: Default::default(),
+    });
+    let err = mcvsphere::tools::call(&ctx, "list_vms", json!({}))
+        .await
+        .unwrap_err();
+    crate::says(&err.0, &["cannot reach vCenter"]);
+}

@@ -1,0 +1,192 @@
+//! The HTTP front: `POST /sdk` (SOAP), `GET /sdk/vimServiceVersions.xml`,
+//! session cookies, a body size limit, and graceful shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use vim25::Fault;
+
+use crate::dispatch;
+use crate::state::Shared;
+
+/// Largest SOAP request accepted; vCenter's own limit is of this order.
+pub const MAX_BODY: usize = 16 * 1024 * 1024;
+pub const COOKIE_NAME: &str = "vmware_soap_session";
+
+/// The namespace/version document clients read to pick an API version. Not a
+/// vim25 SOAP message, so it lives here as a literal.
+const VIM_SERVICE_VERSIONS: &str = r#"<?xml version="1.0" encoding="UTF-8" ?>
+<namespaces version="1.0">
+ <namespace>
+  <name>urn:vim25</name>
+  <version>8.0.3.0</version>
+  <priorVersions>
+   <version>8.0.2.0</version>
+   <version>8.0.1.0</version>
+   <version>8.0.0.2</version>
+   <version>8.0.0.1</version>
+   <version>8.0.0.0</version>
+   <version>7.0.3.0</version>
+   <version>7.0.2.0</version>
+   <version>7.0.1.0</version>
+   <version>7.0.0.0</version>
+   <version>6.7.3</version>
+   <version>6.7.2</version>
+   <version>6.7.1</version>
+   <version>6.7</version>
+   <version>6.5</version>
+  </priorVersions>
+ </namespace>
+</namespaces>
+"#;
+
+pub struct ServerHandle {
+    stop: Option<oneshot::Sender<()>>,
+    join: JoinHandle<()>,
+}
+
+impl ServerHandle {
+    pub async fn shutdown(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        // Long-polling clients may hold connections open; do not wait for them forever.
+        if tokio::time::timeout(Duration::from_secs(2), &mut self.join)
+            .await
+            .is_err()
+        {
+            self.join.abort();
+        }
+    }
+}
+
+pub async fn serve(
+    shared: Arc<Shared>,
+    listen: SocketAddr,
+    tls: bool,
+) -> anyhow::Result<(ServerHandle, SocketAddr)> {
+    let app = Router::new()
+        .route("/sdk", post(soap))
+        .route("/sdk/", post(soap))
+        .route("/sdk/vimServiceVersions.xml", get(versions))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(shared);
+    let tcp = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    let addr = tcp.local_addr()?;
+    let (stop, rx) = oneshot::channel::<()>();
+    let signal = async move {
+        let _ = rx.await;
+    };
+    let join = if tls {
+        let l = crate::tls::TlsListener::new(tcp)?;
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(l, app).with_graceful_shutdown(signal).await {
+                tracing::error!(error = %e, "server failed");
+            }
+        })
+    } else {
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(tcp, app).with_graceful_shutdown(signal).await {
+                tracing::error!(error = %e, "server failed");
+            }
+        })
+    };
+    tracing::info!(%addr, tls, "vcsim listening");
+    Ok((
+        ServerHandle {
+            stop: Some(stop),
+            join,
+        },
+        addr,
+    ))
+}
+
+async fn versions() -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/xml; charset=utf-8")],
+        VIM_SERVICE_VERSIONS,
+    )
+}
+
+/// The session cookie's value, with the quotes vCenter puts around it removed.
+fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == COOKIE_NAME)
+        .map(|(_, v)| v.trim().trim_matches('"').to_string())
+}
+
+fn xml_response(status: StatusCode, body: String, cookie: Option<HeaderValue>) -> Response {
+    let mut r = (status, [(header::CONTENT_TYPE, vim25::CONTENT_TYPE)], body).into_response();
+    if let Some(c) = cookie {
+        r.headers_mut().insert(header::SET_COOKIE, c);
+    }
+    r
+}
+
+fn fault_response(method: &str, f: Fault) -> Response {
+    match vim25::encode_response(method, &Err(f)) {
+        Ok(xml) => xml_response(StatusCode::INTERNAL_SERVER_ERROR, xml, None),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot encode fault");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+async fn soap(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    // SOAPAction (`urn:vim25/8.0.3.0`) only names the API version; any value is accepted.
+    if let Some(action) = headers.get("soapaction").and_then(|v| v.to_str().ok()) {
+        tracing::trace!(action, "SOAPAction");
+    }
+    let req = match vim25::decode_request(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::debug!(error = %e, "undecodable request");
+            return fault_response("", Fault::invalid_request(format!("Invalid request: {e}")));
+        }
+    };
+    let method = req.method.clone();
+    let cookie = session_cookie(&headers);
+    let out = dispatch::dispatch(&shared, cookie.as_deref(), req).await;
+    tracing::debug!(method, ok = out.result.is_ok(), "call");
+    let set_cookie = out.set_cookie.and_then(|c| {
+        let secure = if shared.tls { "; Secure" } else { "" };
+        HeaderValue::from_str(&format!("{COOKIE_NAME}=\"{c}\"; Path=/; HttpOnly{secure}")).ok()
+    });
+    let status = if out.result.is_ok() {
+        StatusCode::OK
+    } else {
+        StatusCode::INTERNAL_SERVER_ERROR
+    };
+    match vim25::encode_response(&method, &out.result) {
+        Ok(xml) => xml_response(status, xml, set_cookie),
+        Err(e) => {
+            // A value the schema rejects is a simulator bug; say so rather than send bad XML.
+            tracing::error!(method, error = %e, "cannot encode response");
+            fault_response(
+                &method,
+                Fault::new(
+                    "SystemError",
+                    format!("vcsim cannot encode the result of {method}: {e}"),
+                )
+                .with("reason", e.to_string()),
+            )
+        }
+    }
+}

@@ -1,0 +1,718 @@
+//! Inventory fixtures: the YAML description of datacenters, clusters, hosts,
+//! datastores, networks and VMs, the built-in default (govmomi vcsim's VPX
+//! model), the large generated inventory, and the builder that turns any of
+//! them into objects.
+
+use std::path::Path;
+
+use serde::Deserialize;
+use vim25::{Data, MoRef, Value};
+
+use crate::state::State;
+use crate::vm::{self, NewVm};
+use crate::{now, uuid_for};
+
+/// The default inventory, kept beside the other fixtures and compiled in so
+/// the library needs no files at run time.
+pub const DEFAULT_YAML: &str = include_str!("../../fixtures/inventory/default.yaml");
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct InventorySpec {
+    pub datacenters: Vec<DatacenterSpec>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DatacenterSpec {
+    pub name: String,
+    /// Standard port groups (`VM Network`).
+    #[serde(default)]
+    pub networks: Vec<String>,
+    #[serde(default)]
+    pub datastores: Vec<DatastoreSpec>,
+    #[serde(default)]
+    pub switches: Vec<SwitchSpec>,
+    #[serde(default)]
+    pub clusters: Vec<ClusterSpec>,
+    /// Standalone hosts, each in its own ComputeResource.
+    #[serde(default)]
+    pub hosts: Vec<HostSpec>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DatastoreSpec {
+    pub name: String,
+    #[serde(default = "default_capacity_gb")]
+    pub capacity_gb: u64,
+    #[serde(default = "default_free_gb")]
+    pub free_gb: u64,
+    #[serde(default = "default_ds_type")]
+    pub r#type: String,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SwitchSpec {
+    pub name: String,
+    #[serde(default)]
+    pub portgroups: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSpec {
+    pub name: String,
+    pub hosts: Vec<HostSpec>,
+    /// VMs in the cluster's root resource pool, placed on its hosts in turn.
+    #[serde(default)]
+    pub vms: Vec<VmSpec>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HostSpec {
+    pub name: String,
+    #[serde(default = "default_host_cores")]
+    pub cpu_cores: u32,
+    #[serde(default = "default_host_memory_gb")]
+    pub memory_gb: u64,
+    #[serde(default)]
+    pub vms: Vec<VmSpec>,
+}
+
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct VmSpec {
+    pub name: String,
+    #[serde(default = "one")]
+    pub cpus: u32,
+    #[serde(default = "default_vm_memory_mb")]
+    pub memory_mb: u32,
+    /// `poweredOn`, `poweredOff` or `suspended`.
+    #[serde(default = "default_power")]
+    pub power: String,
+    /// Whether VMware Tools is installed (it runs whenever the VM is on).
+    #[serde(default = "yes")]
+    pub tools: bool,
+    #[serde(default = "default_guest_id")]
+    pub guest_id: String,
+    /// The guest IP reported while tools run; derived from the VM if absent.
+    #[serde(default)]
+    pub ip: Option<String>,
+    #[serde(default)]
+    pub annotation: String,
+    #[serde(default)]
+    pub template: bool,
+    #[serde(default = "one_u64")]
+    pub disk_gb: u64,
+    /// Network (or DV port group) of the NIC; the datacenter's first network if absent.
+    #[serde(default)]
+    pub network: Option<String>,
+    /// Datastore of the VM's files; the datacenter's first datastore if absent.
+    #[serde(default)]
+    pub datastore: Option<String>,
+}
+
+fn default_capacity_gb() -> u64 {
+    1024
+}
+fn default_free_gb() -> u64 {
+    900
+}
+fn default_ds_type() -> String {
+    "VMFS".into()
+}
+fn default_host_cores() -> u32 {
+    4
+}
+fn default_host_memory_gb() -> u64 {
+    4
+}
+fn one() -> u32 {
+    1
+}
+fn one_u64() -> u64 {
+    1
+}
+fn yes() -> bool {
+    true
+}
+fn default_vm_memory_mb() -> u32 {
+    32
+}
+fn default_power() -> String {
+    "poweredOn".into()
+}
+fn default_guest_id() -> String {
+    "otherGuest".into()
+}
+
+impl InventorySpec {
+    pub fn from_yaml(text: &str) -> anyhow::Result<Self> {
+        Ok(serde_yaml::from_str(text)?)
+    }
+
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read inventory {}: {e}", path.display()))?;
+        Self::from_yaml(&text)
+            .map_err(|e| anyhow::anyhow!("invalid inventory {}: {e}", path.display()))
+    }
+
+    pub fn default_inventory() -> anyhow::Result<Self> {
+        Self::from_yaml(DEFAULT_YAML)
+    }
+}
+
+/// Hosts per generated cluster and VMs per generated host.
+const GEN_HOSTS_PER_CLUSTER: usize = 8;
+const GEN_VMS_PER_HOST: usize = 50;
+
+/// A large inventory with `vms` VMs: one datacenter with the default model's
+/// networks and datastore, and as many 8-host clusters as needed for 50 VMs per
+/// host. Names follow vcsim's scheme (`DC0_C3_H5`, `DC0_C3_RP0_VM17`), and every
+/// fourth VM is powered off so filters have something to tell apart.
+pub fn generate(vms: usize) -> InventorySpec {
+    let hosts = vms.div_ceil(GEN_VMS_PER_HOST).max(1);
+    let clusters = hosts.div_ceil(GEN_HOSTS_PER_CLUSTER).max(1);
+    let mut dc = DatacenterSpec {
+        name: "DC0".into(),
+        networks: vec!["VM Network".into()],
+        datastores: vec![DatastoreSpec {
+            name: "LocalDS_0".into(),
+            capacity_gb: 1 << 20,
+            free_gb: 1 << 19,
+            r#type: default_ds_type(),
+        }],
+        switches: vec![SwitchSpec {
+            name: "DVS0".into(),
+            portgroups: vec!["DC0_DVPG0".into()],
+        }],
+        clusters: vec![],
+        hosts: vec![],
+    };
+    let mut left = vms;
+    for c in 0..clusters {
+        let name = format!("DC0_C{c}");
+        let nhosts = GEN_HOSTS_PER_CLUSTER.min(hosts - c * GEN_HOSTS_PER_CLUSTER);
+        let n = left.min(nhosts * GEN_VMS_PER_HOST);
+        left -= n;
+        dc.clusters.push(ClusterSpec {
+            hosts: (0..nhosts)
+                .map(|h| HostSpec {
+                    name: format!("{name}_H{h}"),
+                    cpu_cores: 32,
+                    memory_gb: 512,
+                    vms: vec![],
+                })
+                .collect(),
+            vms: (0..n)
+                .map(|i| VmSpec {
+                    name: format!("{name}_RP0_VM{i}"),
+                    cpus: 1 + (i % 4) as u32,
+                    memory_mb: 512 << (i % 3),
+                    power: if i % 4 == 3 {
+                        "poweredOff"
+                    } else {
+                        "poweredOn"
+                    }
+                    .into(),
+                    tools: true,
+                    guest_id: default_guest_id(),
+                    ip: None,
+                    annotation: String::new(),
+                    template: false,
+                    disk_gb: 1,
+                    network: None,
+                    datastore: None,
+                })
+                .collect(),
+            name,
+        });
+    }
+    InventorySpec {
+        datacenters: vec![dc],
+    }
+}
+
+/// What the builder needs to remember while placing VMs in one datacenter.
+struct DcCtx {
+    vm_folder: MoRef,
+    networks: Vec<(String, MoRef)>,
+    datastores: Vec<(String, MoRef)>,
+    dc_name: String,
+}
+
+impl DcCtx {
+    fn network(&self, name: Option<&str>) -> Option<MoRef> {
+        match name {
+            Some(n) => self
+                .networks
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, m)| m.clone()),
+            None => self.networks.first().map(|(_, m)| m.clone()),
+        }
+    }
+    fn datastore(&self, name: Option<&str>) -> Option<MoRef> {
+        match name {
+            Some(n) => self
+                .datastores
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, m)| m.clone()),
+            None => self.datastores.first().map(|(_, m)| m.clone()),
+        }
+    }
+}
+
+fn folder(st: &mut State, prefix: &str, name: &str, parent: &MoRef, child_type: &[&str]) -> MoRef {
+    let id = st.new_id(prefix);
+    let m = MoRef::new("Folder", &id);
+    st.objects.insert(
+        m.clone(),
+        Data::new("Folder")
+            .with("name", name)
+            .with("parent", parent)
+            .with("childType", child_type.to_vec())
+            .with("childEntity", Value::Array(vec![]))
+            .with("overallStatus", "green")
+            .with("configStatus", "green"),
+    );
+    m
+}
+
+/// Builds every object of `spec` under the root folder.
+pub fn build(st: &mut State, spec: &InventorySpec) -> anyhow::Result<()> {
+    let root = st.svc("rootFolder");
+    let mut vm_index = 0usize;
+    for dcs in &spec.datacenters {
+        let dc = MoRef::new("Datacenter", &st.new_id("datacenter"));
+        let vm_folder = folder(
+            st,
+            "group-v",
+            "vm",
+            &dc,
+            &["Folder", "VirtualMachine", "VirtualApp"],
+        );
+        let host_folder = folder(st, "group-h", "host", &dc, &["Folder", "ComputeResource"]);
+        let ds_folder = folder(
+            st,
+            "group-s",
+            "datastore",
+            &dc,
+            &["Folder", "Datastore", "StoragePod"],
+        );
+        let net_folder = folder(
+            st,
+            "group-n",
+            "network",
+            &dc,
+            &["Folder", "Network", "DistributedVirtualSwitch"],
+        );
+        st.objects.insert(
+            dc.clone(),
+            Data::new("Datacenter")
+                .with("name", dcs.name.as_str())
+                .with("parent", &root)
+                .with("vmFolder", &vm_folder)
+                .with("hostFolder", &host_folder)
+                .with("datastoreFolder", &ds_folder)
+                .with("networkFolder", &net_folder)
+                .with("datastore", Value::Array(vec![]))
+                .with("network", Value::Array(vec![]))
+                .with("overallStatus", "green")
+                .with("configStatus", "green"),
+        );
+        st.objects.push_ref(&root, "childEntity", &dc);
+        for f in [&vm_folder, &host_folder, &ds_folder, &net_folder] {
+            let _ = st.objects.set(f, "parent", Value::MoRef(dc.clone()));
+        }
+        let mut ctx = DcCtx {
+            vm_folder,
+            networks: vec![],
+            datastores: vec![],
+            dc_name: dcs.name.clone(),
+        };
+        for n in &dcs.networks {
+            let m = MoRef::new("Network", &st.new_id("network"));
+            st.objects.insert(
+                m.clone(),
+                Data::new("Network")
+                    .with("name", n.as_str())
+                    .with("parent", &net_folder)
+                    .with(
+                        "summary",
+                        Data::new("NetworkSummary")
+                            .with("network", &m)
+                            .with("name", n.as_str())
+                            .with("accessible", true)
+                            .with("ipPoolName", ""),
+                    )
+                    .with("host", Value::Array(vec![]))
+                    .with("vm", Value::Array(vec![]))
+                    .with("overallStatus", "green")
+                    .with("configStatus", "green"),
+            );
+            st.objects.push_ref(&net_folder, "childEntity", &m);
+            st.objects.push_ref(&dc, "network", &m);
+            ctx.networks.push((n.clone(), m));
+        }
+        for sw in &dcs.switches {
+            let m = MoRef::new("VmwareDistributedVirtualSwitch", &st.new_id("dvs"));
+            let uuid = uuid_for(&format!("/{}/network/{}", dcs.name, sw.name));
+            let mut pgs = vec![];
+            for pg in &sw.portgroups {
+                let p = MoRef::new("DistributedVirtualPortgroup", &st.new_id("dvportgroup"));
+                st.objects.insert(
+                    p.clone(),
+                    Data::new("DistributedVirtualPortgroup")
+                        .with("name", pg.as_str())
+                        .with("parent", &net_folder)
+                        .with("key", p.value.as_str())
+                        .with(
+                            "config",
+                            Data::new("DVPortgroupConfigInfo")
+                                .with("key", p.value.as_str())
+                                .with("name", pg.as_str())
+                                .with("numPorts", 8)
+                                .with("distributedVirtualSwitch", &m)
+                                .with("type", "earlyBinding"),
+                        )
+                        .with(
+                            "summary",
+                            Data::new("NetworkSummary")
+                                .with("network", &p)
+                                .with("name", pg.as_str())
+                                .with("accessible", true)
+                                .with("ipPoolName", ""),
+                        )
+                        .with("host", Value::Array(vec![]))
+                        .with("vm", Value::Array(vec![]))
+                        .with("overallStatus", "green")
+                        .with("configStatus", "green"),
+                );
+                st.objects.push_ref(&net_folder, "childEntity", &p);
+                st.objects.push_ref(&dc, "network", &p);
+                ctx.networks.push((pg.clone(), p.clone()));
+                pgs.push(p);
+            }
+            st.objects.insert(
+                m.clone(),
+                Data::new("VmwareDistributedVirtualSwitch")
+                    .with("name", sw.name.as_str())
+                    .with("parent", &net_folder)
+                    .with("uuid", uuid.as_str())
+                    .with("portgroup", pgs.clone())
+                    .with(
+                        "summary",
+                        Data::new("DVSSummary")
+                            .with("name", sw.name.as_str())
+                            .with("uuid", uuid.as_str())
+                            .with("numPorts", 8 * pgs.len() as i64)
+                            .with("portgroupName", sw.portgroups.clone()),
+                    )
+                    .with("overallStatus", "green")
+                    .with("configStatus", "green"),
+            );
+            st.objects.push_ref(&net_folder, "childEntity", &m);
+        }
+        for ds in &dcs.datastores {
+            let m = MoRef::new("Datastore", &st.new_id("datastore"));
+            let url = format!(
+                "ds:///vmfs/volumes/{}/",
+                uuid_for(&format!("/{}/datastore/{}", dcs.name, ds.name))
+            );
+            let cap = (ds.capacity_gb as i64).saturating_mul(1 << 30);
+            let free = (ds.free_gb as i64).saturating_mul(1 << 30);
+            let browser = MoRef::new(
+                "HostDatastoreBrowser",
+                &format!("datastoreBrowser-{}", m.value),
+            );
+            st.objects.insert(
+                browser.clone(),
+                Data::new("HostDatastoreBrowser").with("datastore", vec![m.clone()]),
+            );
+            st.objects.insert(
+                m.clone(),
+                Data::new("Datastore")
+                    .with("name", ds.name.as_str())
+                    .with("parent", &ds_folder)
+                    .with("browser", &browser)
+                    .with(
+                        "summary",
+                        Data::new("DatastoreSummary")
+                            .with("datastore", &m)
+                            .with("name", ds.name.as_str())
+                            .with("url", url.as_str())
+                            .with("capacity", cap)
+                            .with("freeSpace", free)
+                            .with("uncommitted", 0i64)
+                            .with("accessible", true)
+                            .with("multipleHostAccess", true)
+                            .with("type", ds.r#type.as_str())
+                            .with("maintenanceMode", "normal"),
+                    )
+                    .with(
+                        "info",
+                        Data::new("DatastoreInfo")
+                            .with("name", ds.name.as_str())
+                            .with("url", url.as_str())
+                            .with("freeSpace", free)
+                            .with("maxFileSize", cap)
+                            .with("timestamp", now()),
+                    )
+                    .with("host", Value::Array(vec![]))
+                    .with("vm", Value::Array(vec![]))
+                    .with("overallStatus", "green")
+                    .with("configStatus", "green"),
+            );
+            st.objects.push_ref(&ds_folder, "childEntity", &m);
+            st.objects.push_ref(&dc, "datastore", &m);
+            ctx.datastores.push((ds.name.clone(), m));
+        }
+        for h in &dcs.hosts {
+            let cr = MoRef::new("ComputeResource", &st.new_id("domain-s"));
+            let pool = compute_resource(st, &cr, &h.name, &host_folder);
+            let hm = host(st, h, &cr, &ctx)?;
+            cluster_summary(st, &cr, std::slice::from_ref(h));
+            for v in &h.vms {
+                place_vm(st, &ctx, v, &pool, &hm, vm_index)?;
+                vm_index += 1;
+            }
+        }
+        for c in &dcs.clusters {
+            let cr = MoRef::new("ClusterComputeResource", &st.new_id("domain-c"));
+            let pool = compute_resource(st, &cr, &c.name, &host_folder);
+            let hosts: Vec<MoRef> = c
+                .hosts
+                .iter()
+                .map(|h| host(st, h, &cr, &ctx))
+                .collect::<anyhow::Result<_>>()?;
+            cluster_summary(st, &cr, &c.hosts);
+            for (i, v) in c.vms.iter().enumerate() {
+                let h = hosts
+                    .get(i % hosts.len().max(1))
+                    .ok_or_else(|| anyhow::anyhow!("cluster {} has VMs but no hosts", c.name))?;
+                place_vm(st, &ctx, v, &pool, h, vm_index)?;
+                vm_index += 1;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A ComputeResource/ClusterComputeResource with its root pool `Resources`.
+fn compute_resource(st: &mut State, cr: &MoRef, name: &str, host_folder: &MoRef) -> MoRef {
+    let pool = MoRef::new("ResourcePool", &st.new_id("resgroup"));
+    st.objects.insert(
+        pool.clone(),
+        Data::new("ResourcePool")
+            .with("name", "Resources")
+            .with("parent", cr)
+            .with("owner", cr)
+            .with("resourcePool", Value::Array(vec![]))
+            .with("vm", Value::Array(vec![]))
+            .with("overallStatus", "green")
+            .with("configStatus", "green"),
+    );
+    st.objects.insert(
+        cr.clone(),
+        Data::new(&cr.kind)
+            .with("name", name)
+            .with("parent", host_folder)
+            .with("resourcePool", &pool)
+            .with("host", Value::Array(vec![]))
+            .with("datastore", Value::Array(vec![]))
+            .with("network", Value::Array(vec![]))
+            .with("overallStatus", "green")
+            .with("configStatus", "green"),
+    );
+    st.objects.push_ref(host_folder, "childEntity", cr);
+    pool
+}
+
+fn cluster_summary(st: &mut State, cr: &MoRef, hosts: &[HostSpec]) {
+    let cores: i64 = hosts.iter().map(|h| i64::from(h.cpu_cores)).sum();
+    let mem: i64 = hosts.iter().map(|h| (h.memory_gb as i64) << 30).sum();
+    let ty = if cr.kind == "ClusterComputeResource" {
+        "ClusterComputeResourceSummary"
+    } else {
+        "ComputeResourceSummary"
+    };
+    let n = hosts.len() as i64;
+    let _ = st.objects.set(
+        cr,
+        "summary",
+        Value::Data(
+            Data::new(ty)
+                .with("totalCpu", cores * 2000)
+                .with("totalMemory", mem)
+                .with("numCpuCores", cores)
+                .with("numCpuThreads", cores)
+                .with("effectiveCpu", cores * 2000)
+                .with("effectiveMemory", mem >> 20)
+                .with("numHosts", n)
+                .with("numEffectiveHosts", n)
+                .with("overallStatus", "green"),
+        ),
+    );
+}
+
+fn host(st: &mut State, h: &HostSpec, cr: &MoRef, ctx: &DcCtx) -> anyhow::Result<MoRef> {
+    let m = MoRef::new("HostSystem", &st.new_id("host"));
+    let uuid = uuid_for(&format!("/{}/host/{}", ctx.dc_name, h.name));
+    let mem = (h.memory_gb as i64) << 30;
+    let cores = i64::from(h.cpu_cores);
+    let boot = now();
+    let runtime = Data::new("HostRuntimeInfo")
+        .with("connectionState", "connected")
+        .with("powerState", "poweredOn")
+        .with("inMaintenanceMode", false)
+        .with("bootTime", boot.as_str());
+    let product = Data::new("AboutInfo")
+        .with("name", "VMware ESXi")
+        .with("fullName", "VMware ESXi 8.0.3 build-24022510")
+        .with("vendor", "VMware, Inc.")
+        .with("version", "8.0.3")
+        .with("build", "24022510")
+        .with("osType", "vmnix-x86")
+        .with("productLineId", "embeddedEsx")
+        .with("apiType", "HostAgent")
+        .with("apiVersion", "8.0.3.0");
+    st.objects.insert(
+        m.clone(),
+        Data::new("HostSystem")
+            .with("name", h.name.as_str())
+            .with("parent", cr)
+            .with("runtime", runtime.clone())
+            .with(
+                "summary",
+                Data::new("HostListSummary")
+                    .with("host", &m)
+                    .with(
+                        "hardware",
+                        Data::new("HostHardwareSummary")
+                            .with("vendor", "VMware, Inc. (vcsim)")
+                            .with("model", "VMware Virtual Platform")
+                            .with("uuid", uuid.as_str())
+                            .with("memorySize", mem)
+                            .with("cpuModel", "Intel(R) Xeon(R) CPU E5-2650 v4 @ 2.20GHz")
+                            .with("cpuMhz", 2200)
+                            .with("numCpuPkgs", 2)
+                            .with("numCpuCores", cores)
+                            .with("numCpuThreads", cores)
+                            .with("numNics", 1)
+                            .with("numHBAs", 2),
+                    )
+                    .with("runtime", runtime)
+                    .with(
+                        "config",
+                        Data::new("HostConfigSummary")
+                            .with("name", h.name.as_str())
+                            .with("port", 443)
+                            .with("product", product)
+                            .with("vmotionEnabled", false)
+                            .with("faultToleranceEnabled", false),
+                    )
+                    .with(
+                        "quickStats",
+                        Data::new("HostListSummaryQuickStats")
+                            .with("overallCpuUsage", 67)
+                            .with("overallMemoryUsage", 1404)
+                            .with("uptime", 1),
+                    )
+                    .with("overallStatus", "green")
+                    .with("rebootRequired", false)
+                    .with("managementServerIp", "127.0.0.1"),
+            )
+            .with("vm", Value::Array(vec![]))
+            .with(
+                "datastore",
+                ctx.datastores
+                    .iter()
+                    .map(|(_, d)| d.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .with(
+                "network",
+                ctx.networks
+                    .iter()
+                    .map(|(_, n)| n.clone())
+                    .collect::<Vec<_>>(),
+            )
+            .with("overallStatus", "green")
+            .with("configStatus", "green"),
+    );
+    st.objects.push_ref(cr, "host", &m);
+    for (_, d) in &ctx.datastores {
+        let mount = Data::new("DatastoreHostMount").with("key", &m).with(
+            "mountInfo",
+            Data::new("HostMountInfo")
+                .with("path", format!("/vmfs/volumes/{}", d.value))
+                .with("accessMode", "readWrite")
+                .with("mounted", true)
+                .with("accessible", true),
+        );
+        let mut mounts = st
+            .objects
+            .prop(d, "host")
+            .map(|v| v.as_array().to_vec())
+            .unwrap_or_default();
+        mounts.push(Value::Data(mount));
+        let _ = st.objects.set(d, "host", Value::Array(mounts));
+        st.objects.push_ref(cr, "datastore", d);
+    }
+    for (_, n) in &ctx.networks {
+        st.objects.push_ref(n, "host", &m);
+        st.objects.push_ref(cr, "network", n);
+    }
+    Ok(m)
+}
+
+fn place_vm(
+    st: &mut State,
+    ctx: &DcCtx,
+    v: &VmSpec,
+    pool: &MoRef,
+    host: &MoRef,
+    index: usize,
+) -> anyhow::Result<MoRef> {
+    let ds = ctx
+        .datastore(v.datastore.as_deref())
+        .ok_or_else(|| anyhow::anyhow!("VM {}: no datastore {:?}", v.name, v.datastore))?;
+    let net = ctx.network(v.network.as_deref());
+    if v.network.is_some() && net.is_none() {
+        anyhow::bail!("VM {}: no network {:?}", v.name, v.network);
+    }
+    let ip = v.ip.clone().unwrap_or_else(|| {
+        // 10.0.0.0/16, skipping .0 and .255 host parts.
+        format!("10.0.{}.{}", (index / 250) % 256, index % 250 + 2)
+    });
+    let path = format!("/{}/vm/{}", ctx.dc_name, v.name);
+    let seed = path.clone();
+    let power = match v.power.as_str() {
+        "poweredOn" | "poweredOff" | "suspended" => v.power.clone(),
+        other => anyhow::bail!("VM {}: unknown power state {other:?}", v.name),
+    };
+    let new = NewVm {
+        name: v.name.clone(),
+        folder: ctx.vm_folder.clone(),
+        pool: pool.clone(),
+        host: host.clone(),
+        datastore: ds.clone(),
+        uuid_seed: path,
+        cpus: v.cpus,
+        memory_mb: v.memory_mb,
+        guest_id: v.guest_id.clone(),
+        annotation: v.annotation.clone(),
+        template: v.template,
+        power_state: power,
+        tools: v.tools,
+        ip: Some(ip),
+        devices: vm::default_devices(st, &v.name, &ds, v.disk_gb, net.as_ref(), &seed),
+    };
+    Ok(vm::create(st, new))
+}

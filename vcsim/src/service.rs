@@ -1,0 +1,157 @@
+//! The ServiceInstance and the singleton managers `ServiceContent` names.
+//! Every MoRef handed out in `ServiceContent` exists as an object, so a client
+//! that reads a manager's properties gets an answer rather than a fault.
+
+use vim25::{Data, MoRef, Value};
+
+use crate::state::State;
+use crate::uuid_for;
+
+/// vCenter's fixed ids for the singletons, by `ServiceContent` field.
+const MANAGERS: &[(&str, &str, &str)] = &[
+    (
+        "propertyCollector",
+        "PropertyCollector",
+        "propertyCollector",
+    ),
+    ("viewManager", "ViewManager", "ViewManager"),
+    ("setting", "OptionManager", "VpxSettings"),
+    ("userDirectory", "UserDirectory", "UserDirectory"),
+    ("sessionManager", "SessionManager", "SessionManager"),
+    (
+        "authorizationManager",
+        "AuthorizationManager",
+        "AuthorizationManager",
+    ),
+    ("serviceManager", "ServiceManager", "ServiceMgr"),
+    ("perfManager", "PerformanceManager", "PerfMgr"),
+    (
+        "scheduledTaskManager",
+        "ScheduledTaskManager",
+        "ScheduledTaskManager",
+    ),
+    ("alarmManager", "AlarmManager", "AlarmManager"),
+    ("eventManager", "EventManager", "EventManager"),
+    ("taskManager", "TaskManager", "TaskManager"),
+    ("extensionManager", "ExtensionManager", "ExtensionManager"),
+    (
+        "customizationSpecManager",
+        "CustomizationSpecManager",
+        "CustomizationSpecManager",
+    ),
+    (
+        "customFieldsManager",
+        "CustomFieldsManager",
+        "CustomFieldsManager",
+    ),
+    ("diagnosticManager", "DiagnosticManager", "DiagMgr"),
+    ("licenseManager", "LicenseManager", "LicenseManager"),
+    ("searchIndex", "SearchIndex", "SearchIndex"),
+    ("fileManager", "FileManager", "FileManager"),
+    (
+        "datastoreNamespaceManager",
+        "DatastoreNamespaceManager",
+        "DatastoreNamespaceManager",
+    ),
+    (
+        "virtualDiskManager",
+        "VirtualDiskManager",
+        "virtualDiskManager",
+    ),
+    ("ovfManager", "OvfManager", "OvfManager"),
+    (
+        "dvSwitchManager",
+        "DistributedVirtualSwitchManager",
+        "DVSManager",
+    ),
+    (
+        "localizationManager",
+        "LocalizationManager",
+        "LocalizationManager",
+    ),
+    (
+        "storageResourceManager",
+        "StorageResourceManager",
+        "StorageResourceManager",
+    ),
+    (
+        "guestOperationsManager",
+        "GuestOperationsManager",
+        "guestOperationsManager",
+    ),
+    (
+        "overheadMemoryManager",
+        "OverheadMemoryManager",
+        "OverheadMemoryManager",
+    ),
+    (
+        "certificateManager",
+        "CertificateManager",
+        "certificateManager",
+    ),
+    ("ioFilterManager", "IoFilterManager", "IoFilterManager"),
+    ("cryptoManager", "CryptoManager", "CryptoManager"),
+];
+
+pub const ROOT_FOLDER_ID: &str = "group-d1";
+
+pub fn about() -> Data {
+    Data::new("AboutInfo")
+        .with("name", "VMware vCenter Server")
+        .with("fullName", "VMware vCenter Server 8.0.3 build-24022515")
+        .with("vendor", "VMware, Inc.")
+        .with("version", "8.0.3")
+        .with("build", "24022515")
+        .with("localeVersion", "INTL")
+        .with("localeBuild", "000")
+        .with("osType", "linux-x64")
+        .with("productLineId", "vpx")
+        .with("apiType", "VirtualCenter")
+        .with("apiVersion", "8.0.3.0")
+        .with("instanceUuid", uuid_for("vcsim/instance"))
+        .with("licenseProductName", "VMware VirtualCenter Server")
+        .with("licenseProductVersion", "8.0")
+}
+
+/// Creates the ServiceInstance, the root folder and every manager.
+pub fn install(st: &mut State) {
+    let root = MoRef::new("Folder", ROOT_FOLDER_ID);
+    let mut content = Data::new("ServiceContent")
+        .with("rootFolder", &root)
+        .with("about", about());
+    for (field, kind, id) in MANAGERS {
+        let m = MoRef::new(kind, id);
+        content.set(field, &m);
+        st.objects.insert(m, Data::new(kind));
+    }
+    st.objects.insert(
+        root.clone(),
+        Data::new("Folder")
+            .with("name", "Datacenters")
+            .with("childType", vec!["Folder", "Datacenter"])
+            .with("childEntity", Value::Array(vec![]))
+            .with("overallStatus", "green")
+            .with("configStatus", "green"),
+    );
+    st.content = content;
+    let si = MoRef::new("ServiceInstance", "ServiceInstance");
+    st.objects.insert(
+        si,
+        Data::new("ServiceInstance").with("content", st.content.clone()),
+    );
+    let em = st.svc("eventManager");
+    let _ = st.objects.set(
+        &em,
+        "description",
+        Value::Data(
+            Data::new("EventDescription")
+                .with("category", Value::Array(vec![]))
+                .with("eventInfo", Value::Array(vec![])),
+        ),
+    );
+    let tm = st.svc("taskManager");
+    let _ = st.objects.set(&tm, "recentTask", Value::Array(vec![]));
+    let _ = st.objects.set(&tm, "maxCollector", Value::Int(32));
+    let vm = st.svc("viewManager");
+    let _ = st.objects.set(&vm, "viewList", Value::Array(vec![]));
+}

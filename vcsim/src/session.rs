@@ -1,0 +1,90 @@
+//! SessionManager: `Login`, `Logout`, `SessionIsActive`, and the cookie →
+//! session lookup every authenticated call goes through.
+
+use std::time::Instant;
+
+use vim25::{Fault, Value};
+
+use crate::events;
+use crate::state::{Session, Shared, State};
+
+/// Finds the caller's session by cookie; an idle-expired one is dropped.
+pub fn lookup(shared: &Shared, st: &mut State, cookie: Option<&str>) -> Option<Session> {
+    let cookie = cookie?;
+    let expired = match (st.sessions.get(cookie), shared.idle_timeout) {
+        (Some(s), Some(t)) => s.last_active.elapsed() > t,
+        (None, _) => return None,
+        _ => false,
+    };
+    if expired {
+        if let Some(s) = st.sessions.remove(cookie) {
+            st.pc.sessions.remove(&s.key);
+        }
+        return None;
+    }
+    let s = st.sessions.get_mut(cookie)?;
+    s.last_active = Instant::now();
+    s.call_count += 1;
+    Some(s.clone())
+}
+
+/// Checks the credentials and opens a session; returns the `UserSession` and
+/// the new cookie value.
+pub fn login(
+    shared: &Shared,
+    st: &mut State,
+    user: &str,
+    password: &str,
+) -> Result<(Value, String), Fault> {
+    if let Some((u, p)) = &shared.credentials
+        && (u != user || p != password)
+    {
+        return Err(Fault::invalid_login());
+    }
+    if user.is_empty() {
+        return Err(Fault::invalid_login());
+    }
+    let cookie = uuid::Uuid::new_v4().to_string();
+    let s = Session {
+        key: uuid::Uuid::new_v4().to_string().to_uppercase(),
+        user: user.to_string(),
+        login_time: crate::now(),
+        last_active: Instant::now(),
+        call_count: 1,
+    };
+    let us = s.user_session();
+    st.sessions.insert(cookie.clone(), s);
+    st.login_count += 1;
+    events::record(
+        st,
+        "UserLoginSessionEvent",
+        user,
+        format!("User {user}@127.0.0.1 logged in as vcsim"),
+        None,
+        None,
+        None,
+    );
+    Ok((Value::Data(us), cookie))
+}
+
+pub fn logout(st: &mut State, cookie: &str) {
+    if let Some(s) = st.sessions.remove(cookie) {
+        st.pc.sessions.remove(&s.key);
+        events::record(
+            st,
+            "UserLogoutSessionEvent",
+            &s.user,
+            format!(
+                "User {}@127.0.0.1 logged out (login time: {}, number of API invocations: {})",
+                s.user, s.login_time, s.call_count
+            ),
+            None,
+            None,
+            None,
+        );
+    }
+}
+
+pub fn is_active(st: &State, key: &str, user: &str) -> bool {
+    st.sessions.values().any(|s| s.key == key && s.user == user)
+}

@@ -1,0 +1,121 @@
+//! Tasks: a `Task` object whose `info` goes queued → running → success|error.
+//! The work itself runs when the task completes, so a failing precondition
+//! (a VM already powered on) lands in `info.error` like on vCenter, while the
+//! method call itself has already returned the Task.
+
+use std::sync::Arc;
+
+use vim25::{Data, Fault, MoRef, TypeRef, Value};
+
+use crate::now;
+use crate::state::{Shared, State};
+
+/// The work a task does when it completes; its `Ok` value becomes `info.result`.
+pub type Op = Box<dyn FnOnce(&mut State) -> Result<Option<Value>, Fault> + Send>;
+
+/// Completed Task objects kept for reading back; older ones are dropped.
+const KEEP_TASKS: usize = 1000;
+/// Tasks listed in `TaskManager.recentTask`.
+const RECENT_TASKS: usize = 200;
+
+fn set_info(st: &mut State, task: &MoRef, field: &str, v: Value) {
+    let _ = st.objects.set(task, &format!("info.{field}"), v);
+}
+
+/// Creates the Task and schedules `op`. `method` is the wire method name
+/// (`PowerOnVM_Task`), which pyvmomi reads back from `info.name`.
+pub fn submit(shared: &Arc<Shared>, user: &str, method: &str, entity: &MoRef, op: Op) -> MoRef {
+    let task = shared.mutate(|st| {
+        let task = MoRef::new("Task", &st.new_id("task"));
+        let entity_name = st.objects.name(entity);
+        let description_id = format!("{}.{}", entity.kind, description_verb(method));
+        let info = Data::new("TaskInfo")
+            .with("key", task.value.as_str())
+            .with("task", &task)
+            .with("name", method)
+            .with("descriptionId", description_id)
+            .with("entity", entity)
+            .with("entityName", entity_name)
+            .with("state", "queued")
+            .with("cancelled", false)
+            .with("cancelable", false)
+            .with("reason", Data::new("TaskReasonUser").with("userName", user))
+            .with("queueTime", now())
+            .with("eventChainId", 0);
+        st.objects
+            .insert(task.clone(), Data::new("Task").with("info", info));
+        let tm = st.svc("taskManager");
+        let mut recent = st.objects.refs(&tm, "recentTask");
+        recent.push(task.clone());
+        if recent.len() > RECENT_TASKS {
+            let drop = recent.len() - RECENT_TASKS;
+            recent.drain(..drop);
+        }
+        let _ = st.objects.set(&tm, "recentTask", Value::from(recent));
+        prune(st);
+        task
+    });
+    let shared = shared.clone();
+    let t = task.clone();
+    tokio::spawn(async move {
+        tokio::task::yield_now().await;
+        shared.mutate(|st| {
+            set_info(st, &t, "state", Value::from("running"));
+            set_info(st, &t, "startTime", Value::from(now()));
+            set_info(st, &t, "progress", Value::Int(0));
+        });
+        if !shared.task_duration.is_zero() {
+            tokio::time::sleep(shared.task_duration).await;
+        }
+        shared.mutate(|st| {
+            let r = op(st);
+            match r {
+                Ok(result) => {
+                    set_info(st, &t, "state", Value::from("success"));
+                    set_info(st, &t, "progress", Value::Int(100));
+                    if let Some(v) = result {
+                        let v = match v {
+                            Value::Any(..) => v,
+                            Value::MoRef(m) => Value::Any(
+                                TypeRef::new("ManagedObjectReference"),
+                                Box::new(Value::MoRef(m)),
+                            ),
+                            v => v,
+                        };
+                        set_info(st, &t, "result", v);
+                    }
+                }
+                Err(f) => {
+                    tracing::debug!(task = %t, fault = %f, "task failed");
+                    set_info(st, &t, "state", Value::from("error"));
+                    set_info(st, &t, "error", Value::Data(f.to_localized()));
+                }
+            }
+            set_info(st, &t, "completeTime", Value::from(now()));
+        });
+    });
+    task
+}
+
+/// Drops the oldest Task objects beyond [`KEEP_TASKS`].
+fn prune(st: &mut State) {
+    let tasks = st.objects.of_kind("Task");
+    if tasks.len() > KEEP_TASKS {
+        let tm = st.svc("taskManager");
+        for t in &tasks[..tasks.len() - KEEP_TASKS] {
+            st.objects.remove(t);
+            st.objects.remove_ref(&tm, "recentTask", t);
+        }
+    }
+}
+
+/// `PowerOnVM_Task` → `powerOn`, the verb vCenter uses in `descriptionId`.
+fn description_verb(method: &str) -> String {
+    let base = method.strip_suffix("_Task").unwrap_or(method);
+    let base = base.strip_suffix("VM").unwrap_or(base);
+    let mut c = base.chars();
+    match c.next() {
+        Some(f) => format!("{}{}", f.to_ascii_lowercase(), c.as_str()),
+        None => String::new(),
+    }
+}

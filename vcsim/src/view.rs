@@ -1,0 +1,117 @@
+//! ViewManager and ContainerView: the inventory tree's parent → child
+//! relation, and views whose `view` property is computed from it on read so
+//! they always reflect the current inventory.
+
+use std::collections::HashSet;
+
+use vim25::{Data, Fault, MoRef, Value, schema};
+
+use crate::state::State;
+
+/// The inventory children of an entity, as vCenter's container views see them.
+pub fn children(st: &State, m: &MoRef) -> Vec<MoRef> {
+    let o = &st.objects;
+    match m.kind.as_str() {
+        "Folder" => o.refs(m, "childEntity"),
+        "Datacenter" => ["vmFolder", "hostFolder", "datastoreFolder", "networkFolder"]
+            .iter()
+            .filter_map(|f| o.ref_prop(m, f))
+            .collect(),
+        "ComputeResource" | "ClusterComputeResource" => {
+            let mut v = o.refs(m, "host");
+            v.extend(o.ref_prop(m, "resourcePool"));
+            v
+        }
+        "ResourcePool" | "VirtualApp" => {
+            let mut v = o.refs(m, "resourcePool");
+            v.extend(o.refs(m, "vm"));
+            v
+        }
+        "VmwareDistributedVirtualSwitch" | "DistributedVirtualSwitch" => vec![],
+        _ => vec![],
+    }
+}
+
+fn matches(kind: &str, types: &[String]) -> bool {
+    types.is_empty()
+        || types
+            .iter()
+            .any(|t| kind == t || schema().is_subtype(kind, t))
+}
+
+/// The objects a ContainerView shows right now.
+pub fn contents(st: &State, view: &MoRef) -> Vec<MoRef> {
+    let Some(container) = st.objects.ref_prop(view, "container") else {
+        return vec![];
+    };
+    let types: Vec<String> = st
+        .objects
+        .prop(view, "type")
+        .map(|v| {
+            v.as_array()
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let recursive = st
+        .objects
+        .prop(view, "recursive")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let mut out = vec![];
+    let mut seen = HashSet::new();
+    let mut stack: Vec<MoRef> = children(st, &container).into_iter().rev().collect();
+    while let Some(m) = stack.pop() {
+        if !seen.insert(m.clone()) {
+            continue;
+        }
+        if matches(&m.kind, &types) {
+            out.push(m.clone());
+        }
+        if recursive {
+            stack.extend(children(st, &m).into_iter().rev());
+        }
+    }
+    out
+}
+
+pub fn create_container_view(
+    st: &mut State,
+    container: &MoRef,
+    types: Vec<String>,
+    recursive: bool,
+) -> Result<Option<Value>, Fault> {
+    if !st.objects.contains(container) {
+        return Err(Fault::managed_object_not_found(container));
+    }
+    if !schema().is_subtype(&container.kind, "ManagedEntity") {
+        return Err(Fault::invalid_argument("container"));
+    }
+    for t in &types {
+        if !schema().is_managed(t) {
+            return Err(Fault::invalid_argument("type"));
+        }
+    }
+    let view = MoRef::new("ContainerView", &st.new_id("session-view"));
+    st.objects.insert(
+        view.clone(),
+        Data::new("ContainerView")
+            .with("container", container)
+            .with("type", types)
+            .with("recursive", recursive),
+    );
+    let vm = st.svc("viewManager");
+    st.objects.push_ref(&vm, "viewList", &view);
+    Ok(Some(Value::MoRef(view)))
+}
+
+pub fn destroy_view(st: &mut State, view: &MoRef) -> Result<Option<Value>, Fault> {
+    if st.objects.remove(view).is_none() {
+        return Err(Fault::managed_object_not_found(view));
+    }
+    let vm = st.svc("viewManager");
+    st.objects.remove_ref(&vm, "viewList", view);
+    Ok(None)
+}

@@ -1,0 +1,613 @@
+//! Virtual machine state: building a VM's property tree, keeping the derived
+//! properties (`summary.*`, `guest.*`, inventory back-references) consistent
+//! with the canonical ones (`config.*`, `runtime.*`) after every change.
+
+use vim25::{Data, MoRef, TypeRef, Value, schema};
+
+use crate::state::State;
+use crate::{now, uuid_for};
+
+/// Where the guest IP a VM reports lives while the VM is off: a `guestinfo`
+/// variable, as real guests publish theirs.
+const IP_KEY: &str = "guestinfo.ip";
+/// The Tools build reported while Tools is installed.
+const TOOLS_VERSION: i64 = 12352;
+
+#[derive(Clone, Debug)]
+pub struct NewVm {
+    pub name: String,
+    pub folder: MoRef,
+    pub pool: MoRef,
+    pub host: MoRef,
+    pub datastore: MoRef,
+    /// Inventory path the UUIDs are derived from, so they are stable across runs.
+    pub uuid_seed: String,
+    pub cpus: u32,
+    pub memory_mb: u32,
+    pub guest_id: String,
+    pub annotation: String,
+    pub template: bool,
+    pub power_state: String,
+    pub tools: bool,
+    pub ip: Option<String>,
+    pub devices: Vec<Data>,
+}
+
+pub fn guest_full_name(guest_id: &str) -> String {
+    match guest_id {
+        "otherGuest" => "Other (32-bit)".into(),
+        "otherGuest64" => "Other (64-bit)".into(),
+        g if g.starts_with("ubuntu") => "Ubuntu Linux (64-bit)".into(),
+        g if g.starts_with("rhel") => "Red Hat Enterprise Linux (64-bit)".into(),
+        g if g.starts_with("windows") => "Microsoft Windows Server (64-bit)".into(),
+        g => g.to_string(),
+    }
+}
+
+/// A MAC in VMware's generated range, derived from a seed.
+pub fn mac_for(seed: &str) -> String {
+    let u = uuid::Uuid::new_v5(
+        &uuid::Uuid::NAMESPACE_URL,
+        format!("vcsim-mac:{seed}").as_bytes(),
+    );
+    let b = u.as_bytes();
+    format!("00:50:56:{:02x}:{:02x}:{:02x}", b[0] & 0x3f, b[1], b[2])
+}
+
+/// The NIC backing for a network: a standard port group or a DV port group.
+pub fn nic_backing(st: &State, net: &MoRef) -> Data {
+    if net.kind == "DistributedVirtualPortgroup" {
+        let dvs = st.objects.ref_prop(net, "config.distributedVirtualSwitch");
+        let switch_uuid = dvs
+            .and_then(|d| st.objects.str_prop(&d, "uuid"))
+            .unwrap_or_default();
+        Data::new("VirtualEthernetCardDistributedVirtualPortBackingInfo").with(
+            "port",
+            Data::new("DistributedVirtualSwitchPortConnection")
+                .with("switchUuid", switch_uuid)
+                .with("portgroupKey", net.value.as_str()),
+        )
+    } else {
+        Data::new("VirtualEthernetCardNetworkBackingInfo")
+            .with("deviceName", st.objects.name(net))
+            .with("useAutoDetect", false)
+            .with("network", net)
+    }
+}
+
+fn description(label: &str, summary: &str) -> Data {
+    Data::new("Description")
+        .with("label", label)
+        .with("summary", summary)
+}
+
+pub fn disk(key: i64, unit: i64, file: &str, ds: &MoRef, kb: i64, seed: &str) -> Data {
+    Data::new("VirtualDisk")
+        .with("key", key)
+        .with(
+            "deviceInfo",
+            description(&format!("Hard disk {}", unit + 1), &format!("{kb} KB")),
+        )
+        .with(
+            "backing",
+            Data::new("VirtualDiskFlatVer2BackingInfo")
+                .with("fileName", file)
+                .with("datastore", ds)
+                .with("diskMode", "persistent")
+                .with("thinProvisioned", true)
+                .with("uuid", uuid_for(&format!("{seed}/disk/{key}"))),
+        )
+        .with("controllerKey", 1000)
+        .with("unitNumber", unit)
+        .with("capacityInKB", kb)
+        .with("capacityInBytes", kb * 1024)
+}
+
+pub fn nic(st: &State, kind: &str, key: i64, net: &MoRef, seed: &str) -> Data {
+    Data::new(kind)
+        .with("key", key)
+        .with(
+            "deviceInfo",
+            description(
+                &format!("Network adapter {}", key - 3999),
+                &st.objects.name(net),
+            ),
+        )
+        .with("backing", nic_backing(st, net))
+        .with(
+            "connectable",
+            Data::new("VirtualDeviceConnectInfo")
+                .with("startConnected", true)
+                .with("allowGuestControl", true)
+                .with("connected", false)
+                .with("status", "untried"),
+        )
+        .with("controllerKey", 100)
+        .with("unitNumber", key - 4000 + 7)
+        .with("addressType", "generated")
+        .with("macAddress", mac_for(&format!("{seed}/{key}")))
+        .with("wakeOnLanEnabled", true)
+}
+
+/// The devices of a fixture VM: PCI bus, LSI Logic SCSI controller, one thin
+/// disk and one VMXNET3 NIC.
+pub fn default_devices(
+    st: &State,
+    name: &str,
+    ds: &MoRef,
+    disk_gb: u64,
+    net: Option<&MoRef>,
+    seed: &str,
+) -> Vec<Data> {
+    let ds_name = st.objects.name(ds);
+    let mut devs = vec![
+        Data::new("VirtualPCIController")
+            .with("key", 100)
+            .with(
+                "deviceInfo",
+                description("PCI controller 0", "PCI controller 0"),
+            )
+            .with("busNumber", 0)
+            .with("device", vec![1000i64, 4000]),
+        Data::new("VirtualLsiLogicController")
+            .with("key", 1000)
+            .with("deviceInfo", description("SCSI controller 0", "LSI Logic"))
+            .with("controllerKey", 100)
+            .with("unitNumber", 3)
+            .with("busNumber", 0)
+            .with("device", vec![2000i64])
+            .with("hotAddRemove", true)
+            .with("sharedBus", "noSharing")
+            .with("scsiCtlrUnitNumber", 7),
+        disk(
+            2000,
+            0,
+            &format!("[{ds_name}] {name}/{name}.vmdk"),
+            ds,
+            (disk_gb as i64).saturating_mul(1 << 20),
+            seed,
+        ),
+    ];
+    if let Some(n) = net {
+        devs.push(nic(st, "VirtualVmxnet3", 4000, n, seed));
+    }
+    devs
+}
+
+fn is_device(d: &Value, base: &str) -> bool {
+    d.as_data()
+        .is_some_and(|d| schema().is_subtype(&d.type_name, base))
+}
+
+pub fn devices(st: &State, vm: &MoRef) -> Vec<Data> {
+    st.objects
+        .prop(vm, "config.hardware.device")
+        .map(|v| {
+            v.as_array()
+                .iter()
+                .filter_map(Value::as_data)
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Creates the VM object and links it into folder, pool, host, datastore and networks.
+pub fn create(st: &mut State, n: NewVm) -> MoRef {
+    let vm = MoRef::new("VirtualMachine", &st.new_id("vm"));
+    let ds_name = st.objects.name(&n.datastore);
+    let vmx = format!("[{ds_name}] {}/{}.vmx", n.name, n.name);
+    let dir = format!("[{ds_name}] {}/", n.name);
+    let created = now();
+    let nets: Vec<MoRef> = n
+        .devices
+        .iter()
+        .filter(|d| schema().is_subtype(&d.type_name, "VirtualEthernetCard"))
+        .filter_map(|d| network_of(st, d))
+        .collect();
+    let mut extra = vec![];
+    if let Some(ip) = &n.ip {
+        extra.push(Value::Data(
+            Data::new("OptionValue").with("key", IP_KEY).with(
+                "value",
+                Value::Any(TypeRef::new("string"), Box::new(Value::from(ip.as_str()))),
+            ),
+        ));
+    }
+    let config = Data::new("VirtualMachineConfigInfo")
+        .with("changeVersion", created.as_str())
+        .with("modified", created.as_str())
+        .with("name", n.name.as_str())
+        .with("guestFullName", guest_full_name(&n.guest_id))
+        .with("version", "vmx-21")
+        .with("uuid", uuid_for(&n.uuid_seed))
+        .with("createDate", created.as_str())
+        .with(
+            "instanceUuid",
+            uuid_for(&format!("instance:{}", n.uuid_seed)),
+        )
+        .with("template", n.template)
+        .with("guestId", n.guest_id.as_str())
+        .with("alternateGuestName", "")
+        .with("annotation", n.annotation.as_str())
+        .with(
+            "files",
+            Data::new("VirtualMachineFileInfo")
+                .with("vmPathName", vmx.as_str())
+                .with("snapshotDirectory", dir.as_str())
+                .with("suspendDirectory", dir.as_str())
+                .with("logDirectory", dir.as_str()),
+        )
+        .with(
+            "tools",
+            Data::new("ToolsConfigInfo")
+                .with("toolsVersion", if n.tools { TOOLS_VERSION } else { 0 })
+                .with("toolsUpgradePolicy", "manual"),
+        )
+        .with(
+            "flags",
+            Data::new("VirtualMachineFlagInfo").with("snapshotDisabled", false),
+        )
+        .with(
+            "defaultPowerOps",
+            Data::new("VirtualMachineDefaultPowerOpInfo")
+                .with("powerOffType", "soft")
+                .with("suspendType", "hard")
+                .with("resetType", "soft")
+                .with("defaultPowerOffType", "soft")
+                .with("defaultSuspendType", "hard")
+                .with("defaultResetType", "soft")
+                .with("standbyAction", "checkpoint"),
+        )
+        .with(
+            "hardware",
+            Data::new("VirtualHardware")
+                .with("numCPU", n.cpus)
+                .with("numCoresPerSocket", 1)
+                .with("memoryMB", n.memory_mb)
+                .with(
+                    "device",
+                    n.devices
+                        .iter()
+                        .cloned()
+                        .map(Value::Data)
+                        .collect::<Vec<_>>(),
+                ),
+        )
+        .with("memoryHotAddEnabled", false)
+        .with("cpuHotAddEnabled", false)
+        .with("cpuHotRemoveEnabled", false)
+        .with("extraConfig", Value::Array(extra))
+        .with("firmware", "bios");
+    let runtime = Data::new("VirtualMachineRuntimeInfo")
+        .with("host", &n.host)
+        .with("connectionState", "connected")
+        .with("powerState", "poweredOff")
+        .with("faultToleranceState", "notConfigured")
+        .with("toolsInstallerMounted", false)
+        .with("numMksConnections", 0)
+        .with("recordReplayState", "inactive")
+        .with("onlineStandby", false)
+        .with("consolidationNeeded", false);
+    let props = Data::new("VirtualMachine")
+        .with("name", n.name.as_str())
+        .with("parent", &n.folder)
+        .with("resourcePool", &n.pool)
+        .with("config", config)
+        .with("runtime", runtime)
+        .with(
+            "guest",
+            Data::new("GuestInfo").with("guestState", "notRunning"),
+        )
+        .with("datastore", vec![n.datastore.clone()])
+        .with("network", nets.clone())
+        .with("overallStatus", "green")
+        .with("configStatus", "green")
+        .with("guestHeartbeatStatus", "gray")
+        .with("alarmActionsEnabled", true)
+        // A few capability flags only: clients ask about snapshots; the rest would cost
+        // memory on every VM of a large inventory.
+        .with(
+            "capability",
+            Data::new("VirtualMachineCapability")
+                .with("snapshotOperationsSupported", true)
+                .with("multipleSnapshotsSupported", true)
+                .with("snapshotConfigSupported", true)
+                .with("poweredOffSnapshotsSupported", true)
+                .with("memorySnapshotsSupported", true)
+                .with("revertToSnapshotSupported", true)
+                .with("quiescedSnapshotsSupported", true)
+                .with("settingVideoRamSizeSupported", true),
+        );
+    st.objects.insert(vm.clone(), props);
+    st.objects.push_ref(&n.folder, "childEntity", &vm);
+    st.objects.push_ref(&n.pool, "vm", &vm);
+    st.objects.push_ref(&n.host, "vm", &vm);
+    st.objects.push_ref(&n.datastore, "vm", &vm);
+    for net in &nets {
+        st.objects.push_ref(net, "vm", &vm);
+    }
+    set_power(st, &vm, &n.power_state);
+    vm
+}
+
+pub fn network_of(st: &State, nic: &Data) -> Option<MoRef> {
+    let backing = nic.get("backing")?.as_data()?;
+    if let Some(n) = backing.get("network").and_then(Value::as_moref) {
+        return Some(n.clone());
+    }
+    let key = backing.path("port.portgroupKey")?.as_str()?;
+    st.objects
+        .get(&MoRef::new("DistributedVirtualPortgroup", key))
+        .map(|o| o.moref.clone())
+}
+
+/// Removes a VM and every reference other objects hold to it.
+pub fn remove(st: &mut State, vm: &MoRef) {
+    let parent = st.objects.ref_prop(vm, "parent");
+    let pool = st.objects.ref_prop(vm, "resourcePool");
+    let host = st.objects.ref_prop(vm, "runtime.host");
+    let dss = st.objects.refs(vm, "datastore");
+    let nets = st.objects.refs(vm, "network");
+    if let Some(p) = parent {
+        st.objects.remove_ref(&p, "childEntity", vm);
+    }
+    if let Some(p) = pool {
+        st.objects.remove_ref(&p, "vm", vm);
+    }
+    if let Some(h) = host {
+        st.objects.remove_ref(&h, "vm", vm);
+    }
+    for d in dss {
+        st.objects.remove_ref(&d, "vm", vm);
+    }
+    for n in nets {
+        st.objects.remove_ref(&n, "vm", vm);
+    }
+    st.objects.remove(vm);
+}
+
+pub fn power_state(st: &State, vm: &MoRef) -> String {
+    st.objects
+        .str_prop(vm, "runtime.powerState")
+        .unwrap_or_else(|| "poweredOff".into())
+}
+
+pub fn tools_installed(st: &State, vm: &MoRef) -> bool {
+    st.objects
+        .prop(vm, "config.tools.toolsVersion")
+        .and_then(Value::as_i64)
+        .is_some_and(|v| v > 0)
+}
+
+pub fn tools_running(st: &State, vm: &MoRef) -> bool {
+    st.objects
+        .str_prop(vm, "guest.toolsRunningStatus")
+        .as_deref()
+        == Some("guestToolsRunning")
+}
+
+fn guest_ip(st: &State, vm: &MoRef) -> Option<String> {
+    st.objects.prop(vm, "config.extraConfig").and_then(|v| {
+        v.as_array().iter().find_map(|o| {
+            let o = o.as_data()?;
+            (o.get("key")?.as_str()? == IP_KEY)
+                .then(|| o.get("value")?.as_str().map(str::to_string))?
+        })
+    })
+}
+
+/// Sets the power state and everything that follows from it: boot time,
+/// VMware Tools state, guest identity, NIC connection, summaries.
+pub fn set_power(st: &mut State, vm: &MoRef, state: &str) {
+    let on = state == "poweredOn";
+    let o = &mut st.objects;
+    let _ = o.set(vm, "runtime.powerState", Value::from(state));
+    if on {
+        let _ = o.set(vm, "runtime.bootTime", Value::from(now()));
+        o.unset(vm, "runtime.suspendTime");
+    } else {
+        o.unset(vm, "runtime.bootTime");
+        if state == "suspended" {
+            let _ = o.set(vm, "runtime.suspendTime", Value::from(now()));
+        }
+    }
+    set_tools_running(st, vm, on);
+    // NICs are connected exactly while the VM runs.
+    let devs: Vec<Value> = devices(st, vm)
+        .into_iter()
+        .map(|mut d| {
+            if schema().is_subtype(&d.type_name, "VirtualEthernetCard")
+                && let Some(Value::Data(c)) = d.get_mut("connectable")
+            {
+                let start = c
+                    .get("startConnected")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(true);
+                c.set("connected", on && start);
+                c.set("status", if on { "ok" } else { "untried" });
+            }
+            Value::Data(d)
+        })
+        .collect();
+    let _ = st
+        .objects
+        .set(vm, "config.hardware.device", Value::Array(devs));
+    refresh(st, vm);
+}
+
+/// Tools runs while the VM is on (if installed); the guest identity it
+/// reports disappears when it stops, as on vCenter.
+pub fn set_tools_running(st: &mut State, vm: &MoRef, running: bool) {
+    let installed = tools_installed(st, vm);
+    let ip = guest_ip(st, vm);
+    let name = st.objects.name(vm);
+    let guest_id = st
+        .objects
+        .str_prop(vm, "config.guestId")
+        .unwrap_or_default();
+    let full = st
+        .objects
+        .str_prop(vm, "config.guestFullName")
+        .unwrap_or_default();
+    let mut g = Data::new("GuestInfo");
+    if installed {
+        g.set("toolsVersion", TOOLS_VERSION.to_string());
+        g.set("toolsVersionStatus", "guestToolsCurrent");
+        g.set("toolsVersionStatus2", "guestToolsCurrent");
+        g.set("toolsInstallType", "guestToolsTypeOpenVMTools");
+    } else {
+        g.set("toolsVersion", "0");
+        g.set("toolsVersionStatus", "guestToolsNotInstalled");
+        g.set("toolsVersionStatus2", "guestToolsNotInstalled");
+    }
+    if running && installed {
+        g.set("toolsStatus", "toolsOk");
+        g.set("toolsRunningStatus", "guestToolsRunning");
+        g.set("guestId", guest_id);
+        g.set("guestFullName", full);
+        g.set("guestFamily", "otherGuestFamily");
+        g.set("hostName", name);
+        if let Some(ip) = ip {
+            g.set(
+                "net",
+                Value::Array(vec![Value::Data(
+                    Data::new("GuestNicInfo")
+                        .with("network", "VM Network")
+                        .with("ipAddress", vec![ip.clone()])
+                        .with("connected", true)
+                        .with("deviceConfigId", 4000),
+                )]),
+            );
+            g.set("ipAddress", ip);
+        }
+        g.set("guestState", "running");
+        g.set("guestOperationsReady", true);
+        g.set("interactiveGuestOperationsReady", false);
+        g.set("guestStateChangeSupported", true);
+    } else {
+        g.set(
+            "toolsStatus",
+            if installed {
+                "toolsNotRunning"
+            } else {
+                "toolsNotInstalled"
+            },
+        );
+        g.set("toolsRunningStatus", "guestToolsNotRunning");
+        g.set("guestState", "notRunning");
+    }
+    let _ = st.objects.set(vm, "guest", Value::Data(g));
+    refresh(st, vm);
+}
+
+/// Recomputes the VM's derived properties from its canonical ones.
+pub fn refresh(st: &mut State, vm: &MoRef) {
+    let Some(o) = st.objects.get(vm) else { return };
+    let p = &o.props;
+    let s = |path: &str| {
+        p.path(path)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let i = |path: &str| p.path(path).and_then(Value::as_i64).unwrap_or_default();
+    let devs = p
+        .path("config.hardware.device")
+        .map(|v| v.as_array().to_vec())
+        .unwrap_or_default();
+    let nics = devs
+        .iter()
+        .filter(|d| is_device(d, "VirtualEthernetCard"))
+        .count() as i64;
+    let disks: Vec<&Value> = devs
+        .iter()
+        .filter(|d| is_device(d, "VirtualDisk"))
+        .collect();
+    let committed: i64 = disks
+        .iter()
+        .filter_map(|d| d.path("capacityInKB").and_then(Value::as_i64))
+        .sum::<i64>()
+        * 1024;
+    let on = s("runtime.powerState") == "poweredOn";
+    let tools_running = s("guest.toolsRunningStatus") == "guestToolsRunning";
+    let cpus = i("config.hardware.numCPU");
+    let mem = i("config.hardware.memoryMB");
+    let mut guest = Data::new("VirtualMachineGuestSummary");
+    for f in [
+        "guestId",
+        "guestFullName",
+        "toolsStatus",
+        "toolsVersionStatus",
+        "toolsVersionStatus2",
+        "toolsRunningStatus",
+        "hostName",
+        "ipAddress",
+    ] {
+        if let Some(v) = p.path(&format!("guest.{f}")) {
+            guest.set(f, v.clone());
+        }
+    }
+    let heartbeat = if tools_running { "green" } else { "gray" };
+    let uptime = if on { 3600 } else { 0 };
+    let mut runtime = p
+        .get("runtime")
+        .cloned()
+        .unwrap_or(Value::Data(Data::new("VirtualMachineRuntimeInfo")));
+    if let Value::Data(r) = &mut runtime {
+        r.set("maxCpuUsage", cpus * 2200);
+        r.set("maxMemoryUsage", mem);
+    }
+    let summary = Data::new("VirtualMachineSummary")
+        .with("vm", vm)
+        .with("runtime", runtime.clone())
+        .with("guest", guest)
+        .with(
+            "config",
+            Data::new("VirtualMachineConfigSummary")
+                .with("name", s("name"))
+                .with(
+                    "template",
+                    p.path("config.template")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
+                )
+                .with("vmPathName", s("config.files.vmPathName"))
+                .with("memorySizeMB", mem)
+                .with("cpuReservation", 0)
+                .with("memoryReservation", 0)
+                .with("numCpu", cpus)
+                .with("numEthernetCards", nics)
+                .with("numVirtualDisks", disks.len() as i64)
+                .with("uuid", s("config.uuid"))
+                .with("instanceUuid", s("config.instanceUuid"))
+                .with("guestId", s("config.guestId"))
+                .with("guestFullName", s("config.guestFullName"))
+                .with("annotation", s("config.annotation"))
+                .with("hwVersion", s("config.version")),
+        )
+        .with(
+            "storage",
+            Data::new("VirtualMachineStorageSummary")
+                .with("committed", committed)
+                .with("uncommitted", 0i64)
+                .with("unshared", committed)
+                .with("timestamp", now()),
+        )
+        .with(
+            "quickStats",
+            Data::new("VirtualMachineQuickStats")
+                .with("overallCpuUsage", if on { cpus * 22 } else { 0 })
+                .with("overallCpuDemand", if on { cpus * 22 } else { 0 })
+                .with("guestMemoryUsage", if on { mem / 4 } else { 0 })
+                .with("hostMemoryUsage", if on { mem } else { 0 })
+                .with("guestHeartbeatStatus", heartbeat)
+                .with("uptimeSeconds", uptime),
+        )
+        .with("overallStatus", "green");
+    let _ = st.objects.set(vm, "runtime", runtime);
+    let _ = st.objects.set(vm, "summary", Value::Data(summary));
+    let _ = st
+        .objects
+        .set(vm, "guestHeartbeatStatus", Value::from(heartbeat));
+}

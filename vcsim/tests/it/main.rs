@@ -1,0 +1,190 @@
+//! vcsim integration tests: real SOAP over HTTP against an in-process
+//! simulator, effects checked through the simulator's own API.
+
+mod events_search;
+mod http;
+mod property_collector;
+mod pyvmomi;
+mod session;
+mod tasks;
+mod vm_lifecycle;
+mod vm_power;
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use vcsim::{Config, Simulator};
+use vim25::{Data, Fault, MoRef, Request, Value};
+
+pub struct Client {
+    http: reqwest::Client,
+    pub url: String,
+    cookie: Mutex<Option<String>>,
+}
+
+impl Client {
+    pub fn new(sim: &Simulator) -> Self {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder()
+            .tls_danger_accept_invalid_certs(true)
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("reqwest client builds with the ring provider installed");
+        Client {
+            http,
+            url: sim.url(),
+            cookie: Mutex::new(None),
+        }
+    }
+
+    pub fn cookie(&self) -> Option<String> {
+        self.cookie.lock().expect("cookie lock").clone()
+    }
+
+    pub fn set_cookie(&self, c: Option<String>) {
+        *self.cookie.lock().expect("cookie lock") = c;
+    }
+
+    /// Posts raw bytes to /sdk with the session cookie: (status, body).
+    pub async fn post_raw(&self, body: Vec<u8>) -> (u16, String, Option<String>) {
+        let mut rb = self
+            .http
+            .post(&self.url)
+            .header("Content-Type", vim25::CONTENT_TYPE)
+            .header("SOAPAction", vim25::SOAP_ACTION)
+            .body(body);
+        if let Some(c) = self.cookie() {
+            rb = rb.header("Cookie", format!("vmware_soap_session={c}"));
+        }
+        let resp = rb.send().await.expect("HTTP request reaches the simulator");
+        let status = resp.status().as_u16();
+        let set_cookie = resp
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let text = resp.text().await.expect("response body is text");
+        (status, text, set_cookie)
+    }
+
+    /// The one call boundary: encode, POST, decode; keeps the session cookie.
+    pub async fn check(&self, req: Request) -> Result<Option<Value>, Fault> {
+        let body = vim25::encode_request(&req).expect("test request encodes");
+        let (status, text, set_cookie) = self.post_raw(body.into_bytes()).await;
+        if let Some(sc) = set_cookie {
+            let v = sc
+                .split(';')
+                .next()
+                .and_then(|kv| kv.split_once('='))
+                .map(|(_, v)| v.to_string());
+            self.set_cookie(v);
+        }
+        let r = vim25::decode_response(&req.method, text.as_bytes())
+            .unwrap_or_else(|e| panic!("{} response decodes ({e}): {text}", req.method));
+        assert_eq!(
+            status == 200,
+            r.is_ok(),
+            "HTTP {status} for {}: {text}",
+            req.method
+        );
+        r
+    }
+
+    pub async fn ok(&self, req: Request) -> Option<Value> {
+        let m = req.method.clone();
+        self.check(req)
+            .await
+            .unwrap_or_else(|f| panic!("{m} failed: {f}"))
+    }
+
+    pub async fn login(&self) {
+        self.ok(
+            Request::new("Login", &mo("SessionManager", "SessionManager"))
+                .arg("userName", "user")
+                .arg("password", "pass"),
+        )
+        .await;
+    }
+}
+
+pub fn mo(kind: &str, id: &str) -> MoRef {
+    MoRef::new(kind, id)
+}
+
+pub fn pc() -> MoRef {
+    mo("PropertyCollector", "propertyCollector")
+}
+
+pub async fn start(config: Config) -> (Simulator, Client) {
+    let sim = vcsim::start(config).await.expect("simulator starts");
+    let c = Client::new(&sim);
+    (sim, c)
+}
+
+/// A default simulator with a logged-in client.
+pub async fn logged_in() -> (Simulator, Client) {
+    let (sim, c) = start(Config::default()).await;
+    c.login().await;
+    (sim, c)
+}
+
+pub fn vm(sim: &Simulator, name: &str) -> MoRef {
+    sim.find("VirtualMachine", name)
+        .unwrap_or_else(|| panic!("fixture has VM {name}"))
+}
+
+pub fn prop_str(sim: &Simulator, obj: &MoRef, path: &str) -> String {
+    sim.property(obj, path)
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+pub fn fault_type(r: &Result<Option<Value>, Fault>) -> String {
+    match r {
+        Err(f) => f.fault_type().unwrap_or_default().to_string(),
+        Ok(v) => panic!("expected a fault, got {v:?}"),
+    }
+}
+
+/// Waits (by polling the simulator) until a task finishes; returns its final info.
+pub async fn wait_task(sim: &Simulator, task: &Option<Value>) -> Data {
+    let t = task
+        .as_ref()
+        .and_then(Value::as_moref)
+        .cloned()
+        .unwrap_or_else(|| panic!("expected a Task, got {task:?}"));
+    assert_eq!(t.kind, "Task");
+    for _ in 0..2000 {
+        let state = prop_str(sim, &t, "info.state");
+        if state == "success" || state == "error" {
+            return sim
+                .property(&t, "info")
+                .and_then(|v| v.as_data().cloned())
+                .expect("task info is a data object");
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("task {t} did not finish");
+}
+
+/// The fault type in a finished task's `info.error`.
+pub fn task_fault(info: &Data) -> String {
+    info.path("error.fault")
+        .and_then(Value::as_data)
+        .map(|d| d.type_name.clone())
+        .unwrap_or_default()
+}
+
+/// A PropertyFilterSpec for `paths` of `obj`.
+pub fn obj_spec(obj: &MoRef, kind: &str, paths: &[&str]) -> Data {
+    Data::new("PropertyFilterSpec")
+        .with(
+            "propSet",
+            vec![
+                Data::new("PropertySpec")
+                    .with("type", kind)
+                    .with("pathSet", paths.to_vec()),
+            ],
+        )
+        .with("objectSet", vec![Data::new("ObjectSpec").with("obj", obj)])
+}

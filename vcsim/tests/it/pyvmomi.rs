@@ -1,0 +1,93 @@
+//! Runs the pyvmomi smoke script against an in-process TLS simulator.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use vcsim::Config;
+
+const SYSTEM_VENV: &str = "/tmp/pyv/bin/python";
+
+/// A Python with pyvmomi: the shared venv if present, else one made (once)
+/// under target/ with pip.
+fn python() -> PathBuf {
+    if Path::new(SYSTEM_VENV).exists() {
+        return PathBuf::from(SYSTEM_VENV);
+    }
+    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/pyvmomi-venv");
+    let py = target.join("bin/python");
+    if !py.exists() {
+        let st = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&target)
+            .status()
+            .expect("python3 runs");
+        assert!(st.success(), "creating the venv failed");
+    }
+    let have = Command::new(&py)
+        .args(["-c", "import pyVmomi"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !have {
+        let st = Command::new(&py)
+            .args(["-m", "pip", "install", "--quiet", "pyvmomi"])
+            .status()
+            .expect("pip runs");
+        assert!(st.success(), "pip install pyvmomi failed");
+    }
+    py
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pyvmomi_connects_lists_and_powers() {
+    let sim = vcsim::start(Config {
+        tls: true,
+        ..Config::default()
+    })
+    .await
+    .expect("simulator starts");
+    let addr = sim.addr();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pyvmomi_smoke.py");
+    let vm = sim
+        .find("VirtualMachine", "DC0_H0_VM0")
+        .expect("fixture VM");
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(python())
+            .arg(script)
+            .args([
+                &addr.ip().to_string(),
+                &addr.port().to_string(),
+                "user",
+                "pass",
+                "DC0_H0_VM0",
+            ])
+            .output()
+            .expect("python runs")
+    })
+    .await
+    .expect("join");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "pyvmomi script failed:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("done"), "{stdout}");
+    // The script powered the VM off and on again through tasks, and logged in and out.
+    let evs = sim.events();
+    let off = evs
+        .iter()
+        .position(|(t, m)| t == "VmPoweredOffEvent" && m.contains("DC0_H0_VM0"));
+    let on = evs
+        .iter()
+        .rposition(|(t, m)| t == "VmPoweredOnEvent" && m.contains("DC0_H0_VM0"));
+    assert!(matches!((off, on), (Some(a), Some(b)) if a < b), "{evs:?}");
+    assert_eq!(
+        sim.property(&vm, "runtime.powerState")
+            .and_then(|v| v.as_str().map(str::to_string))
+            .as_deref(),
+        Some("poweredOn")
+    );
+    assert_eq!(sim.login_count(), 1);
+    assert!(evs.iter().any(|(t, _)| t == "UserLogoutSessionEvent"));
+    sim.shutdown().await;
+}

@@ -1,0 +1,134 @@
+use std::time::Duration;
+
+use vim25::{Request, Value};
+
+use crate::{fault_type, logged_in, prop_str, task_fault, vm, wait_task};
+
+#[tokio::test]
+async fn power_off_then_on_updates_runtime_summary_and_tools() {
+    let (sim, c) = logged_in().await;
+    let v = vm(&sim, "DC0_C0_RP0_VM0");
+    assert_eq!(
+        prop_str(&sim, &v, "guest.toolsRunningStatus"),
+        "guestToolsRunning"
+    );
+    assert!(!prop_str(&sim, &v, "guest.ipAddress").is_empty());
+    let info = wait_task(&sim, &c.ok(Request::new("PowerOffVM_Task", &v)).await).await;
+    assert_eq!(info.get("state").and_then(Value::as_str), Some("success"));
+    assert_eq!(prop_str(&sim, &v, "runtime.powerState"), "poweredOff");
+    assert_eq!(
+        prop_str(&sim, &v, "summary.runtime.powerState"),
+        "poweredOff"
+    );
+    assert_eq!(
+        prop_str(&sim, &v, "guest.toolsRunningStatus"),
+        "guestToolsNotRunning"
+    );
+    assert_eq!(
+        prop_str(&sim, &v, "summary.guest.toolsStatus"),
+        "toolsNotRunning"
+    );
+    assert!(sim.property(&v, "guest.ipAddress").is_none());
+    wait_task(&sim, &c.ok(Request::new("PowerOnVM_Task", &v)).await).await;
+    assert_eq!(
+        prop_str(&sim, &v, "summary.runtime.powerState"),
+        "poweredOn"
+    );
+    assert_eq!(prop_str(&sim, &v, "guest.toolsStatus"), "toolsOk");
+    let evs: Vec<String> = sim.events().into_iter().map(|(t, _)| t).collect();
+    assert!(
+        evs.contains(&"VmPoweredOffEvent".to_string())
+            && evs.contains(&"VmPoweredOnEvent".to_string())
+    );
+}
+
+#[tokio::test]
+async fn wrong_power_state_fails_the_task() {
+    let (sim, c) = logged_in().await;
+    let v = vm(&sim, "DC0_H0_VM0");
+    let info = wait_task(&sim, &c.ok(Request::new("PowerOnVM_Task", &v)).await).await;
+    assert_eq!(info.get("state").and_then(Value::as_str), Some("error"));
+    assert_eq!(task_fault(&info), "InvalidPowerState");
+    assert_eq!(
+        info.path("error.fault.existingState")
+            .and_then(Value::as_str),
+        Some("poweredOn")
+    );
+    wait_task(&sim, &c.ok(Request::new("PowerOffVM_Task", &v)).await).await;
+    for m in ["PowerOffVM_Task", "SuspendVM_Task", "ResetVM_Task"] {
+        let info = wait_task(&sim, &c.ok(Request::new(m, &v)).await).await;
+        assert_eq!(task_fault(&info), "InvalidPowerState", "{m}");
+    }
+}
+
+#[tokio::test]
+async fn suspend_then_power_on_and_reset() {
+    let (sim, c) = logged_in().await;
+    let v = vm(&sim, "DC0_H0_VM1");
+    wait_task(&sim, &c.ok(Request::new("SuspendVM_Task", &v)).await).await;
+    assert_eq!(prop_str(&sim, &v, "runtime.powerState"), "suspended");
+    let info = wait_task(&sim, &c.ok(Request::new("SuspendVM_Task", &v)).await).await;
+    assert_eq!(task_fault(&info), "InvalidPowerState");
+    wait_task(&sim, &c.ok(Request::new("PowerOnVM_Task", &v)).await).await;
+    assert_eq!(prop_str(&sim, &v, "runtime.powerState"), "poweredOn");
+    let info = wait_task(&sim, &c.ok(Request::new("ResetVM_Task", &v)).await).await;
+    assert_eq!(info.get("state").and_then(Value::as_str), Some("success"));
+    assert!(sim.events().iter().any(|(t, _)| t == "VmResettingEvent"));
+    assert!(sim.events().iter().any(|(t, _)| t == "VmSuspendedEvent"));
+}
+
+async fn until(sim: &vcsim::Simulator, v: &vim25::MoRef, path: &str, want: &str) {
+    for _ in 0..1000 {
+        if prop_str(sim, v, path) == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("{path} never became {want}: {}", prop_str(sim, v, path));
+}
+
+#[tokio::test]
+async fn guest_shutdown_needs_tools_and_powers_off() {
+    let (sim, c) = logged_in().await;
+    let v = vm(&sim, "DC0_C0_RP0_VM1");
+    sim.set_property(
+        &v,
+        "guest.toolsRunningStatus",
+        Value::from("guestToolsNotRunning"),
+    )
+    .expect("set tools state");
+    assert_eq!(
+        prop_str(&sim, &v, "summary.guest.toolsRunningStatus"),
+        "guestToolsNotRunning"
+    );
+    let r = c.check(Request::new("ShutdownGuest", &v)).await;
+    assert_eq!(fault_type(&r), "ToolsUnavailable");
+    sim.set_property(
+        &v,
+        "guest.toolsRunningStatus",
+        Value::from("guestToolsRunning"),
+    )
+    .expect("set tools state");
+    c.ok(Request::new("ShutdownGuest", &v)).await;
+    until(&sim, &v, "runtime.powerState", "poweredOff").await;
+    assert!(
+        sim.events()
+            .iter()
+            .any(|(t, _)| t == "VmGuestShutdownEvent")
+    );
+    let r = c.check(Request::new("ShutdownGuest", &v)).await;
+    assert_eq!(fault_type(&r), "InvalidPowerState");
+}
+
+#[tokio::test]
+async fn guest_reboot_and_standby() {
+    let (sim, c) = logged_in().await;
+    let v = vm(&sim, "DC0_H0_VM0");
+    c.ok(Request::new("RebootGuest", &v)).await;
+    assert!(sim.events().iter().any(|(t, _)| t == "VmGuestRebootEvent"));
+    until(&sim, &v, "guest.toolsRunningStatus", "guestToolsRunning").await;
+    assert_eq!(prop_str(&sim, &v, "runtime.powerState"), "poweredOn");
+    c.ok(Request::new("StandbyGuest", &v)).await;
+    until(&sim, &v, "runtime.powerState", "suspended").await;
+    assert!(sim.events().iter().any(|(t, _)| t == "VmGuestStandbyEvent"));
+}
