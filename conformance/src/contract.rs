@@ -65,7 +65,10 @@ impl Contract {
     }
 
     pub fn category(&self, category: &str) -> Vec<&ContractTool> {
-        self.tools.iter().filter(|t| t.category == category).collect()
+        self.tools
+            .iter()
+            .filter(|t| t.category == category)
+            .collect()
     }
 }
 
@@ -75,7 +78,9 @@ fn schema_type(prop: &Json) -> (Option<String>, bool) {
     let mut types: Vec<String> = vec![];
     match prop.get("type") {
         Some(Json::String(t)) => types.push(t.clone()),
-        Some(Json::Array(ts)) => types.extend(ts.iter().filter_map(|t| t.as_str().map(str::to_string))),
+        Some(Json::Array(ts)) => {
+            types.extend(ts.iter().filter_map(|t| t.as_str().map(str::to_string)))
+        }
         _ => {}
     }
     for key in ["anyOf", "oneOf"] {
@@ -98,15 +103,29 @@ fn schema_type(prop: &Json) -> (Option<String>, bool) {
 pub fn differences(c: &ContractTool, tool: &Json) -> Vec<String> {
     let mut diffs = vec![];
     let name = &c.name;
-    if tool.get("description").and_then(Json::as_str).is_none_or(|d| d.trim().len() < 20) {
-        diffs.push(format!("{name}: description missing or too short to be useful"));
+    if tool
+        .get("description")
+        .and_then(Json::as_str)
+        .is_none_or(|d| d.trim().len() < 20)
+    {
+        diffs.push(format!(
+            "{name}: description missing or too short to be useful"
+        ));
     }
     let schema = tool.get("inputSchema").cloned().unwrap_or(Json::Null);
-    let props = schema.get("properties").and_then(Json::as_object).cloned().unwrap_or_default();
+    let props = schema
+        .get("properties")
+        .and_then(Json::as_object)
+        .cloned()
+        .unwrap_or_default();
     let required: Vec<String> = schema
         .get("required")
         .and_then(Json::as_array)
-        .map(|r| r.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .map(|r| {
+            r.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default();
     for p in &c.params {
         let Some(s) = props.get(&p.name) else {
@@ -115,28 +134,46 @@ pub fn differences(c: &ContractTool, tool: &Json) -> Vec<String> {
         };
         let (ty, nullable) = schema_type(s);
         if ty.as_deref() != Some(p.ty.as_str()) {
-            diffs.push(format!("{name}.{}: type {:?}, contract says {}", p.name, ty, p.ty));
+            diffs.push(format!(
+                "{name}.{}: type {:?}, contract says {}",
+                p.name, ty, p.ty
+            ));
         }
         if p.nullable && !nullable {
-            diffs.push(format!("{name}.{}: contract says nullable, schema does not admit null", p.name));
+            diffs.push(format!(
+                "{name}.{}: contract says nullable, schema does not admit null",
+                p.name
+            ));
         }
         if p.required != required.contains(&p.name) {
-            diffs.push(format!("{name}.{}: required is {}, contract says {}", p.name, !p.required, p.required));
+            diffs.push(format!(
+                "{name}.{}: required is {}, contract says {}",
+                p.name, !p.required, p.required
+            ));
         }
         if let Some(d) = &p.default {
             match s.get("default") {
                 Some(got) if got == d => {}
-                got => diffs.push(format!("{name}.{}: default {:?}, contract says {d}", p.name, got)),
+                got => diffs.push(format!(
+                    "{name}.{}: default {:?}, contract says {d}",
+                    p.name, got
+                )),
             }
         }
     }
-    for extra in props.keys().filter(|k| !c.params.iter().any(|p| &p.name == *k)) {
+    for extra in props
+        .keys()
+        .filter(|k| !c.params.iter().any(|p| &p.name == *k))
+    {
         diffs.push(format!("{name}: parameter {extra} is not in the contract"));
     }
     let ann = tool.get("annotations").cloned().unwrap_or(Json::Null);
     for (k, v) in &c.annotations {
         if ann.get(k) != Some(v) {
-            diffs.push(format!("{name}: annotation {k} is {:?}, contract says {v}", ann.get(k)));
+            diffs.push(format!(
+                "{name}: annotation {k} is {:?}, contract says {v}",
+                ann.get(k)
+            ));
         }
     }
     diffs
@@ -187,7 +224,16 @@ mod tests {
             "annotations": {"readOnlyHint": false}
         });
         let d = differences(&contract_tool(), &tool).join("\n");
-        for needle in ["description", "t.name: type", "t.cpu: required", "t.cpu: default", "t.ds: contract says nullable", "t.ds: default", "extra", "readOnlyHint"] {
+        for needle in [
+            "description",
+            "t.name: type",
+            "t.cpu: required",
+            "t.cpu: default",
+            "t.ds: contract says nullable",
+            "t.ds: default",
+            "extra",
+            "readOnlyHint",
+        ] {
             assert!(d.contains(needle), "missing {needle:?} in:\n{d}");
         }
     }

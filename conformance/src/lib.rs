@@ -58,20 +58,34 @@ pub fn server_binary() -> Result<PathBuf> {
     }
     let exe = std::env::current_exe().context("locating the test binary")?;
     // target/<profile>/deps/<test> → target/<profile>/mcvsphere
-    let dir = exe.parent().and_then(|d| d.parent()).context("test binary has no parent directory")?;
+    let dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .context("test binary has no parent directory")?;
     let bin = dir.join(format!("mcvsphere{}", std::env::consts::EXE_SUFFIX));
     if !bin.exists() {
-        bail!("server binary {} not found: run `cargo build -p mcvsphere` (or the workspace tests) first, or set MCVSPHERE_BIN", bin.display());
+        bail!(
+            "server binary {} not found: run `cargo build -p mcvsphere` (or the workspace tests) first, or set MCVSPHERE_BIN",
+            bin.display()
+        );
     }
     Ok(bin)
 }
 
 /// A command for the server with a hermetic environment: no inherited vCenter
 /// or MCP settings, a scratch working directory (so no stray `.env` is read).
-fn server_command(sim: &vcsim::Simulator, extra_env: &[(&str, &str)]) -> Result<tokio::process::Command> {
+fn server_command(
+    sim: &vcsim::Simulator,
+    extra_env: &[(&str, &str)],
+) -> Result<tokio::process::Command> {
     let mut cmd = tokio::process::Command::new(server_binary()?);
     for (k, _) in std::env::vars() {
-        if k.starts_with("VCENTER_") || k.starts_with("MCP_") || k.starts_with("OAUTH_") || k.starts_with("MCVSPHERE_") || k == "LOG_FILE" {
+        if k.starts_with("VCENTER_")
+            || k.starts_with("MCP_")
+            || k.starts_with("OAUTH_")
+            || k.starts_with("MCVSPHERE_")
+            || k == "LOG_FILE"
+        {
             cmd.env_remove(k);
         }
     }
@@ -120,9 +134,17 @@ impl Harness {
                 let cmd = server_command(&sim, extra_env)?.configure(|c| {
                     c.env("MCP_TRANSPORT", "stdio");
                 });
-                let (proc_transport, _stderr) = TokioChildProcess::builder(cmd).stderr(Stdio::inherit()).spawn()?;
+                let (proc_transport, _stderr) = TokioChildProcess::builder(cmd)
+                    .stderr(Stdio::inherit())
+                    .spawn()?;
                 let client = ().serve(proc_transport).await.context("MCP initialize over stdio")?;
-                Ok(Harness { sim, transport, client, http_child: None, http_url: None })
+                Ok(Harness {
+                    sim,
+                    transport,
+                    client,
+                    http_child: None,
+                    http_url: None,
+                })
             }
             Transport::Http => {
                 let port = free_port()?;
@@ -138,8 +160,17 @@ impl Harness {
                 let base = format!("http://127.0.0.1:{port}");
                 wait_healthy(&base).await?;
                 let url = format!("{base}/mcp");
-                let client = ().serve(StreamableHttpClientTransport::from_uri(url.clone())).await.context("MCP initialize over HTTP")?;
-                Ok(Harness { sim, transport, client, http_child: Some(child), http_url: Some(url) })
+                let client =
+                    ().serve(StreamableHttpClientTransport::from_uri(url.clone()))
+                        .await
+                        .context("MCP initialize over HTTP")?;
+                Ok(Harness {
+                    sim,
+                    transport,
+                    client,
+                    http_child: Some(child),
+                    http_url: Some(url),
+                })
             }
         }
     }
@@ -156,9 +187,23 @@ impl Harness {
             Json::Null => {}
             other => bail!("tool arguments must be an object, got {other}"),
         }
-        let res: CallToolResult = self.client.call_tool(params).await.map_err(|e| anyhow!("{tool}: {e}"))?;
-        let text = res.content.iter().filter_map(|c| c.as_text()).map(|t| t.text.as_str()).collect::<Vec<_>>().join("\n");
-        Ok(Outcome { is_error: res.is_error.unwrap_or(false), text, structured: res.structured_content })
+        let res: CallToolResult = self
+            .client
+            .call_tool(params)
+            .await
+            .map_err(|e| anyhow!("{tool}: {e}"))?;
+        let text = res
+            .content
+            .iter()
+            .filter_map(|c| c.as_text())
+            .map(|t| t.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
+        Ok(Outcome {
+            is_error: res.is_error.unwrap_or(false),
+            text,
+            structured: res.structured_content,
+        })
     }
 
     /// Calls a tool that must succeed.
@@ -174,7 +219,10 @@ impl Harness {
     pub async fn fails(&self, tool: &str, args: Json) -> String {
         match self.call(tool, args.clone()).await {
             Ok(o) if o.is_error => o.text,
-            Ok(o) => panic!("{tool}({args}) succeeded but should have failed: {}", o.text),
+            Ok(o) => panic!(
+                "{tool}({args}) succeeded but should have failed: {}",
+                o.text
+            ),
             // Some argument errors are reported at the protocol level (-32602); those count too.
             Err(e) => format!("{e:#}"),
         }

@@ -64,7 +64,6 @@ pub async fn dispatch(shared: &Arc<Shared>, cookie: Option<&str>, req: Request) 
                 Err(f) => ok(Err(f)),
             }
         }
-        "Wait" => ok(Ok(None)),
         "WaitForUpdates" | "WaitForUpdatesEx" | "CheckForUpdates" => {
             let version = arg_str(&req, "version").unwrap_or_default().to_string();
             let wait = match req.method.as_str() {
@@ -77,7 +76,6 @@ pub async fn dispatch(shared: &Arc<Shared>, cookie: Option<&str>, req: Request) 
                     .map(|s| Duration::from_secs(s.max(0) as u64)),
             };
             let r = pc::wait_for_updates(shared, session, version, wait).await;
-            // Legacy WaitForUpdates never returns empty-handed except on error.
             ok(r)
         }
         _ => ok(call(shared, session.as_ref(), &user, cookie, &req)),

@@ -139,7 +139,11 @@ impl Objects {
                 *slot = Value::Array(items);
             }
             None => {
-                let _ = set_path(&mut o.props, prop, Value::Array(vec![Value::MoRef(r.clone())]));
+                let _ = set_path(
+                    &mut o.props,
+                    prop,
+                    Value::Array(vec![Value::MoRef(r.clone())]),
+                );
             }
         }
     }

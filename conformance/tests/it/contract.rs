@@ -13,11 +13,17 @@ fn fixture_contract_is_in_sync_with_shared_spec() {
     let shared = contract::workspace_root().join("../shared/spec/tools.json");
     let Ok(shared) = std::fs::read_to_string(&shared) else {
         // A checkout without shared/ beside it has nothing to compare with.
-        eprintln!("no shared spec at {}; fixture sync not checked", shared.display());
+        eprintln!(
+            "no shared spec at {}; fixture sync not checked",
+            shared.display()
+        );
         return;
     };
     let fixture = std::fs::read_to_string(contract::contract_path()).unwrap();
-    assert!(shared == fixture, "fixtures/spec/tools.json differs from ../shared/spec/tools.json: copy it over");
+    assert!(
+        shared == fixture,
+        "fixtures/spec/tools.json differs from ../shared/spec/tools.json: copy it over"
+    );
 }
 
 #[tokio::test]
@@ -38,12 +44,20 @@ async fn registered_tools_match_the_contract() {
             }
         }
     }
-    assert!(diffs.is_empty(), "tools/list differs from the contract:\n{}", diffs.join("\n"));
+    assert!(
+        diffs.is_empty(),
+        "tools/list differs from the contract:\n{}",
+        diffs.join("\n")
+    );
     // Families land whole: every tool of a family that is present is registered.
     let names: BTreeSet<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
     for fam in &families {
         for ct in c.category(fam) {
-            assert!(names.contains(ct.name.as_str()), "family {fam} is registered but {} is missing", ct.name);
+            assert!(
+                names.contains(ct.name.as_str()),
+                "family {fam} is registered but {} is missing",
+                ct.name
+            );
         }
     }
     for fam in ["vm_lifecycle", "power_ops"] {

@@ -24,9 +24,15 @@ pub async fn harness() -> Harness {
 pub fn says(msg: &str, needles: &[&str]) {
     let lower = msg.to_lowercase();
     for n in needles {
-        assert!(lower.contains(&n.to_lowercase()), "expected {n:?} in message: {msg}");
+        assert!(
+            lower.contains(&n.to_lowercase()),
+            "expected {n:?} in message: {msg}"
+        );
     }
-    assert!(!msg.contains("panicked") && !msg.contains("RUST_BACKTRACE"), "message leaks a panic: {msg}");
+    assert!(
+        !msg.contains("panicked") && !msg.contains("RUST_BACKTRACE"),
+        "message leaks a panic: {msg}"
+    );
 }
 
 /// Polls the simulator until `f` holds; for effects vSphere applies

@@ -9,7 +9,10 @@ use crate::{eventually, harness, says};
 const VM: &str = "DC0_H0_VM0";
 
 fn has_event(h: &conformance::Harness, since: usize, kind: &str) -> bool {
-    h.sim.events().get(since..).is_some_and(|evs| evs.iter().any(|(t, _)| t == kind))
+    h.sim
+        .events()
+        .get(since..)
+        .is_some_and(|evs| evs.iter().any(|(t, _)| t == kind))
 }
 
 #[tokio::test]
@@ -29,7 +32,10 @@ async fn power_on_when_on_and_off_when_off_are_clear_no_ops() {
     let out = h.ok("power_on", json!({"name": VM})).await;
     says(&out.text, &["already"]);
     assert_eq!(h.power_state(VM), "poweredOn");
-    assert!(!has_event(&h, before, "VmPoweredOnEvent"), "no power-on happened");
+    assert!(
+        !has_event(&h, before, "VmPoweredOnEvent"),
+        "no power-on happened"
+    );
     h.ok("power_off", json!({"name": VM})).await;
     let out = h.ok("power_off", json!({"name": VM})).await;
     says(&out.text, &["already"]);
@@ -40,8 +46,19 @@ async fn power_on_when_on_and_off_when_off_are_clear_no_ops() {
 #[tokio::test]
 async fn power_tools_unknown_vm() {
     let h = harness().await;
-    for tool in ["power_on", "power_off", "reset_vm", "suspend_vm", "shutdown_guest", "reboot_guest", "standby_guest"] {
-        says(&h.fails(tool, json!({"name": "ghost"})).await, &["ghost", "not found"]);
+    for tool in [
+        "power_on",
+        "power_off",
+        "reset_vm",
+        "suspend_vm",
+        "shutdown_guest",
+        "reboot_guest",
+        "standby_guest",
+    ] {
+        says(
+            &h.fails(tool, json!({"name": "ghost"})).await,
+            &["ghost", "not found"],
+        );
     }
     h.shutdown().await;
 }
@@ -52,7 +69,11 @@ async fn reset_vm_resets_a_running_vm() {
     let before = h.sim.events().len();
     h.ok("reset_vm", json!({"name": VM})).await;
     assert_eq!(h.power_state(VM), "poweredOn");
-    assert!(has_event(&h, before, "VmResettingEvent"), "reset recorded: {:?}", h.sim.events());
+    assert!(
+        has_event(&h, before, "VmResettingEvent"),
+        "reset recorded: {:?}",
+        h.sim.events()
+    );
     h.shutdown().await;
 }
 
@@ -60,7 +81,10 @@ async fn reset_vm_resets_a_running_vm() {
 async fn reset_vm_refuses_a_powered_off_vm() {
     let h = harness().await;
     h.ok("power_off", json!({"name": VM})).await;
-    says(&h.fails("reset_vm", json!({"name": VM})).await, &[VM, "powered off"]);
+    says(
+        &h.fails("reset_vm", json!({"name": VM})).await,
+        &[VM, "powered off"],
+    );
     assert_eq!(h.power_state(VM), "poweredOff");
     h.shutdown().await;
 }
@@ -79,7 +103,10 @@ async fn suspend_vm_suspends_and_power_on_resumes() {
 async fn suspend_vm_refuses_a_powered_off_vm() {
     let h = harness().await;
     h.ok("power_off", json!({"name": VM})).await;
-    says(&h.fails("suspend_vm", json!({"name": VM})).await, &[VM, "powered off"]);
+    says(
+        &h.fails("suspend_vm", json!({"name": VM})).await,
+        &[VM, "powered off"],
+    );
     assert_eq!(h.power_state(VM), "poweredOff");
     h.shutdown().await;
 }
@@ -97,7 +124,11 @@ async fn reboot_guest_keeps_the_vm_running() {
     let h = harness().await;
     let before = h.sim.events().len();
     h.ok("reboot_guest", json!({"name": VM})).await;
-    assert!(has_event(&h, before, "VmGuestRebootEvent"), "reboot recorded: {:?}", h.sim.events());
+    assert!(
+        has_event(&h, before, "VmGuestRebootEvent"),
+        "reboot recorded: {:?}",
+        h.sim.events()
+    );
     eventually("VM back on", || h.power_state(VM) == "poweredOn").await;
     h.shutdown().await;
 }
@@ -107,7 +138,11 @@ async fn standby_guest_is_recorded() {
     let h = harness().await;
     let before = h.sim.events().len();
     h.ok("standby_guest", json!({"name": VM})).await;
-    assert!(has_event(&h, before, "VmGuestStandbyEvent"), "standby recorded: {:?}", h.sim.events());
+    assert!(
+        has_event(&h, before, "VmGuestStandbyEvent"),
+        "standby recorded: {:?}",
+        h.sim.events()
+    );
     h.shutdown().await;
 }
 
@@ -116,7 +151,10 @@ async fn guest_operations_need_a_running_vm() {
     let h = harness().await;
     h.ok("power_off", json!({"name": VM})).await;
     for tool in ["shutdown_guest", "reboot_guest", "standby_guest"] {
-        says(&h.fails(tool, json!({"name": VM})).await, &[VM, "powered off"]);
+        says(
+            &h.fails(tool, json!({"name": VM})).await,
+            &[VM, "powered off"],
+        );
     }
     assert_eq!(h.power_state(VM), "poweredOff");
     h.shutdown().await;
@@ -126,8 +164,16 @@ async fn guest_operations_need_a_running_vm() {
 async fn guest_operations_need_vmware_tools() {
     let h = harness().await;
     let vm = h.vm(VM).unwrap();
-    h.sim.set_property(&vm, "guest.toolsRunningStatus", Value::from("guestToolsNotRunning")).unwrap();
-    h.sim.set_property(&vm, "guest.toolsStatus", Value::from("toolsNotRunning")).unwrap();
+    h.sim
+        .set_property(
+            &vm,
+            "guest.toolsRunningStatus",
+            Value::from("guestToolsNotRunning"),
+        )
+        .unwrap();
+    h.sim
+        .set_property(&vm, "guest.toolsStatus", Value::from("toolsNotRunning"))
+        .unwrap();
     for tool in ["shutdown_guest", "reboot_guest", "standby_guest"] {
         says(&h.fails(tool, json!({"name": VM})).await, &[VM, "tools"]);
     }

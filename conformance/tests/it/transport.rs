@@ -9,13 +9,28 @@ async fn http_transport_serves_the_same_tools() {
     conformance::init_tls();
     let stdio = harness().await;
     let http = conformance::Harness::http().await.unwrap();
-    let mut a: Vec<String> = stdio.client().list_all_tools().await.unwrap().into_iter().map(|t| t.name.to_string()).collect();
-    let mut b: Vec<String> = http.client().list_all_tools().await.unwrap().into_iter().map(|t| t.name.to_string()).collect();
+    let mut a: Vec<String> = stdio
+        .client()
+        .list_all_tools()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name.to_string())
+        .collect();
+    let mut b: Vec<String> = http
+        .client()
+        .list_all_tools()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name.to_string())
+        .collect();
     a.sort();
     b.sort();
     assert_eq!(a, b);
     // And a state change over HTTP lands in the simulator.
-    http.ok("power_off", json!({"name": "DC0_C0_RP0_VM0"})).await;
+    http.ok("power_off", json!({"name": "DC0_C0_RP0_VM0"}))
+        .await;
     assert_eq!(http.power_state("DC0_C0_RP0_VM0"), "poweredOff");
     stdio.shutdown().await;
     http.shutdown().await;
@@ -43,7 +58,11 @@ async fn one_vcenter_session_serves_many_calls_and_relogin_after_expiry() {
     assert_eq!(h.sim.login_count(), 1, "one login for all calls");
     h.sim.expire_sessions();
     h.ok("list_vms", json!({})).await;
-    assert_eq!(h.sim.login_count(), 2, "logged in again once after the session expired");
+    assert_eq!(
+        h.sim.login_count(),
+        2,
+        "logged in again once after the session expired"
+    );
     h.shutdown().await;
 }
 
@@ -65,11 +84,22 @@ async fn resources_are_listed_and_readable() {
     let h = harness().await;
     let res = h.client().list_all_resources().await.unwrap();
     let uris: Vec<String> = res.iter().map(|r| r.uri.clone()).collect();
-    for u in ["esxi://vms", "esxi://hosts", "esxi://datastores", "esxi://networks", "esxi://clusters"] {
+    for u in [
+        "esxi://vms",
+        "esxi://hosts",
+        "esxi://datastores",
+        "esxi://networks",
+        "esxi://clusters",
+    ] {
         assert!(uris.iter().any(|x| x == u), "{u} not listed: {uris:?}");
     }
     let templates = h.client().list_all_resource_templates().await.unwrap();
-    assert!(templates.iter().any(|t| t.uri_template == "datastore://{datastore_name}"), "{templates:?}");
+    assert!(
+        templates
+            .iter()
+            .any(|t| t.uri_template == "datastore://{datastore_name}"),
+        "{templates:?}"
+    );
     let read = h
         .client()
         .read_resource(rmcp::model::ReadResourceRequestParams::new("esxi://vms"))
@@ -77,7 +107,11 @@ async fn resources_are_listed_and_readable() {
         .unwrap();
     let text = serde_json::to_string(&read).unwrap();
     for vm in h.sim.objects("VirtualMachine") {
-        let name = h.sim.property(&vm, "name").and_then(|v| v.as_str().map(str::to_string)).unwrap();
+        let name = h
+            .sim
+            .property(&vm, "name")
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap();
         assert!(text.contains(&name), "esxi://vms lacks {name}");
     }
     h.shutdown().await;
