@@ -65,3 +65,55 @@ async fn registered_tools_match_the_contract() {
     }
     h.shutdown().await;
 }
+
+#[tokio::test]
+async fn simulator_mode_over_stdio_lists_exactly_the_contract_tools() {
+    use rmcp::ServiceExt;
+    use rmcp::transport::TokioChildProcess;
+    // `mcvsphere --simulator` with nothing else configured: what a newcomer runs.
+    let mut cmd = tokio::process::Command::new(conformance::server_binary().unwrap());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("VCENTER_") || k.starts_with("MCP_") || k.starts_with("MCVSPHERE_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.arg("--simulator")
+        .current_dir(std::env::temp_dir())
+        .kill_on_drop(true);
+    let (transport, stderr) = TokioChildProcess::builder(cmd)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let client = ().serve(transport).await.unwrap();
+    let tools = client.list_all_tools().await.unwrap();
+    let c = contract::load().unwrap();
+    let expected: BTreeSet<&str> = c
+        .tools
+        .iter()
+        .filter(|t| t.category == "vm_lifecycle" || t.category == "power_ops")
+        .map(|t| t.name.as_str())
+        .collect();
+    let got: BTreeSet<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    assert_eq!(got, expected);
+    assert_eq!(got.len(), 14);
+    for t in &tools {
+        let diffs =
+            contract::differences(c.tool(&t.name).unwrap(), &serde_json::to_value(t).unwrap());
+        assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+    }
+    // The banner goes to stderr, never into the JSON-RPC stream.
+    drop(client);
+    let mut banner = String::new();
+    if let Some(mut e) = stderr {
+        use tokio::io::AsyncReadExt;
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_secs(5),
+            e.read_to_string(&mut banner),
+        )
+        .await;
+    }
+    assert!(
+        banner.to_lowercase().contains("simulator"),
+        "banner on stderr: {banner}"
+    );
+}

@@ -116,3 +116,65 @@ async fn resources_are_listed_and_readable() {
     }
     h.shutdown().await;
 }
+
+/// MCP 2026-07-28 has no initialize handshake: each request carries its
+/// version. Drive it with plain HTTP, as a 2026 client would.
+#[tokio::test]
+async fn protocol_2026_07_28_per_request_flow_over_http() {
+    conformance::init_tls();
+    let h = conformance::Harness::http().await.unwrap();
+    let url = h.http_url.clone().unwrap();
+    let meta = json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientInfo": {"name": "conformance", "version": "1"},
+        "io.modelcontextprotocol/clientCapabilities": {}
+    });
+    let http = reqwest::Client::new();
+    let post = |method: &'static str, name: Option<&'static str>, params: serde_json::Value| {
+        let mut req = http
+            .post(&url)
+            .header("Content-Type", "application/json")
+            .header("Accept", "application/json, text/event-stream")
+            .header("MCP-Protocol-Version", "2026-07-28")
+            .header("Mcp-Method", method)
+            .json(&json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}));
+        if let Some(n) = name {
+            req = req.header("Mcp-Name", n);
+        }
+        req.send()
+    };
+    // The body may come as JSON or as one SSE event; take the JSON either way.
+    async fn body(r: reqwest::Response) -> serde_json::Value {
+        let text = r.text().await.unwrap();
+        let json = text
+            .lines()
+            .find_map(|l| l.strip_prefix("data: "))
+            .unwrap_or(&text)
+            .to_string();
+        serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {text}"))
+    }
+    let d = body(
+        post("server/discover", None, json!({"_meta": meta}))
+            .await
+            .unwrap(),
+    )
+    .await;
+    let versions = d["result"]["supportedVersions"].as_array().unwrap();
+    assert!(
+        versions.iter().any(|v| v == "2026-07-28") && versions.iter().any(|v| v == "2025-11-25"),
+        "{d}"
+    );
+    let r = body(
+        post(
+            "tools/call",
+            Some("power_off"),
+            json!({"name": "power_off", "arguments": {"name": "DC0_H0_VM1"}, "_meta": meta}),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(r["result"]["isError"], false, "{r}");
+    assert_eq!(h.power_state("DC0_H0_VM1"), "poweredOff");
+    h.shutdown().await;
+}

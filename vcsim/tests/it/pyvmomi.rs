@@ -5,14 +5,13 @@ use std::process::Command;
 
 use vcsim::Config;
 
-const SYSTEM_VENV: &str = "/tmp/pyv/bin/python";
+/// The pyvmomi release the interop test pins (the one the vim25 schema table
+/// was generated from), so a new SDK release cannot change the verdict unseen.
+const PYVMOMI: &str = "pyvmomi==9.1.1.0";
 
-/// A Python with pyvmomi: the shared venv if present, else one made (once)
-/// under target/ with pip.
+/// A Python with pyvmomi: a venv the test makes (once) under target/ with pip,
+/// so a fresh machine needs nothing but python3.
 fn python() -> PathBuf {
-    if Path::new(SYSTEM_VENV).exists() {
-        return PathBuf::from(SYSTEM_VENV);
-    }
     let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/pyvmomi-venv");
     let py = target.join("bin/python");
     if !py.exists() {
@@ -24,12 +23,16 @@ fn python() -> PathBuf {
         assert!(st.success(), "creating the venv failed");
     }
     let have = Command::new(&py)
-        .args(["-c", "import pyVmomi"])
+        .args([
+            "-c",
+            "import importlib.metadata as m, sys; sys.exit(m.version('pyvmomi') != sys.argv[1])",
+            PYVMOMI.trim_start_matches("pyvmomi=="),
+        ])
         .status()
         .is_ok_and(|s| s.success());
     if !have {
         let st = Command::new(&py)
-            .args(["-m", "pip", "install", "--quiet", "pyvmomi"])
+            .args(["-m", "pip", "install", "--quiet", PYVMOMI])
             .status()
             .expect("pip runs");
         assert!(st.success(), "pip install pyvmomi failed");
