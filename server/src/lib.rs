@@ -15,6 +15,7 @@ pub mod logging;
 pub mod mcp;
 pub mod resources;
 pub mod simulator;
+pub mod stdio_guard;
 pub mod tools;
 pub mod transport;
 pub mod vsphere;

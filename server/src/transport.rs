@@ -17,10 +17,15 @@ use tokio::net::TcpListener;
 use crate::mcp::McpServer;
 use crate::tools::Ctx;
 
-/// Serves MCP over stdin/stdout until the client closes the stream.
+/// Serves MCP over stdin/stdout until the client closes the stream. Input
+/// passes through [`crate::stdio_guard`] so malformed lines get a JSON-RPC
+/// error instead of silence.
 pub async fn serve_stdio(ctx: Ctx) -> anyhow::Result<()> {
     let running = McpServer::new(ctx)
-        .serve(rmcp::transport::stdio())
+        .serve(crate::stdio_guard::guard(
+            tokio::io::stdin(),
+            tokio::io::stdout(),
+        ))
         .await
         .context("starting the stdio MCP session")?;
     running.waiting().await.context("stdio MCP session")?;

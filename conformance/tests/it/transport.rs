@@ -178,3 +178,71 @@ async fn protocol_2026_07_28_per_request_flow_over_http() {
     assert_eq!(h.power_state("DC0_H0_VM1"), "poweredOff");
     h.shutdown().await;
 }
+
+/// Malformed JSON-RPC on stdio gets an error reply and loses nothing: the
+/// calls around it are still answered.
+#[tokio::test]
+async fn malformed_json_rpc_on_stdio_is_answered_and_harmless() {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let sim = conformance::start_sim().await.unwrap();
+    let mut cmd = tokio::process::Command::new(conformance::server_binary().unwrap());
+    cmd.env("VCENTER_HOST", sim.url())
+        .env("VCENTER_USER", conformance::SIM_USER)
+        .env("VCENTER_PASSWORD", conformance::SIM_PASSWORD)
+        .env("MCP_TRANSPORT", "stdio")
+        .current_dir(std::env::temp_dir())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true);
+    let mut child = cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
+    let lines = [
+        r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}"#,
+        r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+        "this is not json {",
+        r#"[{"jsonrpc":"2.0","id":2,"method":"ping"}]"#,
+        r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":"oops"}"#,
+        r#"{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"power_off","arguments":{"name":"DC0_H0_VM0"}}}"#,
+    ];
+    for l in lines {
+        stdin.write_all(format!("{l}\n").as_bytes()).await.unwrap();
+    }
+    stdin.flush().await.unwrap();
+    let mut replies = vec![];
+    while replies.len() < 5 {
+        let line = tokio::time::timeout(std::time::Duration::from_secs(10), out.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("stdout carries only JSON-RPC, got {line:?}: {e}"));
+        replies.push(v);
+    }
+    let codes: Vec<i64> = replies
+        .iter()
+        .filter_map(|r| r["error"]["code"].as_i64())
+        .collect();
+    assert!(codes.contains(&-32700), "parse error answered: {replies:?}");
+    assert!(codes.contains(&-32600), "batch refused: {replies:?}");
+    assert!(codes.contains(&-32602), "bad params answered: {replies:?}");
+    let call = replies
+        .iter()
+        .find(|r| r["id"] == 4)
+        .expect("the valid call is answered");
+    assert_eq!(call["result"]["isError"], false, "{call}");
+    assert_eq!(
+        sim.property(
+            &sim.find("VirtualMachine", "DC0_H0_VM0").unwrap(),
+            "runtime.powerState"
+        )
+        .and_then(|v| v.as_str().map(str::to_string))
+        .as_deref(),
+        Some("poweredOff")
+    );
+    drop(stdin);
+    let _ = child.wait().await;
+    sim.shutdown().await;
+}
