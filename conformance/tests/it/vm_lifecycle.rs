@@ -398,3 +398,47 @@ async fn rename_vm_refuses_taken_names_and_unknown_vms() {
     );
     h.shutdown().await;
 }
+
+/// Name lookups are cached; the cache must never answer with a stale object.
+#[tokio::test]
+async fn lookups_follow_renames_deletes_and_recreations() {
+    let h = harness().await;
+    h.ok("get_vm_info", json!({"name": VM})).await; // fills the name cache
+    h.ok("rename_vm", json!({"name": VM, "new_name": "moved"}))
+        .await;
+    says(
+        &h.fails("get_vm_info", json!({"name": VM})).await,
+        &[VM, "not found"],
+    );
+    let moved = h
+        .ok("get_vm_info", json!({"name": "moved"}))
+        .await
+        .structured
+        .unwrap();
+    h.ok("delete_vm", json!({"name": "moved"})).await;
+    says(
+        &h.fails("get_vm_info", json!({"name": "moved"})).await,
+        &["moved", "not found"],
+    );
+    h.ok(
+        "create_vm",
+        json!({"name": "moved", "cpu": 1, "memory_mb": 256, "disk_gb": 1}),
+    )
+    .await;
+    let again = h
+        .ok("get_vm_info", json!({"name": "moved"}))
+        .await
+        .structured
+        .unwrap();
+    assert_ne!(
+        again["uuid"], moved["uuid"],
+        "the new VM, not the deleted one"
+    );
+    assert_eq!(
+        again["uuid"].as_str(),
+        h.vm_prop("moved", "config.uuid")
+            .as_ref()
+            .and_then(|v| v.as_str())
+    );
+    h.shutdown().await;
+}

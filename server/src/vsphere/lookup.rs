@@ -1,5 +1,8 @@
-//! Finding inventory objects by name: one container-view read of `name` per
-//! lookup, matched here.
+//! Finding inventory objects by name. A miss costs one container-view read of
+//! `name` over all objects of the kind; every name that read returns is
+//! remembered, so later lookups cost one small read that confirms the object
+//! still exists under that name. A vCenter with thousands of VMs would
+//! otherwise pay a full scan on every tool call.
 
 use vim25::MoRef;
 
@@ -9,11 +12,37 @@ use crate::error::VsError;
 impl Client {
     /// The object of `kind` named `name`, if there is one.
     pub async fn find_by_name(&self, kind: &str, name: &str) -> Result<Option<MoRef>, VsError> {
+        let key = (kind.to_string(), name.to_string());
+        let cached = self.names().get(&key).cloned();
+        if let Some(m) = cached {
+            match self.properties(&m, &["name"]).await {
+                Ok(o) if o.name() == name => return Ok(Some(m)),
+                // Renamed or gone since: forget it and scan.
+                Ok(_) => {}
+                Err(VsError::Fault(f)) if f.is("ManagedObjectNotFound") => {}
+                Err(e) => return Err(e),
+            }
+            self.names().remove(&key);
+        }
         let objs = self.list(kind, &["name"]).await?;
-        Ok(objs.into_iter().find(|o| o.name() == name).map(|o| o.moref))
+        let mut found = None;
+        let mut names = self.names();
+        for o in objs {
+            let n = o.name().to_string();
+            if found.is_none() && n == name {
+                found = Some(o.moref.clone());
+            }
+            // First object of a name wins, as in the scan itself.
+            names.entry((kind.to_string(), n)).or_insert(o.moref);
+        }
+        if found.is_none() {
+            names.remove(&key);
+        }
+        Ok(found)
     }
 
-    /// Like [`Client::find_by_name`], under `container` only.
+    /// Like [`Client::find_by_name`], under `container` only (not cached:
+    /// these lookups are rare and scoped).
     pub async fn find_in(
         &self,
         container: &MoRef,
@@ -22,5 +51,16 @@ impl Client {
     ) -> Result<Option<MoRef>, VsError> {
         let objs = self.list_in(container, kind, &["name"]).await?;
         Ok(objs.into_iter().find(|o| o.name() == name).map(|o| o.moref))
+    }
+
+    fn names(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashMap<(String, String), MoRef>> {
+        // A panic while holding this lock cannot leave the map inconsistent
+        // (each operation is a single insert/remove), so poisoning is ignored.
+        self.inner
+            .names
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }

@@ -53,10 +53,10 @@ pub(crate) struct SessionState {
 /// A cheap-to-clone handle on the shared session.
 #[derive(Clone)]
 pub struct Client {
-    inner: Arc<Inner>,
+    pub(super) inner: Arc<Inner>,
 }
 
-struct Inner {
+pub(super) struct Inner {
     http: reqwest::Client,
     url: Url,
     user: String,
@@ -66,6 +66,9 @@ struct Inner {
     logins: std::sync::atomic::AtomicU64,
     /// Source of session generations; never reused, so a stale view is always recognised.
     generations: std::sync::atomic::AtomicU64,
+    /// Names seen by lookups, (kind, name) → object; every hit is re-checked
+    /// against vCenter before use (see `lookup.rs`).
+    pub(super) names: std::sync::Mutex<HashMap<(String, String), MoRef>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -107,6 +110,7 @@ impl Client {
                 session: Mutex::new(None),
                 logins: std::sync::atomic::AtomicU64::new(0),
                 generations: std::sync::atomic::AtomicU64::new(0),
+                names: std::sync::Mutex::default(),
             }),
         })
     }
