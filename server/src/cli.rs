@@ -77,6 +77,11 @@ pub struct Cli {
     #[arg(long, value_name = "LEVEL")]
     pub log_level: Option<String>,
 
+    /// Permission level without an identity (stdio; HTTP without auth):
+    /// read_only, power_ops, vm_lifecycle, host_admin, full_admin. [env: MCVSPHERE_ROLE]
+    #[arg(long, value_name = "LEVEL")]
+    pub role: Option<String>,
+
     /// Log to this file instead of stderr. [env: LOG_FILE]
     #[arg(long, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
@@ -127,6 +132,7 @@ impl Cli {
         put("vcenter_datastore", self.datastore.clone());
         put("vcenter_network", self.network.clone());
         put("log_level", self.log_level.clone());
+        put("mcvsphere_role", self.role.clone());
         put(
             "log_file",
             self.log_file.as_ref().map(|p| p.display().to_string()),

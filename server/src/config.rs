@@ -258,6 +258,114 @@ pub const SETTINGS: &[SettingInfo] = &[
         false,
         "Comma-separated groups a user must be in (reserved for OAuth).",
     ),
+    s(
+        "oauth_signing_key",
+        "OAUTH_SIGNING_KEY",
+        None,
+        "string",
+        None,
+        true,
+        "Secret (at least 32 bytes) that signs and encrypts the server's own tokens, codes and registered client ids. Replicas behind a load balancer must share it; without it a random key is made at start and every restart signs users out. Never logged.",
+    ),
+    s(
+        "oauth_trusted_clients",
+        "OAUTH_TRUSTED_CLIENTS",
+        None,
+        "list",
+        None,
+        false,
+        "Comma-separated redirect URIs of pre-trusted MCP clients that skip the consent page (exact match).",
+    ),
+    s(
+        "oauth_access_token_ttl",
+        "OAUTH_ACCESS_TOKEN_TTL",
+        None,
+        "seconds",
+        Some("3600"),
+        false,
+        "Lifetime of the access tokens the server issues, in seconds.",
+    ),
+    s(
+        "mcp_allowed_hosts",
+        "MCP_ALLOWED_HOSTS",
+        None,
+        "list",
+        None,
+        false,
+        "Comma-separated `Host` header values accepted over HTTP in addition to loopback names (DNS-rebinding protection). Needed when clients reach the server by a DNS name.",
+    ),
+    s(
+        "mcp_allowed_origins",
+        "MCP_ALLOWED_ORIGINS",
+        None,
+        "list",
+        None,
+        false,
+        "Comma-separated browser `Origin`s accepted over HTTP in addition to loopback origins, e.g. `https://mcp.example.com`.",
+    ),
+    s(
+        "mcp_api_key",
+        "MCP_API_KEY",
+        None,
+        "string",
+        None,
+        true,
+        "A static bearer token for simple single-tenant HTTP setups; callers presenting it get the groups in `MCP_API_KEY_GROUPS`. Never logged.",
+    ),
+    s(
+        "mcp_api_key_groups",
+        "MCP_API_KEY_GROUPS",
+        None,
+        "list",
+        Some("vsphere-readers"),
+        false,
+        "Comma-separated groups granted to `MCP_API_KEY` callers (least privilege by default).",
+    ),
+    s(
+        "mcp_allow_unauthenticated",
+        "MCP_ALLOW_UNAUTHENTICATED",
+        None,
+        "bool",
+        Some("false"),
+        false,
+        "Allow serving HTTP on a non-loopback address with neither OAuth nor an API key. Off by default: such a server would let anyone on the network run every permitted tool.",
+    ),
+    s(
+        "mcvsphere_role",
+        "MCVSPHERE_ROLE",
+        Some("--role"),
+        "enum",
+        Some("full_admin"),
+        false,
+        "Permission level for callers without an identity (stdio, and HTTP without authentication): `read_only`, `power_ops`, `vm_lifecycle`, `host_admin` or `full_admin`. E.g. `read_only` for a look-but-don't-touch assistant.",
+    ),
+    s(
+        "rbac_group_map",
+        "RBAC_GROUP_MAP",
+        None,
+        "list",
+        None,
+        false,
+        "Comma-separated `idp-group=contract-group` pairs for IdPs with other group names, e.g. `vmware-ro=vsphere-readers,vmware-root=vsphere-super-admins`.",
+    ),
+    s(
+        "rbac_filter_tools",
+        "RBAC_FILTER_TOOLS",
+        None,
+        "bool",
+        Some("true"),
+        false,
+        "Show each caller only the tools its groups allow in `tools/list` (calls are checked either way).",
+    ),
+    s(
+        "audit_log",
+        "AUDIT_LOG",
+        None,
+        "path",
+        None,
+        false,
+        "Append one JSON line per tool call, denial and auth event to this file (stderr when unset). Secrets in arguments are redacted.",
+    ),
 ];
 
 /// Where to look a setting up by key.
@@ -392,6 +500,27 @@ pub struct OAuthSettings {
     pub base_url: Option<String>,
     pub scopes: Vec<String>,
     pub required_groups: Vec<String>,
+    pub signing_key: Option<Secret>,
+    pub trusted_clients: Vec<String>,
+    pub access_token_ttl_secs: u64,
+}
+
+/// Who may call what, and where the record of it goes.
+#[derive(Clone, Debug)]
+pub struct AccessSettings {
+    /// Extra `Host` values accepted over HTTP (besides loopback names).
+    pub allowed_hosts: Vec<String>,
+    /// Extra browser origins accepted over HTTP.
+    pub allowed_origins: Vec<String>,
+    pub api_key: Option<Secret>,
+    pub api_key_groups: Vec<String>,
+    pub allow_unauthenticated: bool,
+    /// Level for callers without an identity (stdio; HTTP without auth).
+    pub role: crate::tools::Permission,
+    /// IdP group name → contract group name.
+    pub group_map: Vec<(String, String)>,
+    pub filter_tools: bool,
+    pub audit_log: Option<PathBuf>,
 }
 
 /// The resolved configuration. `Debug` is safe to log: secrets are [`Secret`]s.
@@ -413,6 +542,7 @@ pub struct Config {
     pub log_level: String,
     pub log_file: Option<PathBuf>,
     pub oauth: OAuthSettings,
+    pub access: AccessSettings,
     /// Things worth a log line once logging is up (unknown config-file keys).
     pub warnings: Vec<String>,
 }
@@ -469,6 +599,19 @@ impl Config {
                 .filter(|s| !s.is_empty())
                 .map(str::to_string)
                 .collect()
+        };
+
+        let number = |key: &str, min: u64, max: u64| -> Result<u64, ConfigError> {
+            let v = with_default(key);
+            match v.parse::<u64>() {
+                Ok(n) if (min..=max).contains(&n) => Ok(n),
+                _ => {
+                    let env = setting(key).map_or(key, |s| s.env);
+                    err(format!(
+                        "{env} must be a whole number from {min} to {max}, got '{v}'"
+                    ))
+                }
+            }
         };
 
         let vcenter_url = match raw("vcenter_host").filter(|(v, _, _)| !v.is_empty()) {
@@ -529,6 +672,53 @@ impl Config {
                 base_url: string("oauth_base_url"),
                 scopes: list("oauth_scopes"),
                 required_groups: list("oauth_required_groups"),
+                signing_key: match string("oauth_signing_key") {
+                    Some(k) if k.len() < 32 => {
+                        return err("OAUTH_SIGNING_KEY must be at least 32 bytes long");
+                    }
+                    k => k.map(Secret::new),
+                },
+                trusted_clients: list("oauth_trusted_clients"),
+                access_token_ttl_secs: number("oauth_access_token_ttl", 60, 86_400)?,
+            },
+            access: AccessSettings {
+                allowed_hosts: list("mcp_allowed_hosts"),
+                allowed_origins: list("mcp_allowed_origins"),
+                api_key: match string("mcp_api_key") {
+                    Some(k) if k.len() < 16 => {
+                        return err("MCP_API_KEY must be at least 16 characters long");
+                    }
+                    k => k.map(Secret::new),
+                },
+                api_key_groups: list("mcp_api_key_groups"),
+                allow_unauthenticated: boolean("mcp_allow_unauthenticated")?,
+                role: match raw("mcvsphere_role") {
+                    None => crate::tools::Permission::FullAdmin,
+                    Some((v, info, layer)) => parse_level(&v).ok_or_else(|| {
+                        ConfigError(format!(
+                            "{} must be one of read_only, power_ops, vm_lifecycle, host_admin, full_admin, got '{v}'",
+                            name(info, layer)
+                        ))
+                    })?,
+                },
+                group_map: {
+                    let mut pairs = vec![];
+                    for item in list("rbac_group_map") {
+                        match item.split_once('=') {
+                            Some((from, to)) if !from.trim().is_empty() && !to.trim().is_empty() => {
+                                pairs.push((from.trim().to_string(), to.trim().to_string()));
+                            }
+                            _ => {
+                                return err(format!(
+                                    "RBAC_GROUP_MAP entries must look like idp-group=contract-group, got '{item}'"
+                                ));
+                            }
+                        }
+                    }
+                    pairs
+                },
+                filter_tools: boolean("rbac_filter_tools")?,
+                audit_log: string("audit_log").map(PathBuf::from),
             },
             warnings,
         })
@@ -565,6 +755,19 @@ impl Config {
             );
         }
         Ok(())
+    }
+}
+
+/// A permission level by its contract name (`read_only` … `full_admin`; `-` for `_` too).
+pub fn parse_level(v: &str) -> Option<crate::tools::Permission> {
+    use crate::tools::Permission as P;
+    match v.trim().to_ascii_lowercase().replace('-', "_").as_str() {
+        "read_only" => Some(P::ReadOnly),
+        "power_ops" => Some(P::PowerOps),
+        "vm_lifecycle" => Some(P::VmLifecycle),
+        "host_admin" => Some(P::HostAdmin),
+        "full_admin" => Some(P::FullAdmin),
+        _ => None,
     }
 }
 

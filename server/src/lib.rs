@@ -11,6 +11,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod identity;
 pub mod logging;
 pub mod mcp;
 pub mod resources;

@@ -322,6 +322,18 @@ fn the_settings_table_covers_every_variable() {
         "OAUTH_BASE_URL",
         "OAUTH_SCOPES",
         "OAUTH_REQUIRED_GROUPS",
+        "OAUTH_SIGNING_KEY",
+        "OAUTH_TRUSTED_CLIENTS",
+        "OAUTH_ACCESS_TOKEN_TTL",
+        "MCP_ALLOWED_HOSTS",
+        "MCP_ALLOWED_ORIGINS",
+        "MCP_API_KEY",
+        "MCP_API_KEY_GROUPS",
+        "MCP_ALLOW_UNAUTHENTICATED",
+        "MCVSPHERE_ROLE",
+        "RBAC_GROUP_MAP",
+        "RBAC_FILTER_TOOLS",
+        "AUDIT_LOG",
     ] {
         let s = SETTINGS
             .iter()
@@ -335,5 +347,73 @@ fn the_settings_table_covers_every_variable() {
         .filter(|s| s.secret)
         .map(|s| s.env)
         .collect();
-    assert_eq!(secrets, ["VCENTER_PASSWORD", "OAUTH_CLIENT_SECRET"]);
+    assert_eq!(
+        secrets,
+        [
+            "VCENTER_PASSWORD",
+            "OAUTH_CLIENT_SECRET",
+            "OAUTH_SIGNING_KEY",
+            "MCP_API_KEY"
+        ]
+    );
+}
+
+#[test]
+fn access_settings_defaults_are_least_surprise() {
+    let c = Config::resolve(&env(&[])).unwrap();
+    assert_eq!(
+        c.access.role,
+        mcvsphere::tools::Permission::FullAdmin,
+        "no RBAC without identity, as the original"
+    );
+    assert_eq!(c.access.api_key_groups, vec!["vsphere-readers"]);
+    assert!(c.access.filter_tools);
+    assert!(!c.access.allow_unauthenticated);
+    assert!(c.access.group_map.is_empty());
+    assert_eq!(c.oauth.access_token_ttl_secs, 3600);
+}
+
+#[test]
+fn access_settings_parse_and_name_bad_values() {
+    let c = Config::resolve(&env(&[
+        ("MCVSPHERE_ROLE", "read-only"),
+        (
+            "RBAC_GROUP_MAP",
+            "vmware-ro=vsphere-readers, root = vsphere-super-admins",
+        ),
+        ("MCP_ALLOWED_HOSTS", "mcp.example.com, 10.0.0.5"),
+        ("MCP_API_KEY", "0123456789abcdef0123"),
+        ("OAUTH_TRUSTED_CLIENTS", "http://127.0.0.1/callback"),
+    ]))
+    .unwrap();
+    assert_eq!(c.access.role, mcvsphere::tools::Permission::ReadOnly);
+    assert_eq!(
+        c.access.group_map,
+        vec![
+            ("vmware-ro".to_string(), "vsphere-readers".to_string()),
+            ("root".to_string(), "vsphere-super-admins".to_string())
+        ]
+    );
+    assert_eq!(c.access.allowed_hosts, vec!["mcp.example.com", "10.0.0.5"]);
+    assert!(
+        !format!("{c:?}").contains("0123456789abcdef0123"),
+        "API key redacted in Debug"
+    );
+    for (k, v, needle) in [
+        ("MCVSPHERE_ROLE", "god", "MCVSPHERE_ROLE"),
+        ("RBAC_GROUP_MAP", "nonsense", "RBAC_GROUP_MAP"),
+        ("MCP_API_KEY", "short", "MCP_API_KEY"),
+        ("OAUTH_SIGNING_KEY", "too-short", "OAUTH_SIGNING_KEY"),
+        ("OAUTH_ACCESS_TOKEN_TTL", "5", "OAUTH_ACCESS_TOKEN_TTL"),
+    ] {
+        let e = resolve_err(&env(&[(k, v)]));
+        assert!(e.contains(needle), "{k}={v}: {e}");
+        assert!(
+            !e.contains(v)
+                || k == "MCVSPHERE_ROLE"
+                || k == "RBAC_GROUP_MAP"
+                || k == "OAUTH_ACCESS_TOKEN_TTL",
+            "secret value echoed: {e}"
+        );
+    }
 }
