@@ -42,5 +42,8 @@ pub fn context(settings: &VCenterSettings) -> anyhow::Result<Ctx> {
             network: "VM Network".into(),
             ..Default::default()
         },
+        // Benches call tools directly; RBAC and audit sit in the MCP layer.
+        rbac: mcvsphere::rbac::Policy::new(mcvsphere::tools::Permission::FullAdmin, vec![], true),
+        audit: mcvsphere::audit::AuditLog::discard(),
     }))
 }

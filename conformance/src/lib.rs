@@ -19,6 +19,8 @@ use serde_json::Value as Json;
 use vim25::{MoRef, Value};
 
 pub mod contract;
+pub mod idp;
+pub mod oauth;
 
 /// How the client reaches the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,7 +76,7 @@ pub fn server_binary() -> Result<PathBuf> {
 
 /// A command for the server with a hermetic environment: no inherited vCenter
 /// or MCP settings, a scratch working directory (so no stray `.env` is read).
-fn server_command(
+pub fn server_command(
     sim: &vcsim::Simulator,
     extra_env: &[(&str, &str)],
 ) -> Result<tokio::process::Command> {
@@ -85,6 +87,8 @@ fn server_command(
             || k.starts_with("OAUTH_")
             || k.starts_with("MCVSPHERE_")
             || k == "LOG_FILE"
+            || k == "AUDIT_LOG"
+            || k.starts_with("RBAC_")
         {
             cmd.env_remove(k);
         }
@@ -102,7 +106,7 @@ fn server_command(
     Ok(cmd)
 }
 
-fn free_port() -> Result<u16> {
+pub fn free_port() -> Result<u16> {
     let l = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(l.local_addr()?.port())
 }
@@ -255,7 +259,7 @@ impl Harness {
     }
 }
 
-async fn wait_healthy(base: &str) -> Result<()> {
+pub async fn wait_healthy(base: &str) -> Result<()> {
     let http = reqwest::Client::new();
     for _ in 0..200 {
         if let Ok(r) = http.get(format!("{base}/health")).send().await

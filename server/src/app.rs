@@ -97,9 +97,13 @@ pub async fn serve(config: Config, use_simulator: bool) -> anyhow::Result<()> {
     };
     tracing::debug!(?config, "configuration");
     let client = Client::new(&vcenter).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let audit = crate::audit::AuditLog::from_settings(&config.access)?;
+    crate::audit::install(audit.clone());
     let ctx = Arc::new(AppState {
         client: client.clone(),
         defaults: Defaults::from_config(&config),
+        rbac: crate::rbac::Policy::from_settings(&config.access),
+        audit,
     });
     let result = match config.transport {
         Transport::Stdio => {
@@ -116,7 +120,7 @@ pub async fn serve(config: Config, use_simulator: bool) -> anyhow::Result<()> {
                     simulator::banner(&s.url(), Some(listener.local_addr()?))
                 );
             }
-            transport::serve_http(ctx, listener, &config.mcp_host).await
+            transport::serve_http(ctx, listener, &config).await
         }
     };
     client.logout().await;
@@ -135,7 +139,8 @@ fn print_tools(format: Format) -> ExitCode {
         }
         Format::Text => {
             for t in tools {
-                println!("{:<16} {:<14} {}", t.name, t.permission.as_str(), t.title);
+                let level = t.permission().map_or("(none)", |p| p.as_str());
+                println!("{:<16} {:<14} {}", t.name, level, t.title);
             }
         }
     }

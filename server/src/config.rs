@@ -202,7 +202,7 @@ pub const SETTINGS: &[SettingInfo] = &[
         "bool",
         Some("false"),
         false,
-        "OAuth 2.1 for the HTTP transport. Not available yet: setting it to true stops the server at start rather than run unprotected.",
+        "OAuth 2.1 for the HTTP transport: `/mcp` requires a bearer token, and (in `proxy` mode) the server is an OAuth authorization server that signs people in at `OAUTH_ISSUER_URL`. See docs/oauth.md.",
     ),
     s(
         "oauth_issuer_url",
@@ -211,7 +211,7 @@ pub const SETTINGS: &[SettingInfo] = &[
         "url",
         None,
         false,
-        "OIDC issuer of the identity provider (reserved for OAuth).",
+        "OIDC issuer of the identity provider, e.g. `https://auth.example.com/application/o/mcvsphere/` (Authentik) or `https://kc.example.com/realms/main` (Keycloak). `https` unless loopback.",
     ),
     s(
         "oauth_client_id",
@@ -220,7 +220,7 @@ pub const SETTINGS: &[SettingInfo] = &[
         "string",
         None,
         false,
-        "OAuth client id at the identity provider (reserved for OAuth).",
+        "OAuth client id of this server at the identity provider (proxy mode).",
     ),
     s(
         "oauth_client_secret",
@@ -229,7 +229,7 @@ pub const SETTINGS: &[SettingInfo] = &[
         "string",
         None,
         true,
-        "OAuth client secret (reserved for OAuth). Never logged.",
+        "OAuth client secret of this server at the identity provider (proxy mode). Never logged.",
     ),
     s(
         "oauth_base_url",
@@ -238,7 +238,7 @@ pub const SETTINGS: &[SettingInfo] = &[
         "url",
         None,
         false,
-        "Public base URL of this server for OAuth callbacks (reserved for OAuth).",
+        "Public base URL of this server, e.g. `https://mcp.example.com` (no path). The MCP resource (token audience) is `{OAUTH_BASE_URL}/mcp`; the IdP redirects to `{OAUTH_BASE_URL}/auth/callback`. `https` unless loopback.",
     ),
     s(
         "oauth_scopes",
@@ -247,7 +247,7 @@ pub const SETTINGS: &[SettingInfo] = &[
         "list",
         Some("openid,profile,email,groups"),
         false,
-        "Comma-separated scopes requested from the identity provider (reserved for OAuth).",
+        "Comma-separated scopes requested from the identity provider; must yield an ID token with a `groups` claim.",
     ),
     s(
         "oauth_required_groups",
@@ -256,7 +256,16 @@ pub const SETTINGS: &[SettingInfo] = &[
         "list",
         None,
         false,
-        "Comma-separated groups a user must be in (reserved for OAuth).",
+        "Comma-separated groups; when set, a user in none of them is refused at sign-in and their tokens are refused (403).",
+    ),
+    s(
+        "oauth_mode",
+        "OAUTH_MODE",
+        None,
+        "enum",
+        Some("proxy"),
+        false,
+        "`proxy`: this server is the authorization server MCP clients see (OIDC proxy to the IdP; needs `OAUTH_CLIENT_ID`/`OAUTH_CLIENT_SECRET`) and also accepts the IdP's own access tokens. `resource_server`: only the IdP's JWT access tokens whose audience is `{OAUTH_BASE_URL}/mcp` are accepted, and the metadata names the IdP as the authorization server.",
     ),
     s(
         "oauth_signing_key",
@@ -494,6 +503,7 @@ pub fn parse_yaml(text: &str) -> Result<BTreeMap<String, String>, String> {
 #[derive(Clone, Debug, Default)]
 pub struct OAuthSettings {
     pub enabled: bool,
+    pub mode: OAuthMode,
     pub issuer_url: Option<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<Secret>,
@@ -503,6 +513,16 @@ pub struct OAuthSettings {
     pub signing_key: Option<Secret>,
     pub trusted_clients: Vec<String>,
     pub access_token_ttl_secs: u64,
+}
+
+/// Whether the server is the OAuth authorization server clients see.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub enum OAuthMode {
+    /// OIDC proxy: metadata, registration, authorize, callback, token.
+    #[default]
+    Proxy,
+    /// Resource server only: the IdP's own access tokens.
+    ResourceServer,
 }
 
 /// Who may call what, and where the record of it goes.
@@ -666,6 +686,15 @@ impl Config {
             log_file: string("log_file").map(PathBuf::from),
             oauth: OAuthSettings {
                 enabled: boolean("oauth_enabled")?,
+                mode: match with_default("oauth_mode").to_ascii_lowercase().replace('-', "_").as_str() {
+                    "proxy" => OAuthMode::Proxy,
+                    "resource_server" => OAuthMode::ResourceServer,
+                    other => {
+                        return err(format!(
+                            "OAUTH_MODE must be proxy or resource_server, got '{other}'"
+                        ));
+                    }
+                },
                 issuer_url: string("oauth_issuer_url"),
                 client_id: string("oauth_client_id"),
                 client_secret: string("oauth_client_secret").map(Secret::new),
@@ -745,17 +774,92 @@ impl Config {
         })
     }
 
-    /// Checks what must hold before serving: OAuth is refused until it exists.
+    /// Checks what must hold before serving: complete OAuth settings, and no
+    /// open HTTP server on a network interface unless asked for explicitly.
     pub fn check_serve(&self) -> Result<(), ConfigError> {
-        if self.oauth.enabled {
-            return err(
-                "OAUTH_ENABLED=true, but OAuth is not available in this version of mcvsphere yet; \
-                 refusing to start without the protection it asks for. Unset OAUTH_ENABLED to run \
-                 without OAuth (stdio, or streamable HTTP on a trusted interface).",
-            );
+        let o = &self.oauth;
+        if o.enabled {
+            let missing = |var: &str| {
+                ConfigError(format!(
+                    "OAUTH_ENABLED=true but {var} is not set; OAuth is not available without it, \
+                     and the server refuses to start unprotected"
+                ))
+            };
+            let issuer = o
+                .issuer_url
+                .as_deref()
+                .ok_or_else(|| missing("OAUTH_ISSUER_URL"))?;
+            check_public_url("OAUTH_ISSUER_URL", issuer, true)?;
+            let base = o
+                .base_url
+                .as_deref()
+                .ok_or_else(|| missing("OAUTH_BASE_URL"))?;
+            check_public_url("OAUTH_BASE_URL", base, false)?;
+            if o.mode == OAuthMode::Proxy {
+                if o.client_id.is_none() {
+                    return Err(missing("OAUTH_CLIENT_ID"));
+                }
+                if o.client_secret.is_none() {
+                    return Err(missing("OAUTH_CLIENT_SECRET"));
+                }
+            }
+        }
+        let open = !o.enabled && self.access.api_key.is_none();
+        if self.transport == Transport::StreamableHttp
+            && open
+            && !is_loopback_host(&self.mcp_host)
+            && !self.access.allow_unauthenticated
+        {
+            return err(format!(
+                "MCP_HOST={} is not a loopback address and neither OAUTH_ENABLED nor MCP_API_KEY \
+                 is set: anyone who can reach the port could run vSphere tools. Configure OAuth \
+                 or an API key, or set MCP_ALLOW_UNAUTHENTICATED=true if the network is trusted.",
+                self.mcp_host
+            ));
         }
         Ok(())
     }
+}
+
+/// `127.0.0.1`, `::1`, `localhost` (and other 127/8 addresses).
+pub fn is_loopback_host(host: &str) -> bool {
+    let h = host.trim_matches(|c| c == '[' || c == ']');
+    h.eq_ignore_ascii_case("localhost")
+        || h.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// An absolute `https` URL (or `http` on loopback) without credentials,
+/// query or fragment; `allow_path` for issuers, which often have one.
+fn check_public_url(var: &str, v: &str, allow_path: bool) -> Result<(), ConfigError> {
+    let u =
+        Url::parse(v).map_err(|_| ConfigError(format!("{var} is not an absolute URL: '{v}'")))?;
+    let host = u.host_str().unwrap_or("");
+    match u.scheme() {
+        "https" => {}
+        "http" if is_loopback_host(host) => {}
+        _ => {
+            return err(format!(
+                "{var} must use https (http only on loopback), got '{v}'"
+            ));
+        }
+    }
+    if host.is_empty() || !u.username().is_empty() || u.password().is_some() {
+        return err(format!(
+            "{var} must name a host and no credentials, got '{v}'"
+        ));
+    }
+    if u.query().is_some() || u.fragment().is_some() {
+        return err(format!(
+            "{var} must not have a query or fragment, got '{v}'"
+        ));
+    }
+    if !allow_path && u.path() != "/" && !u.path().is_empty() {
+        return err(format!(
+            "{var} must be the server's origin without a path (e.g. https://mcp.example.com), got '{v}'"
+        ));
+    }
+    Ok(())
 }
 
 /// A permission level by its contract name (`read_only` … `full_admin`; `-` for `_` too).
@@ -843,4 +947,100 @@ pub fn parse_vcenter_host(v: &str) -> Result<Url, String> {
     url.set_query(None);
     url.set_fragment(None);
     Ok(url)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod serve_checks {
+    use super::*;
+
+    fn cfg(vars: &[(&str, &str)]) -> Config {
+        let m: BTreeMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::resolve(&Sources::default().with_env(|k| m.get(k).cloned())).unwrap()
+    }
+
+    const FULL: &[(&str, &str)] = &[
+        ("OAUTH_ENABLED", "true"),
+        ("OAUTH_ISSUER_URL", "https://idp.example.com/realms/x"),
+        ("OAUTH_CLIENT_ID", "id"),
+        ("OAUTH_CLIENT_SECRET", "secret"),
+        ("OAUTH_BASE_URL", "https://mcp.example.com"),
+    ];
+
+    #[test]
+    fn oauth_settings_are_checked_and_named() {
+        assert!(cfg(FULL).check_serve().is_ok());
+        for (drop, name) in [
+            (1, "OAUTH_ISSUER_URL"),
+            (2, "OAUTH_CLIENT_ID"),
+            (3, "OAUTH_CLIENT_SECRET"),
+            (4, "OAUTH_BASE_URL"),
+        ] {
+            let v: Vec<(&str, &str)> = FULL
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != drop)
+                .map(|(_, p)| *p)
+                .collect();
+            let e = cfg(&v).check_serve().unwrap_err().0;
+            assert!(e.contains(name), "{e}");
+        }
+        let mut v = FULL.to_vec();
+        v.push(("OAUTH_BASE_URL", "http://mcp.example.com"));
+        assert!(
+            cfg(&v[..4].iter().chain(&v[5..]).copied().collect::<Vec<_>>())
+                .check_serve()
+                .unwrap_err()
+                .0
+                .contains("https")
+        );
+        let loopback = [FULL, &[("OAUTH_BASE_URL", "http://127.0.0.1:8080")]].concat();
+        let loopback: Vec<_> = loopback
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != 4)
+            .map(|(_, p)| *p)
+            .collect();
+        assert!(cfg(&loopback).check_serve().is_ok());
+        // Resource-server mode needs no client at the IdP.
+        let rs = [
+            ("OAUTH_ENABLED", "true"),
+            ("OAUTH_MODE", "resource_server"),
+            ("OAUTH_ISSUER_URL", "https://idp.example.com"),
+            ("OAUTH_BASE_URL", "https://mcp.example.com"),
+        ];
+        assert!(cfg(&rs).check_serve().is_ok());
+        assert!(
+            Config::resolve(
+                &Sources::default().with_env(|k| (k == "OAUTH_MODE").then(|| "magic".to_string()))
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn open_http_on_a_network_address_needs_an_explicit_yes() {
+        let open = [("MCP_TRANSPORT", "http"), ("MCP_HOST", "0.0.0.0")];
+        let e = cfg(&open).check_serve().unwrap_err().0;
+        assert!(e.contains("MCP_ALLOW_UNAUTHENTICATED"), "{e}");
+        assert!(
+            cfg(&[open[0], open[1], ("MCP_ALLOW_UNAUTHENTICATED", "true")])
+                .check_serve()
+                .is_ok()
+        );
+        assert!(
+            cfg(&[open[0], open[1], ("MCP_API_KEY", "0123456789abcdef0123")])
+                .check_serve()
+                .is_ok()
+        );
+        assert!(
+            cfg(&[open[0], ("MCP_HOST", "127.0.0.1")])
+                .check_serve()
+                .is_ok()
+        );
+        assert!(cfg(&[open[0], ("MCP_HOST", "::1")]).check_serve().is_ok());
+    }
 }

@@ -8,12 +8,15 @@
 //! [`app`] (start-up).
 
 pub mod app;
+pub mod audit;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod error;
 pub mod identity;
 pub mod logging;
 pub mod mcp;
+pub mod rbac;
 pub mod resources;
 pub mod simulator;
 pub mod stdio_guard;

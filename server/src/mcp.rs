@@ -1,5 +1,7 @@
 //! The MCP face of the server (rmcp `ServerHandler`): tools from the
-//! registry, the six resources, and an (empty) prompt list.
+//! registry, the six resources, and an (empty) prompt list. Every tool call
+//! and resource read passes the RBAC check ([`crate::rbac`]) first and leaves
+//! an audit record ([`crate::audit`]).
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
@@ -11,6 +13,9 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::{Value as Json, json};
 
+use crate::audit::{Call, Outcome};
+use crate::identity::Identity;
+use crate::rbac::{Caller, Channel};
 use crate::resources::{self, ReadError};
 use crate::tools::{self, Ctx, Output, Returns, ToolDef};
 
@@ -28,6 +33,27 @@ pub struct McpServer {
 impl McpServer {
     pub fn new(ctx: Ctx) -> Self {
         McpServer { ctx }
+    }
+
+    /// Who sent this request. Over HTTP rmcp hands us the request's parts,
+    /// where the auth layer left an [`Identity`] if it authenticated one; no
+    /// parts means stdio. Either way, no identity means the configured role.
+    fn caller(&self, context: &RequestContext<RoleServer>) -> Caller {
+        let parts = context.extensions.get::<axum::http::request::Parts>();
+        let identity = parts.and_then(|p| p.extensions.get::<Identity>());
+        let channel = if parts.is_some() {
+            Channel::Http
+        } else {
+            Channel::Stdio
+        };
+        self.ctx.rbac.caller(identity, channel)
+    }
+
+    /// Resource lists are filtered like `tools/list`: all or nothing, as
+    /// every resource needs `read_only`.
+    fn may_see_resources(&self, context: &RequestContext<RoleServer>) -> bool {
+        let caller = self.caller(context);
+        !self.ctx.rbac.filter_tools() || self.ctx.rbac.check_resource(&caller, "").is_ok()
     }
 }
 
@@ -72,29 +98,61 @@ impl ServerHandler for McpServer {
     async fn list_tools(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        let tools: Vec<Tool> = tools::registry().iter().map(|t| t.to_mcp()).collect();
+        let caller = self.caller(&context);
+        let tools: Vec<Tool> = tools::registry()
+            .iter()
+            .filter(|t| self.ctx.rbac.visible(&caller, t.name))
+            .map(|t| t.to_mcp())
+            .collect();
         Ok(ListToolsResult::with_all_items(tools))
     }
 
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
+        let started = std::time::Instant::now();
         let name = request.name.to_string();
-        let Some(def) = tools::find(&name) else {
-            return Err(McpError::invalid_params(
-                format!("Unknown tool '{name}'"),
-                None,
-            ));
+        let caller = self.caller(&context);
+        let call = Call {
+            request_id: context.id.to_string(),
+            caller: &caller,
+            tool: Some(&name),
+            resource: None,
+            arguments: request.arguments.as_ref(),
         };
-        let args = request.arguments.map(Json::Object).unwrap_or(Json::Null);
+        let audit = &self.ctx.audit;
+        let Some(def) = tools::find(&name) else {
+            let msg = format!("Unknown tool '{name}'");
+            audit.call(&call, Outcome::Error, Some(&msg), Some(started.elapsed()));
+            return Err(McpError::invalid_params(msg, None));
+        };
+        if let Err(denied) = self.ctx.rbac.check(&caller, &name) {
+            tracing::info!(tool = %name, user = %caller.user, "tool call denied");
+            audit.call(
+                &call,
+                Outcome::Denied,
+                Some(&denied.message),
+                Some(started.elapsed()),
+            );
+            return Ok(CallToolResult::error(vec![ContentBlock::text(denied.message)]).into());
+        }
+        let args = request
+            .arguments
+            .clone()
+            .map(Json::Object)
+            .unwrap_or(Json::Null);
         tracing::debug!(tool = %name, "tool call");
         let out = tools::call(&self.ctx, &name, args).await;
-        if let Err(e) = &out {
-            tracing::info!(tool = %name, error = %e, "tool failed");
+        match &out {
+            Ok(_) => audit.call(&call, Outcome::Ok, None, Some(started.elapsed())),
+            Err(e) => {
+                tracing::info!(tool = %name, error = %e, "tool failed");
+                audit.call(&call, Outcome::Error, Some(&e.0), Some(started.elapsed()));
+            }
         }
         Ok(tool_result(def, out).into())
     }
@@ -102,8 +160,11 @@ impl ServerHandler for McpServer {
     async fn list_resources(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, McpError> {
+        if !self.may_see_resources(&context) {
+            return Ok(ListResourcesResult::default());
+        }
         let list = resources::RESOURCES
             .iter()
             .map(|r| {
@@ -119,8 +180,11 @@ impl ServerHandler for McpServer {
     async fn list_resource_templates(
         &self,
         _request: Option<PaginatedRequestParams>,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, McpError> {
+        if !self.may_see_resources(&context) {
+            return Ok(ListResourceTemplatesResult::default());
+        }
         Ok(ListResourceTemplatesResult::with_all_items(vec![
             ResourceTemplate::new(
                 resources::DATASTORE_TEMPLATE,
@@ -135,9 +199,23 @@ impl ServerHandler for McpServer {
     async fn read_resource(
         &self,
         request: ReadResourceRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
         let uri = request.uri.clone();
+        let caller = self.caller(&context);
+        if let Err(denied) = self.ctx.rbac.check_resource(&caller, &uri) {
+            let call = Call {
+                request_id: context.id.to_string(),
+                caller: &caller,
+                tool: None,
+                resource: Some(&uri),
+                arguments: None,
+            };
+            self.ctx
+                .audit
+                .call(&call, Outcome::Denied, Some(&denied.message), None);
+            return Err(McpError::invalid_request(denied.message, None));
+        }
         match resources::read(&self.ctx, &uri).await {
             Ok(v) => {
                 let text = serde_json::to_string_pretty(&v).unwrap_or_default();

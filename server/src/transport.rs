@@ -1,12 +1,19 @@
 //! The two MCP transports: stdio (stdout carries JSON-RPC only) and
 //! streamable HTTP at `/mcp` with `GET /health`, keeping rmcp's Host/Origin
-//! (DNS-rebinding) checks on.
+//! (DNS-rebinding) checks on — extended by `MCP_ALLOWED_HOSTS` /
+//! `MCP_ALLOWED_ORIGINS` and the host of `OAUTH_BASE_URL` — and, when OAuth or
+//! an API key is configured, the bearer check of [`crate::auth`] in front of
+//! `/mcp` plus the OAuth endpoints beside it.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use anyhow::Context;
 use axum::Json;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use rmcp::ServiceExt;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
@@ -14,6 +21,8 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use serde_json::json;
 use tokio::net::TcpListener;
 
+use crate::auth::Auth;
+use crate::config::Config;
 use crate::mcp::McpServer;
 use crate::tools::Ctx;
 
@@ -60,20 +69,124 @@ pub fn allowed_origins(hosts: &[String]) -> Vec<String> {
     out
 }
 
-/// The HTTP application: `/mcp` (streamable HTTP) and `/health`.
+/// What the HTTP application guards with: accepted hosts and origins, and
+/// the auth layer (`None`: open, on loopback or by explicit choice).
+#[derive(Clone)]
+pub struct HttpSecurity {
+    pub hosts: Vec<String>,
+    pub origins: Vec<String>,
+    pub auth: Option<Arc<Auth>>,
+}
+
+impl HttpSecurity {
+    /// Loopback names plus the bind address, no auth (tests, local use).
+    pub fn local(bind_host: &str) -> HttpSecurity {
+        let hosts = allowed_hosts(bind_host);
+        HttpSecurity {
+            origins: allowed_origins(&hosts),
+            hosts,
+            auth: None,
+        }
+    }
+
+    /// From the configuration: `MCP_ALLOWED_HOSTS`/`MCP_ALLOWED_ORIGINS`, the
+    /// public origin of `OAUTH_BASE_URL`, and the auth layer.
+    pub fn from_config(config: &Config) -> anyhow::Result<HttpSecurity> {
+        let mut sec = HttpSecurity::local(&config.mcp_host);
+        let mut extra_hosts = config.access.allowed_hosts.clone();
+        let mut extra_origins = config.access.allowed_origins.clone();
+        if config.oauth.enabled
+            && let Some(base) = config
+                .oauth
+                .base_url
+                .as_deref()
+                .and_then(|b| url::Url::parse(b).ok())
+            && let Some(h) = base.host_str()
+        {
+            extra_hosts.push(h.to_string());
+            extra_origins.push(base.origin().ascii_serialization());
+        }
+        for h in extra_hosts {
+            if !sec.hosts.contains(&h) {
+                sec.hosts.push(h);
+            }
+        }
+        sec.origins.extend(extra_origins);
+        sec.auth = Auth::from_config(config)?;
+        Ok(sec)
+    }
+}
+
+/// The HTTP application: `/mcp` (streamable HTTP) and `/health`, open (local).
 pub fn router(ctx: Ctx, bind_host: &str) -> axum::Router {
-    let hosts = allowed_hosts(bind_host);
+    secured_router(ctx, &HttpSecurity::local(bind_host))
+}
+
+/// The HTTP application with its security: a `Host` check on every route,
+/// rmcp's Host/Origin checks on `/mcp`, the bearer layer and OAuth endpoints.
+pub fn secured_router(ctx: Ctx, sec: &HttpSecurity) -> axum::Router {
     let config = StreamableHttpServerConfig::default()
-        .with_allowed_origins(allowed_origins(&hosts))
-        .with_allowed_hosts(hosts);
+        .with_allowed_origins(sec.origins.clone())
+        .with_allowed_hosts(sec.hosts.clone());
     let mcp: StreamableHttpService<McpServer, LocalSessionManager> = StreamableHttpService::new(
         move || Ok(McpServer::new(ctx.clone())),
         Arc::new(LocalSessionManager::default()),
         config,
     );
-    axum::Router::new()
-        .nest_service("/mcp", mcp)
-        .route("/health", get(health))
+    let mut mcp_routes = axum::Router::new().nest_service("/mcp", mcp);
+    let mut app = axum::Router::new().route("/health", get(health));
+    if let Some(auth) = &sec.auth {
+        mcp_routes = mcp_routes.route_layer(from_fn_with_state(
+            auth.clone(),
+            crate::auth::resource::require_bearer,
+        ));
+        app = app.merge(auth.routes());
+    }
+    app.merge(mcp_routes)
+        .layer(from_fn_with_state(Arc::new(sec.hosts.clone()), check_host))
+}
+
+/// DNS-rebinding protection for every route (rmcp checks `/mcp` itself; the
+/// OAuth endpoints need it too): the `Host` header must name an allowed host.
+async fn check_host(State(hosts): State<Arc<Vec<String>>>, req: Request, next: Next) -> Response {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| req.uri().authority().map(|a| a.to_string()));
+    match host {
+        Some(h) if host_allowed(&h, &hosts) => next.run(req).await,
+        _ => (
+            StatusCode::FORBIDDEN,
+            "Forbidden: Host header is not allowed (MCP_ALLOWED_HOSTS)",
+        )
+            .into_response(),
+    }
+}
+
+/// `host[:port]` against entries that are `host` (any port) or `host:port`.
+pub fn host_allowed(value: &str, allowed: &[String]) -> bool {
+    let Ok(auth) = value.parse::<axum::http::uri::Authority>() else {
+        return false;
+    };
+    let host = auth
+        .host()
+        .trim_matches(|c| c == '[' || c == ']')
+        .to_ascii_lowercase();
+    allowed
+        .iter()
+        .any(|a| match a.parse::<axum::http::uri::Authority>() {
+            Ok(x) => {
+                x.host()
+                    .trim_matches(|c| c == '[' || c == ']')
+                    .eq_ignore_ascii_case(&host)
+                    && x.port_u16().is_none_or(|p| auth.port_u16() == Some(p))
+            }
+            Err(_) => a
+                .trim_matches(|c| c == '[' || c == ']')
+                .eq_ignore_ascii_case(&host),
+        })
 }
 
 async fn health() -> Json<serde_json::Value> {
@@ -94,10 +207,17 @@ pub async fn bind(host: &str, port: u16) -> anyhow::Result<TcpListener> {
 }
 
 /// Serves the HTTP application on `listener` until Ctrl-C / SIGTERM.
-pub async fn serve_http(ctx: Ctx, listener: TcpListener, bind_host: &str) -> anyhow::Result<()> {
+pub async fn serve_http(ctx: Ctx, listener: TcpListener, config: &Config) -> anyhow::Result<()> {
     let addr: SocketAddr = listener.local_addr()?;
-    tracing::info!(%addr, "MCP streamable HTTP listening on http://{addr}/mcp");
-    axum::serve(listener, router(ctx, bind_host))
+    let sec = HttpSecurity::from_config(config)?;
+    let mode = match &sec.auth {
+        Some(a) if a.proxy => "OAuth (OIDC proxy)",
+        Some(a) if a.resource_url.is_some() => "OAuth (resource server)",
+        Some(_) => "API key",
+        None => "no authentication",
+    };
+    tracing::info!(%addr, "MCP streamable HTTP listening on http://{addr}/mcp ({mode})");
+    axum::serve(listener, secured_router(ctx, &sec))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("HTTP server")?;

@@ -4,7 +4,10 @@
 #![allow(clippy::unwrap_used)]
 
 mod contract;
+mod oauth;
+mod oauth_refusals;
 mod power_ops;
+mod rbac;
 mod transport;
 mod vm_lifecycle;
 

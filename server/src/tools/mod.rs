@@ -1,12 +1,12 @@
-//! The tool registry: every tool's name, schema, hints, permission level and
-//! handler in one table, so transports, RBAC and the docs generator all read
-//! the same definitions. Families live in their own modules and add their
-//! `TOOLS` slice to [`registry`].
+//! The tool registry: every tool's name, schema, hints and handler in one
+//! table, so transports, RBAC and the docs generator all read the same
+//! definitions; each tool's permission level comes from [`crate::rbac::TABLE`].
+//! Families live in their own modules and add their `TOOLS` slice to
+//! [`registry`].
 
 use std::sync::{Arc, LazyLock};
 
 use futures::future::BoxFuture;
-use serde::Serialize;
 use serde_json::{Map, Value as Json, json};
 
 use crate::config::Config;
@@ -22,11 +22,14 @@ pub mod vm_lifecycle;
 pub use args::Args;
 
 /// What every tool handler gets: the shared vSphere session and the
-/// placement defaults from the configuration.
+/// placement defaults from the configuration; and what the MCP handler
+/// checks and records each call with.
 #[derive(Debug)]
 pub struct AppState {
     pub client: Client,
     pub defaults: Defaults,
+    pub rbac: crate::rbac::Policy,
+    pub audit: crate::audit::AuditLog,
 }
 
 /// Where new VMs go unless a call says otherwise.
@@ -51,28 +54,9 @@ impl Defaults {
 
 pub type Ctx = Arc<AppState>;
 
-/// Minimum RBAC level a caller needs for a tool (the contract's `permission`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Permission {
-    ReadOnly,
-    PowerOps,
-    VmLifecycle,
-    HostAdmin,
-    FullAdmin,
-}
-
-impl Permission {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Permission::ReadOnly => "read_only",
-            Permission::PowerOps => "power_ops",
-            Permission::VmLifecycle => "vm_lifecycle",
-            Permission::HostAdmin => "host_admin",
-            Permission::FullAdmin => "full_admin",
-        }
-    }
-}
+/// The RBAC level type lives with the table in [`crate::rbac`]; re-exported
+/// because tool families and settings name it from here.
+pub use crate::rbac::Permission;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ParamType {
@@ -180,7 +164,6 @@ pub struct ToolDef {
     pub name: &'static str,
     pub title: &'static str,
     pub category: &'static str,
-    pub permission: Permission,
     pub description: &'static str,
     pub params: &'static [Param],
     pub hints: Hints,
@@ -197,6 +180,12 @@ impl std::fmt::Debug for ToolDef {
 }
 
 impl ToolDef {
+    /// The level needed to call this tool, from [`crate::rbac::TABLE`] (the
+    /// only source); `None` means it has no row and no one may call it.
+    pub fn permission(&self) -> Option<Permission> {
+        crate::rbac::required(self.name)
+    }
+
     pub fn param(&self, name: &str) -> Option<&Param> {
         self.params.iter().find(|p| p.name == name)
     }
@@ -282,7 +271,10 @@ impl ToolDef {
             _ => Map::new(),
         };
         m.insert("category".into(), json!(self.category));
-        m.insert("permission".into(), json!(self.permission.as_str()));
+        m.insert(
+            "permission".into(),
+            json!(self.permission().map(Permission::as_str)),
+        );
         Json::Object(m)
     }
 }

@@ -5,8 +5,7 @@ use vim25::Request;
 
 use super::vm::{find_vm, require_powered_on, require_tools, state};
 use super::{
-    Args, Ctx, DefaultValue as D, Hints, Output, Param, ParamType as T, Permission, Returns,
-    ToolDef, handler,
+    Args, Ctx, DefaultValue as D, Hints, Output, Param, ParamType as T, Returns, ToolDef, handler,
 };
 use crate::error::ToolError;
 
@@ -29,7 +28,6 @@ const fn tool(
         name,
         title,
         category: "power_ops",
-        permission: Permission::PowerOps,
         description,
         params: &[NAME],
         hints: Hints {

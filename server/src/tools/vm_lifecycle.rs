@@ -9,8 +9,8 @@ use vim25::{Data, MoRef, Request, Value};
 use super::args::positive;
 use super::vm::{ensure_vm_absent, find_vm};
 use super::{
-    Args, Ctx, DefaultValue as D, Hints, Output, Param, ParamType as T, Permission, Returns,
-    ToolDef, handler, placement,
+    Args, Ctx, DefaultValue as D, Hints, Output, Param, ParamType as T, Returns, ToolDef, handler,
+    placement,
 };
 use crate::error::ToolError;
 use crate::vsphere::Obj;
@@ -32,7 +32,6 @@ pub static TOOLS: &[ToolDef] = &[
         name: "list_vms",
         title: "List virtual machines",
         category: "vm_lifecycle",
-        permission: Permission::ReadOnly,
         description: "List every virtual machine in the inventory with its power state \
             (poweredOn/poweredOff/suspended), vCPU count, memory in MB and guest OS. Takes no \
             arguments; returns a list of objects with keys name, power_state, cpu, memory_mb, \
@@ -50,7 +49,6 @@ pub static TOOLS: &[ToolDef] = &[
         name: "get_vm_info",
         title: "Get VM details",
         category: "vm_lifecycle",
-        permission: Permission::ReadOnly,
         description: "Full detail of one virtual machine: power state, vCPUs, memory, guest OS \
             and guest id, BIOS and instance UUIDs, host, datastores, IP address and hostname \
             (from VMware Tools), Tools status and version, disks (label, capacity_gb, file, \
@@ -69,7 +67,6 @@ pub static TOOLS: &[ToolDef] = &[
         name: "create_vm",
         title: "Create VM",
         category: "vm_lifecycle",
-        permission: Permission::VmLifecycle,
         description: "Create a new, empty (no OS) virtual machine with the given vCPUs, memory, \
             one thin-provisioned disk of disk_gb on a paravirtual SCSI controller and one \
             VMXNET3 NIC. It goes into the configured (else first) datacenter's VM folder and the \
@@ -133,7 +130,6 @@ pub static TOOLS: &[ToolDef] = &[
         name: "clone_vm",
         title: "Clone VM",
         category: "vm_lifecycle",
-        permission: Permission::VmLifecycle,
         description: "Clone a VM or template into a new VM in the same folder. Optionally place \
             the copy on another datastore and power it on. Needs the source name and a new, \
             unused name; returns a confirmation sentence.",
@@ -175,7 +171,6 @@ pub static TOOLS: &[ToolDef] = &[
         name: "delete_vm",
         title: "Delete VM",
         category: "vm_lifecycle",
-        permission: Permission::VmLifecycle,
         description: "Permanently destroy a virtual machine and delete its files from the \
             datastore. A running or suspended VM is powered off first. This cannot be undone. \
             Needs the VM name; returns a confirmation sentence.",
@@ -192,7 +187,6 @@ pub static TOOLS: &[ToolDef] = &[
         name: "reconfigure_vm",
         title: "Reconfigure VM",
         category: "vm_lifecycle",
-        permission: Permission::VmLifecycle,
         description: "Change the vCPU count, the memory size and/or the annotation (notes) of a \
             VM; parameters left out stay as they are, and at least one must be given. Changing \
             CPU or memory of a running VM needs hot-add enabled, else power it off first. \
@@ -230,7 +224,6 @@ pub static TOOLS: &[ToolDef] = &[
         name: "rename_vm",
         title: "Rename VM",
         category: "vm_lifecycle",
-        permission: Permission::VmLifecycle,
         description: "Give a virtual machine a new inventory name (its files on the datastore \
             keep their names). Fails if no VM has the old name or another VM already has the new \
             one. Returns a confirmation sentence.",

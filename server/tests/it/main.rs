@@ -1,11 +1,15 @@
 //! mcvsphere's integration tests: configuration, redaction, the vSphere
-//! client's session handling, and every tool called directly (not over MCP;
-//! the conformance crate does that) against an in-process vcsim. Effects are
+//! client's session handling, every tool called directly (not over MCP;
+//! the conformance crate does that) against an in-process vcsim, and RBAC
+//! and audit through the real rmcp handler over in-process HTTP. Effects are
 //! checked in the simulator's own state, not only in the tool's reply.
 #![allow(clippy::unwrap_used)]
 
+mod audit;
 mod config;
+mod mcp_http;
 mod power_ops;
+mod rbac;
 mod redaction;
 mod registry;
 mod resources;
@@ -50,14 +54,25 @@ pub fn settings(sim: &vcsim::Simulator, password: &str) -> VCenterSettings {
 pub async fn env() -> Env {
     let sim = sim().await;
     let client = mcvsphere::vsphere::Client::new(&settings(&sim, PASSWORD)).unwrap();
-    let ctx = Arc::new(AppState {
+    let ctx = Arc::new(state(
         client,
-        defaults: Defaults {
+        Defaults {
             network: "VM Network".into(),
             ..Default::default()
         },
-    });
+    ));
     Env { sim, ctx }
+}
+
+/// A server state for direct tool calls: RBAC and audit are the MCP layer's
+/// business (tested in `rbac.rs`, `audit.rs`), so full access and no records.
+pub fn state(client: mcvsphere::vsphere::Client, defaults: Defaults) -> AppState {
+    AppState {
+        client,
+        defaults,
+        rbac: mcvsphere::rbac::Policy::new(tools::Permission::FullAdmin, vec![], true),
+        audit: mcvsphere::audit::AuditLog::discard(),
+    }
 }
 
 impl Env {

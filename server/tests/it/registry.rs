@@ -69,16 +69,16 @@ fn hints_and_permissions_match_the_contract() {
     assert_eq!(t["annotations"]["idempotentHint"], true);
     assert!(t["annotations"].get("readOnlyHint").is_none());
     assert_eq!(
-        find("get_vm_info").unwrap().permission,
-        Permission::ReadOnly
+        find("get_vm_info").unwrap().permission(),
+        Some(Permission::ReadOnly)
     );
     assert_eq!(
-        find("reboot_guest").unwrap().permission,
-        Permission::PowerOps
+        find("reboot_guest").unwrap().permission(),
+        Some(Permission::PowerOps)
     );
     assert_eq!(
-        find("delete_vm").unwrap().permission,
-        Permission::VmLifecycle
+        find("delete_vm").unwrap().permission(),
+        Some(Permission::VmLifecycle)
     );
     for t in registry() {
         assert!(
@@ -87,7 +87,7 @@ fn hints_and_permissions_match_the_contract() {
             t.name
         );
         let d = t.describe();
-        assert_eq!(d["permission"], t.permission.as_str());
+        assert_eq!(d["permission"], t.permission().unwrap().as_str());
         assert!(d["inputSchema"].is_object() && d["outputSchema"].is_object());
     }
 }

@@ -56,10 +56,7 @@ async fn an_unreachable_vcenter_is_a_clear_error() {
     sim.shutdown().await;
     s.url = url::Url::parse(&format!("http://127.0.0.1:{}/sdk", s.url.port().unwrap())).unwrap();
     let client = mcvsphere::vsphere::Client::new(&s).unwrap();
-    let ctx = std::sync::Arc::new(mcvsphere::tools::AppState {
-        client,
-        defaults: Default::default(),
-    });
+    let ctx = std::sync::Arc::new(crate::state(client, Default::default()));
     let err = mcvsphere::tools::call(&ctx, "list_vms", json!({}))
         .await
         .unwrap_err();
