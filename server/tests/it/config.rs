@@ -284,19 +284,88 @@ fn empty_env_values_count_as_unset() {
 }
 
 #[test]
-fn oauth_enabled_refuses_to_start_unprotected() {
-    let c = Config::resolve(&env(&[
-        ("OAUTH_ENABLED", "true"),
-        ("OAUTH_CLIENT_ID", "id"),
-    ]))
-    .unwrap();
-    let e = c.check_serve().unwrap_err().0;
-    assert!(
-        e.contains("OAUTH_ENABLED") && e.contains("not available"),
-        "{e}"
-    );
+fn oauth_enabled_names_each_missing_setting() {
+    // Each step adds the setting the previous error named, until the proxy can start.
+    let mut vars: Vec<(&str, &str)> = vec![("OAUTH_ENABLED", "true")];
+    for (next, value) in [
+        (
+            "OAUTH_ISSUER_URL",
+            "https://idp.example.com/application/o/mcvsphere/",
+        ),
+        ("OAUTH_BASE_URL", "https://mcp.example.com"),
+        ("OAUTH_CLIENT_ID", "mcvsphere"),
+        ("OAUTH_CLIENT_SECRET", "client-secret-never-shown"),
+    ] {
+        let e = Config::resolve(&env(&vars))
+            .unwrap()
+            .check_serve()
+            .unwrap_err()
+            .0;
+        assert!(e.contains(next), "expected {next} to be named: {e}");
+        vars.push((next, value));
+    }
+    let c = Config::resolve(&env(&vars)).unwrap();
+    assert!(c.check_serve().is_ok());
+    assert!(!format!("{c:?}").contains("never-shown"));
     let c = Config::resolve(&env(&[("OAUTH_ENABLED", "false")])).unwrap();
     assert!(c.check_serve().is_ok());
+}
+
+#[test]
+fn oauth_base_url_must_be_https_unless_loopback() {
+    let with_base = |base: &'static str| {
+        Config::resolve(&env(&[
+            ("OAUTH_ENABLED", "true"),
+            ("OAUTH_ISSUER_URL", "https://idp.example.com/realms/ops"),
+            ("OAUTH_CLIENT_ID", "mcvsphere"),
+            ("OAUTH_CLIENT_SECRET", "s"),
+            ("OAUTH_BASE_URL", base),
+        ]))
+        .unwrap()
+        .check_serve()
+    };
+    let e = with_base("http://mcp.example.com").unwrap_err().0;
+    assert!(e.contains("OAUTH_BASE_URL"), "{e}");
+    assert!(with_base("http://127.0.0.1:8080").is_ok());
+    assert!(with_base("https://mcp.example.com").is_ok());
+}
+
+#[test]
+fn open_http_on_a_public_address_is_refused_unless_allowed() {
+    let open = [
+        ("MCP_TRANSPORT", "streamable-http"),
+        ("MCP_HOST", "0.0.0.0"),
+    ];
+    let e = Config::resolve(&env(&open))
+        .unwrap()
+        .check_serve()
+        .unwrap_err()
+        .0;
+    assert!(
+        e.contains("MCP_ALLOW_UNAUTHENTICATED") && e.contains("MCP_API_KEY"),
+        "{e}"
+    );
+    let mut allowed = open.to_vec();
+    allowed.push(("MCP_ALLOW_UNAUTHENTICATED", "true"));
+    assert!(
+        Config::resolve(&env(&allowed))
+            .unwrap()
+            .check_serve()
+            .is_ok()
+    );
+    let mut keyed = open.to_vec();
+    keyed.push(("MCP_API_KEY", "0123456789abcdef-key"));
+    assert!(Config::resolve(&env(&keyed)).unwrap().check_serve().is_ok());
+    let loopback = [
+        ("MCP_TRANSPORT", "streamable-http"),
+        ("MCP_HOST", "127.0.0.1"),
+    ];
+    assert!(
+        Config::resolve(&env(&loopback))
+            .unwrap()
+            .check_serve()
+            .is_ok()
+    );
 }
 
 #[test]
@@ -334,6 +403,7 @@ fn the_settings_table_covers_every_variable() {
         "RBAC_GROUP_MAP",
         "RBAC_FILTER_TOOLS",
         "AUDIT_LOG",
+        "OAUTH_MODE",
     ] {
         let s = SETTINGS
             .iter()
