@@ -80,6 +80,22 @@ pub fn server_command(
     sim: &vcsim::Simulator,
     extra_env: &[(&str, &str)],
 ) -> Result<tokio::process::Command> {
+    let mut cmd = hermetic_command()?;
+    cmd.env("VCENTER_HOST", sim.url())
+        .env("VCENTER_USER", SIM_USER)
+        .env("VCENTER_PASSWORD", SIM_PASSWORD)
+        .env("VCENTER_INSECURE", "true")
+        .env("LOG_LEVEL", "warn");
+    for (k, v) in extra_env {
+        cmd.env(k, v);
+    }
+    Ok(cmd)
+}
+
+/// The server binary with none of the caller's vCenter, MCP, OAuth or RBAC
+/// settings inherited and a scratch working directory (so no stray `.env`
+/// is read); killed when dropped.
+pub fn hermetic_command() -> Result<tokio::process::Command> {
     let mut cmd = tokio::process::Command::new(server_binary()?);
     for (k, _) in std::env::vars() {
         if k.starts_with("VCENTER_")
@@ -93,16 +109,7 @@ pub fn server_command(
             cmd.env_remove(k);
         }
     }
-    cmd.current_dir(std::env::temp_dir())
-        .env("VCENTER_HOST", sim.url())
-        .env("VCENTER_USER", SIM_USER)
-        .env("VCENTER_PASSWORD", SIM_PASSWORD)
-        .env("VCENTER_INSECURE", "true")
-        .env("LOG_LEVEL", "warn")
-        .kill_on_drop(true);
-    for (k, v) in extra_env {
-        cmd.env(k, v);
-    }
+    cmd.current_dir(std::env::temp_dir()).kill_on_drop(true);
     Ok(cmd)
 }
 
@@ -181,6 +188,16 @@ impl Harness {
 
     pub fn client(&self) -> &RunningService<RoleClient, ()> {
         &self.client
+    }
+
+    /// The names `tools/list` shows this client.
+    pub async fn tool_names(&self) -> Result<std::collections::BTreeSet<String>> {
+        let tools = self
+            .client
+            .list_all_tools()
+            .await
+            .map_err(|e| anyhow!("tools/list: {e}"))?;
+        Ok(tools.into_iter().map(|t| t.name.to_string()).collect())
     }
 
     /// Calls a tool; protocol-level failures are errors, tool errors are an [`Outcome`].

@@ -71,15 +71,8 @@ async fn simulator_mode_over_stdio_lists_exactly_the_contract_tools() {
     use rmcp::ServiceExt;
     use rmcp::transport::TokioChildProcess;
     // `mcvsphere --simulator` with nothing else configured: what a newcomer runs.
-    let mut cmd = tokio::process::Command::new(conformance::server_binary().unwrap());
-    for (k, _) in std::env::vars() {
-        if k.starts_with("VCENTER_") || k.starts_with("MCP_") || k.starts_with("MCVSPHERE_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.arg("--simulator")
-        .current_dir(std::env::temp_dir())
-        .kill_on_drop(true);
+    let mut cmd = conformance::hermetic_command().unwrap();
+    cmd.arg("--simulator");
     let (transport, stderr) = TokioChildProcess::builder(cmd)
         .stderr(std::process::Stdio::piped())
         .spawn()

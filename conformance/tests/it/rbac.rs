@@ -23,14 +23,7 @@ async fn start(env: &[(&str, &str)]) -> Harness {
 async fn a_read_only_role_lists_only_read_only_tools_and_cannot_power_off() {
     let h = start(&[("MCVSPHERE_ROLE", "read_only")]).await;
     let contract = conformance::contract::load().unwrap();
-    let listed: BTreeSet<String> = h
-        .client()
-        .list_all_tools()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|t| t.name.to_string())
-        .collect();
+    let listed: BTreeSet<String> = h.tool_names().await.unwrap();
     assert!(!listed.is_empty());
     for name in &listed {
         let t = contract.tools.iter().find(|t| &t.name == name).unwrap();

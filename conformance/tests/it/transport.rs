@@ -9,25 +9,10 @@ async fn http_transport_serves_the_same_tools() {
     conformance::init_tls();
     let stdio = harness().await;
     let http = conformance::Harness::http().await.unwrap();
-    let mut a: Vec<String> = stdio
-        .client()
-        .list_all_tools()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|t| t.name.to_string())
-        .collect();
-    let mut b: Vec<String> = http
-        .client()
-        .list_all_tools()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|t| t.name.to_string())
-        .collect();
-    a.sort();
-    b.sort();
-    assert_eq!(a, b);
+    assert_eq!(
+        stdio.tool_names().await.unwrap(),
+        http.tool_names().await.unwrap()
+    );
     // And a state change over HTTP lands in the simulator.
     http.ok("power_off", json!({"name": "DC0_C0_RP0_VM0"}))
         .await;
@@ -185,16 +170,10 @@ async fn protocol_2026_07_28_per_request_flow_over_http() {
 async fn malformed_json_rpc_on_stdio_is_answered_and_harmless() {
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let sim = conformance::start_sim().await.unwrap();
-    let mut cmd = tokio::process::Command::new(conformance::server_binary().unwrap());
-    cmd.env("VCENTER_HOST", sim.url())
-        .env("VCENTER_USER", conformance::SIM_USER)
-        .env("VCENTER_PASSWORD", conformance::SIM_PASSWORD)
-        .env("MCP_TRANSPORT", "stdio")
-        .current_dir(std::env::temp_dir())
-        .stdin(std::process::Stdio::piped())
+    let mut cmd = conformance::server_command(&sim, &[("MCP_TRANSPORT", "stdio")]).unwrap();
+    cmd.stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::null())
-        .kill_on_drop(true);
+        .stderr(std::process::Stdio::null());
     let mut child = cmd.spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let mut out = BufReader::new(child.stdout.take().unwrap()).lines();
