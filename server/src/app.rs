@@ -44,6 +44,8 @@ pub fn main() -> ExitCode {
     match &cli.command {
         Some(Command::Tools { format }) => return print_tools(*format),
         Some(Command::Settings { format }) => return print_settings(*format),
+        Some(Command::Docs { out, check }) => return crate::ops::docs(out, *check),
+        Some(Command::Healthcheck) => return crate::ops::healthcheck(&cli),
         Some(Command::Serve) | None => {}
     }
     let config = match load_config(&cli) {

@@ -101,6 +101,19 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Json)]
         format: Format,
     },
+    /// Write the documentation site's generated pages (tool reference,
+    /// permission table, settings, resources) under DIR, the site root.
+    Docs {
+        #[arg(long, value_name = "DIR", default_value = "docs")]
+        out: PathBuf,
+        /// Change nothing; exit 1 if any generated page is stale.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Exit 0 if the HTTP server answers GET /health on MCP_PORT (for
+    /// container health checks); in stdio mode there is nothing to probe,
+    /// so it succeeds.
+    Healthcheck,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -202,7 +202,7 @@ pub const SETTINGS: &[SettingInfo] = &[
         "bool",
         Some("false"),
         false,
-        "OAuth 2.1 for the HTTP transport: `/mcp` requires a bearer token, and (in `proxy` mode) the server is an OAuth authorization server that signs people in at `OAUTH_ISSUER_URL`. See docs/oauth.md.",
+        "OAuth 2.1 for the HTTP transport: `/mcp` requires a bearer token, and (in `proxy` mode) the server is an OAuth authorization server that signs people in at `OAUTH_ISSUER_URL`. See the OAuth page of the documentation site (docs/src/content/docs/deployment/oauth.md).",
     ),
     s(
         "oauth_issuer_url",

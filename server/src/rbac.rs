@@ -484,18 +484,6 @@ impl Policy {
     }
 }
 
-/// The tool → level table as Markdown, sorted by level then name; the
-/// committed `docs/rbac.md` carries this verbatim (a test keeps it current).
-pub fn markdown_table() -> String {
-    let mut rows: Vec<(Permission, &str)> = TABLE.iter().map(|(n, p)| (*p, *n)).collect();
-    rows.sort_unstable();
-    let mut out = String::from("| tool | level |\n|---|---|\n");
-    for (p, n) in rows {
-        out.push_str(&format!("| `{n}` | `{p}` |\n"));
-    }
-    out
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

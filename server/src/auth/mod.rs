@@ -1,6 +1,6 @@
 //! HTTP security: an OAuth 2.1 resource server in front of `/mcp` and, with
 //! `OAUTH_ENABLED=true`, an OIDC proxy that is the authorization server MCP
-//! clients see while people sign in at the real IdP. `docs/oauth.md` has the
+//! clients see while people sign in at the real IdP. `docs/src/content/docs/deployment/oauth.md` has the
 //! whole picture; in short:
 //!
 //! - [`resource`]: bearer check on `/mcp` (our tokens, the IdP's JWT access

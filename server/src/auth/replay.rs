@@ -1,7 +1,7 @@
 //! A bounded set of ids seen recently, for single use of authorization codes
 //! and refresh tokens within one process. Entries live until the id's own
 //! expiry; at capacity the soonest-expiring entries make room. Replicas do not
-//! share it — see `docs/oauth.md` ("Replicas") for what that means.
+//! share it — see `docs/src/content/docs/deployment/oauth.md` ("Replicas") for what that means.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

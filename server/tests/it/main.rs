@@ -7,6 +7,8 @@
 
 mod audit;
 mod config;
+mod docs;
+mod healthcheck;
 mod mcp_http;
 mod power_ops;
 mod rbac;
