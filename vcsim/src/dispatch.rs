@@ -149,16 +149,7 @@ fn call(
         "CreateContainerView" => {
             let container =
                 arg_ref(req, "container").ok_or_else(|| Fault::invalid_argument("container"))?;
-            let types: Vec<String> = req
-                .get("type")
-                .map(|v| {
-                    v.as_array()
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default();
+            let types = req.get("type").map(Value::strings).unwrap_or_default();
             let recursive = req
                 .get("recursive")
                 .and_then(Value::as_bool)

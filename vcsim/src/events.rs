@@ -176,16 +176,10 @@ pub fn query(st: &State, filter: Option<&Data>) -> Result<Value, Fault> {
         .path("time.endTime")
         .and_then(Value::as_str)
         .map(str::to_string);
-    let types: Vec<String> = f
+    let types = f
         .get("type")
         .or_else(|| f.get("eventTypeId"))
-        .map(|v| {
-            v.as_array()
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
+        .map(Value::strings)
         .unwrap_or_default();
     let chain = f.get("eventChainId").and_then(Value::as_i64);
     let max = f
@@ -193,15 +187,9 @@ pub fn query(st: &State, filter: Option<&Data>) -> Result<Value, Fault> {
         .and_then(Value::as_i64)
         .filter(|m| *m > 0)
         .unwrap_or(1000) as usize;
-    let user_names: Vec<String> = f
+    let user_names = f
         .path("userName.userList")
-        .map(|v| {
-            v.as_array()
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
+        .map(Value::strings)
         .unwrap_or_default();
     let out: Vec<Value> = st
         .events

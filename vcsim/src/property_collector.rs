@@ -259,17 +259,7 @@ fn evaluate(
                     paths.push("view".into());
                 }
             } else {
-                paths.extend(
-                    ps.get("pathSet")
-                        .map(|v| {
-                            v.as_array()
-                                .iter()
-                                .filter_map(Value::as_str)
-                                .map(str::to_string)
-                                .collect::<Vec<_>>()
-                        })
-                        .unwrap_or_default(),
-                );
+                paths.extend(ps.get("pathSet").map(Value::strings).unwrap_or_default());
             }
         }
         if !matched {

@@ -44,16 +44,10 @@ pub fn contents(st: &State, view: &MoRef) -> Vec<MoRef> {
     let Some(container) = st.objects.ref_prop(view, "container") else {
         return vec![];
     };
-    let types: Vec<String> = st
+    let types = st
         .objects
         .prop(view, "type")
-        .map(|v| {
-            v.as_array()
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
+        .map(Value::strings)
         .unwrap_or_default();
     let recursive = st
         .objects

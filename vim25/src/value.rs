@@ -193,6 +193,16 @@ impl Value {
         }
     }
 
+    /// The string elements of an array (or of a single string), others skipped:
+    /// how `string[]` arguments such as type filters are read.
+    pub fn strings(&self) -> Vec<String> {
+        self.as_array()
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect()
+    }
+
     /// A field at a dotted path inside a data value.
     pub fn path(&self, path: &str) -> Option<&Value> {
         self.as_data()?.path(path)
