@@ -59,6 +59,13 @@ pub fn load() -> Result<Contract> {
     serde_json::from_str(&text).with_context(|| format!("parsing {}", p.display()))
 }
 
+/// The contract as it was when this crate was built: the runner binary uses
+/// it, so a copy of the binary on another machine needs no source tree.
+pub fn embedded() -> Result<Contract> {
+    serde_json::from_str(include_str!("../../fixtures/spec/tools.json"))
+        .context("parsing the embedded fixtures/spec/tools.json")
+}
+
 impl Contract {
     pub fn tool(&self, name: &str) -> Option<&ContractTool> {
         self.tools.iter().find(|t| t.name == name)

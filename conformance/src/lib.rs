@@ -18,9 +18,14 @@ use rmcp::{RoleClient, ServiceExt};
 use serde_json::Value as Json;
 use vim25::{MoRef, Value};
 
+pub mod checks;
 pub mod contract;
 pub mod idp;
 pub mod oauth;
+pub mod report;
+pub mod runner;
+pub mod session;
+pub mod writes;
 
 /// How the client reaches the server.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,25 +58,35 @@ pub struct Harness {
 }
 
 /// Where the server binary under test is: `MCVSPHERE_BIN`, else the
-/// `mcvsphere` built beside this test binary (`cargo test --workspace` builds it).
+/// `mcvsphere` built beside the running executable (`cargo test --workspace`
+/// builds it). Works from a test binary (`target/<profile>/deps/`) and from
+/// the `mcvsphere-conformance` runner (`target/<profile>/`).
 pub fn server_binary() -> Result<PathBuf> {
     if let Ok(p) = std::env::var("MCVSPHERE_BIN") {
         return Ok(PathBuf::from(p));
     }
-    let exe = std::env::current_exe().context("locating the test binary")?;
-    // target/<profile>/deps/<test> → target/<profile>/mcvsphere
-    let dir = exe
-        .parent()
-        .and_then(|d| d.parent())
-        .context("test binary has no parent directory")?;
-    let bin = dir.join(format!("mcvsphere{}", std::env::consts::EXE_SUFFIX));
-    if !bin.exists() {
-        bail!(
-            "server binary {} not found: run `cargo build -p mcvsphere` (or the workspace tests) first, or set MCVSPHERE_BIN",
-            bin.display()
-        );
+    let exe = std::env::current_exe().context("locating the running executable")?;
+    server_binary_near(&exe)
+}
+
+/// The `mcvsphere` binary in `exe`'s directory or the one above it: a runner
+/// in `target/debug/` has it beside itself, a test in `target/debug/deps/`
+/// one level up.
+pub fn server_binary_near(exe: &std::path::Path) -> Result<PathBuf> {
+    let name = format!("mcvsphere{}", std::env::consts::EXE_SUFFIX);
+    let dir = exe.parent().context("executable has no parent directory")?;
+    let candidates: Vec<PathBuf> = std::iter::successors(Some(dir), |d| d.parent())
+        .take(2)
+        .map(|d| d.join(&name))
+        .collect();
+    if let Some(found) = candidates.iter().find(|b| b.is_file()) {
+        return Ok(found.clone());
     }
-    Ok(bin)
+    let tried: Vec<String> = candidates.iter().map(|b| b.display().to_string()).collect();
+    bail!(
+        "server binary not found (looked for {}): run `cargo build -p mcvsphere` (or the workspace tests) first, or set MCVSPHERE_BIN",
+        tried.join(", ")
+    )
 }
 
 /// A command for the server with a hermetic environment: no inherited vCenter
@@ -96,7 +111,12 @@ pub fn server_command(
 /// settings inherited and a scratch working directory (so no stray `.env`
 /// is read); killed when dropped.
 pub fn hermetic_command() -> Result<tokio::process::Command> {
-    let mut cmd = tokio::process::Command::new(server_binary()?);
+    Ok(hermetic_command_at(&server_binary()?))
+}
+
+/// [`hermetic_command`] for a given server binary.
+pub fn hermetic_command_at(bin: &std::path::Path) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(bin);
     for (k, _) in std::env::vars() {
         if k.starts_with("VCENTER_")
             || k.starts_with("MCP_")
@@ -110,7 +130,7 @@ pub fn hermetic_command() -> Result<tokio::process::Command> {
         }
     }
     cmd.current_dir(std::env::temp_dir()).kill_on_drop(true);
-    Ok(cmd)
+    cmd
 }
 
 pub fn free_port() -> Result<u16> {
@@ -202,29 +222,7 @@ impl Harness {
 
     /// Calls a tool; protocol-level failures are errors, tool errors are an [`Outcome`].
     pub async fn call(&self, tool: &str, args: Json) -> Result<Outcome> {
-        let mut params = CallToolRequestParams::new(tool.to_string());
-        match args {
-            Json::Object(map) => params = params.with_arguments(map),
-            Json::Null => {}
-            other => bail!("tool arguments must be an object, got {other}"),
-        }
-        let res: CallToolResult = self
-            .client
-            .call_tool(params)
-            .await
-            .map_err(|e| anyhow!("{tool}: {e}"))?;
-        let text = res
-            .content
-            .iter()
-            .filter_map(|c| c.as_text())
-            .map(|t| t.text.as_str())
-            .collect::<Vec<_>>()
-            .join("\n");
-        Ok(Outcome {
-            is_error: res.is_error.unwrap_or(false),
-            text,
-            structured: res.structured_content,
-        })
+        call_tool(&self.client, tool, args).await
     }
 
     /// Calls a tool that must succeed.
@@ -276,6 +274,37 @@ impl Harness {
     }
 }
 
+/// Calls a tool through `client`; protocol-level failures are errors, tool
+/// errors are an [`Outcome`] with `is_error` set.
+pub async fn call_tool(
+    client: &RunningService<RoleClient, ()>,
+    tool: &str,
+    args: Json,
+) -> Result<Outcome> {
+    let mut params = CallToolRequestParams::new(tool.to_string());
+    match args {
+        Json::Object(map) => params = params.with_arguments(map),
+        Json::Null => {}
+        other => bail!("tool arguments must be an object, got {other}"),
+    }
+    let res: CallToolResult = client
+        .call_tool(params)
+        .await
+        .map_err(|e| anyhow!("{tool}: {e}"))?;
+    let text = res
+        .content
+        .iter()
+        .filter_map(|c| c.as_text())
+        .map(|t| t.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    Ok(Outcome {
+        is_error: res.is_error.unwrap_or(false),
+        text,
+        structured: res.structured_content,
+    })
+}
+
 pub async fn wait_healthy(base: &str) -> Result<()> {
     let http = reqwest::Client::new();
     for _ in 0..200 {
@@ -292,4 +321,26 @@ pub async fn wait_healthy(base: &str) -> Result<()> {
 /// Installs rustls' ring provider for reqwest; idempotent.
 pub fn init_tls() {
     let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_server_is_found_beside_the_runner_and_above_a_test_binary() {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let profile = tmp.path().join("debug");
+        let deps = profile.join("deps");
+        std::fs::create_dir_all(&deps).expect("dirs");
+        let server = profile.join(format!("mcvsphere{}", std::env::consts::EXE_SUFFIX));
+        assert!(server_binary_near(&profile.join("mcvsphere-conformance")).is_err());
+        std::fs::write(&server, b"").expect("server file");
+        // The runner: target/debug/mcvsphere-conformance.
+        let found = server_binary_near(&profile.join("mcvsphere-conformance"));
+        assert_eq!(found.ok(), Some(server.clone()));
+        // A test: target/debug/deps/it-1234.
+        let found = server_binary_near(&deps.join("it-1234"));
+        assert_eq!(found.ok(), Some(server));
+    }
 }

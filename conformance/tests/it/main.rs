@@ -8,6 +8,7 @@ mod oauth;
 mod oauth_refusals;
 mod power_ops;
 mod rbac;
+mod runner;
 mod transport;
 mod vm_lifecycle;
 
