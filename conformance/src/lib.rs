@@ -258,6 +258,11 @@ impl Harness {
         self.sim.property(&vm, path)
     }
 
+    /// An integer VM property from the simulator's own state.
+    pub fn vm_int(&self, name: &str, path: &str) -> Option<i64> {
+        self.vm_prop(name, path).and_then(|v| v.as_i64())
+    }
+
     /// The power state of a VM as the simulator holds it.
     pub fn power_state(&self, name: &str) -> String {
         self.vm_prop(name, "runtime.powerState")

@@ -27,8 +27,7 @@ async fn list_vms_returns_every_vm_with_its_state() {
         }
         assert_eq!(
             item["cpu"].as_i64(),
-            h.vm_prop(name, "config.hardware.numCPU")
-                .and_then(|v| v.as_i64()),
+            h.vm_int(name, "config.hardware.numCPU"),
             "{name} cpu"
         );
         assert_eq!(
@@ -92,15 +91,10 @@ async fn get_vm_info_matches_the_simulator() {
         assert!(s.get(key).is_some(), "get_vm_info lacks {key}: {s}");
     }
     assert_eq!(s["name"], VM);
-    assert_eq!(
-        s["cpu"].as_i64(),
-        h.vm_prop(VM, "config.hardware.numCPU")
-            .and_then(|v| v.as_i64())
-    );
+    assert_eq!(s["cpu"].as_i64(), h.vm_int(VM, "config.hardware.numCPU"));
     assert_eq!(
         s["memory_mb"].as_i64(),
-        h.vm_prop(VM, "config.hardware.memoryMB")
-            .and_then(|v| v.as_i64())
+        h.vm_int(VM, "config.hardware.memoryMB")
     );
     assert_eq!(
         s["uuid"].as_str(),
@@ -147,16 +141,8 @@ async fn create_vm_builds_the_requested_hardware() {
     )
     .await;
     assert!(h.vm("new-vm").is_some(), "VM exists in the simulator");
-    assert_eq!(
-        h.vm_prop("new-vm", "config.hardware.numCPU")
-            .and_then(|v| v.as_i64()),
-        Some(1)
-    );
-    assert_eq!(
-        h.vm_prop("new-vm", "config.hardware.memoryMB")
-            .and_then(|v| v.as_i64()),
-        Some(512)
-    );
+    assert_eq!(h.vm_int("new-vm", "config.hardware.numCPU"), Some(1));
+    assert_eq!(h.vm_int("new-vm", "config.hardware.memoryMB"), Some(512));
     assert_eq!(
         h.vm_prop("new-vm", "config.guestId")
             .and_then(|v| v.as_str().map(str::to_string))
@@ -194,14 +180,9 @@ async fn create_vm_builds_the_requested_hardware() {
 async fn create_vm_defaults_follow_the_contract() {
     let h = harness().await;
     h.ok("create_vm", json!({"name": "defaults-vm"})).await;
+    assert_eq!(h.vm_int("defaults-vm", "config.hardware.numCPU"), Some(2));
     assert_eq!(
-        h.vm_prop("defaults-vm", "config.hardware.numCPU")
-            .and_then(|v| v.as_i64()),
-        Some(2)
-    );
-    assert_eq!(
-        h.vm_prop("defaults-vm", "config.hardware.memoryMB")
-            .and_then(|v| v.as_i64()),
+        h.vm_int("defaults-vm", "config.hardware.memoryMB"),
         Some(4096)
     );
     h.shutdown().await;
@@ -315,16 +296,8 @@ async fn reconfigure_vm_changes_cpu_memory_annotation() {
         json!({"name": VM, "cpu": 4, "memory_mb": 8192, "annotation": "owned by conformance"}),
     )
     .await;
-    assert_eq!(
-        h.vm_prop(VM, "config.hardware.numCPU")
-            .and_then(|v| v.as_i64()),
-        Some(4)
-    );
-    assert_eq!(
-        h.vm_prop(VM, "config.hardware.memoryMB")
-            .and_then(|v| v.as_i64()),
-        Some(8192)
-    );
+    assert_eq!(h.vm_int(VM, "config.hardware.numCPU"), Some(4));
+    assert_eq!(h.vm_int(VM, "config.hardware.memoryMB"), Some(8192));
     assert_eq!(
         h.vm_prop(VM, "config.annotation")
             .and_then(|v| v.as_str().map(str::to_string))
@@ -337,11 +310,7 @@ async fn reconfigure_vm_changes_cpu_memory_annotation() {
         json!({"name": VM, "annotation": "second"}),
     )
     .await;
-    assert_eq!(
-        h.vm_prop(VM, "config.hardware.numCPU")
-            .and_then(|v| v.as_i64()),
-        Some(4)
-    );
+    assert_eq!(h.vm_int(VM, "config.hardware.numCPU"), Some(4));
     h.shutdown().await;
 }
 

@@ -133,6 +133,10 @@ pub fn vm(sim: &Simulator, name: &str) -> MoRef {
         .unwrap_or_else(|| panic!("fixture has VM {name}"))
 }
 
+pub fn prop_int(sim: &Simulator, obj: &MoRef, path: &str) -> Option<i64> {
+    sim.property(obj, path).and_then(|v| v.as_i64())
+}
+
 pub fn prop_str(sim: &Simulator, obj: &MoRef, path: &str) -> String {
     sim.property(obj, path)
         .and_then(|v| v.as_str().map(str::to_string))

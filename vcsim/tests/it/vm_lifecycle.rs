@@ -1,6 +1,6 @@
 use vim25::{Data, MoRef, Request, Value};
 
-use crate::{fault_type, logged_in, prop_str, task_fault, vm, wait_task};
+use crate::{fault_type, logged_in, prop_int, prop_str, task_fault, vm, wait_task};
 
 fn vm_folder(sim: &vcsim::Simulator) -> MoRef {
     let dc = sim.find("Datacenter", "DC0").expect("DC0");
@@ -95,19 +95,13 @@ async fn create_vm_builds_devices_and_links_inventory() {
         .expect("result is the VM");
     assert_eq!(sim.find("VirtualMachine", "new-vm"), Some(created.clone()));
     assert_eq!(prop_str(&sim, &created, "runtime.powerState"), "poweredOff");
+    assert_eq!(prop_int(&sim, &created, "summary.config.numCpu"), Some(2));
     assert_eq!(
-        sim.property(&created, "summary.config.numCpu")
-            .and_then(|v| v.as_i64()),
-        Some(2)
-    );
-    assert_eq!(
-        sim.property(&created, "summary.config.numVirtualDisks")
-            .and_then(|v| v.as_i64()),
+        prop_int(&sim, &created, "summary.config.numVirtualDisks"),
         Some(1)
     );
     assert_eq!(
-        sim.property(&created, "summary.config.numEthernetCards")
-            .and_then(|v| v.as_i64()),
+        prop_int(&sim, &created, "summary.config.numEthernetCards"),
         Some(1)
     );
     let children = sim.property(&folder, "childEntity").expect("children");
@@ -254,24 +248,14 @@ async fn reconfigure_respects_hot_add_and_changes_devices() {
             ],
         );
     wait_task(&sim, &c.ok(reconfig(spec)).await).await;
+    assert_eq!(prop_int(&sim, &v, "config.hardware.numCPU"), Some(4));
+    assert_eq!(prop_int(&sim, &v, "summary.config.numCpu"), Some(4));
     assert_eq!(
-        sim.property(&v, "config.hardware.numCPU")
-            .and_then(|x| x.as_i64()),
-        Some(4)
-    );
-    assert_eq!(
-        sim.property(&v, "summary.config.numCpu")
-            .and_then(|x| x.as_i64()),
-        Some(4)
-    );
-    assert_eq!(
-        sim.property(&v, "summary.config.memorySizeMB")
-            .and_then(|x| x.as_i64()),
+        prop_int(&sim, &v, "summary.config.memorySizeMB"),
         Some(1024)
     );
     assert_eq!(
-        sim.property(&v, "summary.config.numVirtualDisks")
-            .and_then(|x| x.as_i64()),
+        prop_int(&sim, &v, "summary.config.numVirtualDisks"),
         Some(2)
     );
     // Remove the NIC.
@@ -294,8 +278,7 @@ async fn reconfigure_respects_hot_add_and_changes_devices() {
     );
     wait_task(&sim, &c.ok(reconfig(spec)).await).await;
     assert_eq!(
-        sim.property(&v, "summary.config.numEthernetCards")
-            .and_then(|x| x.as_i64()),
+        prop_int(&sim, &v, "summary.config.numEthernetCards"),
         Some(0)
     );
     assert!(
