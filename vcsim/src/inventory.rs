@@ -338,24 +338,8 @@ pub fn build(st: &mut State, spec: &InventorySpec) -> anyhow::Result<()> {
         };
         for n in &dcs.networks {
             let m = MoRef::new("Network", &st.new_id("network"));
-            st.objects.insert(
-                m.clone(),
-                Data::new("Network")
-                    .with("name", n.as_str())
-                    .with("parent", &net_folder)
-                    .with(
-                        "summary",
-                        Data::new("NetworkSummary")
-                            .with("network", &m)
-                            .with("name", n.as_str())
-                            .with("accessible", true)
-                            .with("ipPoolName", ""),
-                    )
-                    .with("host", Value::Array(vec![]))
-                    .with("vm", Value::Array(vec![]))
-                    .with("overallStatus", "green")
-                    .with("configStatus", "green"),
-            );
+            st.objects
+                .insert(m.clone(), network_props("Network", &m, n, &net_folder));
             st.objects.push_ref(&net_folder, "childEntity", &m);
             st.objects.push_ref(&dc, "network", &m);
             ctx.networks.push((n.clone(), m));
@@ -368,9 +352,7 @@ pub fn build(st: &mut State, spec: &InventorySpec) -> anyhow::Result<()> {
                 let p = MoRef::new("DistributedVirtualPortgroup", &st.new_id("dvportgroup"));
                 st.objects.insert(
                     p.clone(),
-                    Data::new("DistributedVirtualPortgroup")
-                        .with("name", pg.as_str())
-                        .with("parent", &net_folder)
+                    network_props("DistributedVirtualPortgroup", &p, pg, &net_folder)
                         .with("key", p.value.as_str())
                         .with(
                             "config",
@@ -380,19 +362,7 @@ pub fn build(st: &mut State, spec: &InventorySpec) -> anyhow::Result<()> {
                                 .with("numPorts", 8)
                                 .with("distributedVirtualSwitch", &m)
                                 .with("type", "earlyBinding"),
-                        )
-                        .with(
-                            "summary",
-                            Data::new("NetworkSummary")
-                                .with("network", &p)
-                                .with("name", pg.as_str())
-                                .with("accessible", true)
-                                .with("ipPoolName", ""),
-                        )
-                        .with("host", Value::Array(vec![]))
-                        .with("vm", Value::Array(vec![]))
-                        .with("overallStatus", "green")
-                        .with("configStatus", "green"),
+                        ),
                 );
                 st.objects.push_ref(&net_folder, "childEntity", &p);
                 st.objects.push_ref(&dc, "network", &p);
@@ -715,4 +685,24 @@ fn place_vm(
         devices: vm::default_devices(st, &v.name, &ds, v.disk_gb, net.as_ref(), &seed),
     };
     Ok(vm::create(st, new))
+}
+
+/// The properties every network (standard or distributed port group) has;
+/// host and vm lists start empty and fill in as VMs attach.
+fn network_props(kind: &str, m: &MoRef, name: &str, parent: &MoRef) -> Data {
+    Data::new(kind)
+        .with("name", name)
+        .with("parent", parent)
+        .with(
+            "summary",
+            Data::new("NetworkSummary")
+                .with("network", m)
+                .with("name", name)
+                .with("accessible", true)
+                .with("ipPoolName", ""),
+        )
+        .with("host", Value::Array(vec![]))
+        .with("vm", Value::Array(vec![]))
+        .with("overallStatus", "green")
+        .with("configStatus", "green")
 }
