@@ -23,30 +23,5 @@ pub async fn harness() -> Harness {
     }
 }
 
-/// Asserts that `msg` mentions every one of `needles` (case-insensitive).
-#[track_caller]
-pub fn says(msg: &str, needles: &[&str]) {
-    let lower = msg.to_lowercase();
-    for n in needles {
-        assert!(
-            lower.contains(&n.to_lowercase()),
-            "expected {n:?} in message: {msg}"
-        );
-    }
-    assert!(
-        !msg.contains("panicked") && !msg.contains("RUST_BACKTRACE"),
-        "message leaks a panic: {msg}"
-    );
-}
-
-/// Polls the simulator until `f` holds; for effects vSphere applies
-/// asynchronously (a guest shutdown finishes after the call returns).
-pub async fn eventually(what: &str, mut f: impl FnMut() -> bool) {
-    for _ in 0..200 {
-        if f() {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("{what} did not happen within 10 s");
-}
+// Shared with the other crates' tests: one copy, in testkit.
+pub use testkit::{eventually, says};

@@ -9,10 +9,7 @@ use crate::{eventually, harness, says};
 const VM: &str = "DC0_H0_VM0";
 
 fn has_event(h: &conformance::Harness, since: usize, kind: &str) -> bool {
-    h.sim
-        .events()
-        .get(since..)
-        .is_some_and(|evs| evs.iter().any(|(t, _)| t == kind))
+    testkit::has_event_since(&h.sim, since, kind)
 }
 
 #[tokio::test]
