@@ -2,5 +2,7 @@
 //! must hold for any input.
 #![allow(clippy::unwrap_used)]
 
+mod devices;
 mod envelopes;
+mod fixture;
 mod props;
