@@ -6,3 +6,4 @@ mod devices;
 mod envelopes;
 mod fixture;
 mod props;
+mod spec;
