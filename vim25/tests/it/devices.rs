@@ -330,7 +330,8 @@ fn add_remove_and_replace_keep_controller_child_lists() {
     assert_eq!(children(&l, 1000), vec![2000]);
     assert_eq!(children(&l, 15000), vec![2001]);
     // Replacing a controller keeps its children even if the new object has none.
-    l.replace(scsi(1000, 0).with("hotAddRemove", true)).unwrap();
+    l.replace(on(scsi(1000, 0), 100, 3).with("hotAddRemove", true))
+        .unwrap();
     assert_eq!(children(&l, 1000), vec![2000]);
     assert_eq!(
         l.by_key(1000).unwrap().get("hotAddRemove"),

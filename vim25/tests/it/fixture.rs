@@ -13,7 +13,6 @@ pub fn controller(type_name: &str, key: i64, bus: i64) -> Data {
 
 pub fn scsi(key: i64, bus: i64) -> Data {
     controller("VirtualLsiLogicController", key, bus)
-        .with("controllerKey", 100)
         .with("sharedBus", "noSharing")
         .with("scsiCtlrUnitNumber", 7)
 }
@@ -35,10 +34,11 @@ pub fn disk(key: i64, controller_key: i64, unit: i64) -> Data {
 
 /// PCI 100, IDE 200/201, PS2 300, SIO 400, video 500, keyboard 600, mouse
 /// 700, VMCI 12000, SCSI 1000 (bus 0), SATA 15000, NVMe 31000. Child lists
-/// are those of the devices present.
+/// are those of the devices present; the storage controllers sit on PCI.
 pub fn new_vm() -> Vec<Data> {
     vec![
-        controller("VirtualPCIController", 100, 0).with("device", vec![500_i64, 12000]),
+        controller("VirtualPCIController", 100, 0)
+            .with("device", vec![500_i64, 12000, 1000, 15000, 31000]),
         controller("VirtualIDEController", 200, 0),
         controller("VirtualIDEController", 201, 1),
         controller("VirtualPS2Controller", 300, 0).with("device", vec![600_i64, 700]),
@@ -55,8 +55,8 @@ pub fn new_vm() -> Vec<Data> {
             100,
             17,
         ),
-        scsi(1000, 0),
-        controller("VirtualAHCIController", 15000, 0).with("controllerKey", 100),
-        controller("VirtualNVMEController", 31000, 0).with("controllerKey", 100),
+        on(scsi(1000, 0), 100, 3),
+        on(controller("VirtualAHCIController", 15000, 0), 100, 24),
+        on(controller("VirtualNVMEController", 31000, 0), 100, 25),
     ]
 }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod devices;
+mod devices_prop;
 mod envelopes;
 mod fixture;
 mod props;
