@@ -8,3 +8,4 @@ mod envelopes;
 mod fixture;
 mod props;
 mod spec;
+mod spec_wire;
