@@ -35,6 +35,8 @@ pub enum DeviceError {
     DuplicateKey(i64),
     #[error("no device has key {0}")]
     NoSuchDevice(i64),
+    #[error("no controller has key {0}")]
+    NoSuchController(i64),
     #[error("device {0} is not a controller")]
     NotAController(i64),
     #[error("{0} is not a virtual device type")]
@@ -427,7 +429,7 @@ impl DeviceList {
         let Some(ck) = int(device, "controllerKey") else {
             return Ok(());
         };
-        let controller = self.by_key(ck).ok_or(DeviceError::NoSuchDevice(ck))?;
+        let controller = self.by_key(ck).ok_or(DeviceError::NoSuchController(ck))?;
         if !is(&controller.type_name, "VirtualController") {
             return Err(DeviceError::NotAController(ck));
         }

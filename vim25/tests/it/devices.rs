@@ -295,7 +295,10 @@ fn add_refuses_bad_keys_controllers_and_non_devices() {
         l.add(disk(1000, 1000, 0)),
         Err(DeviceError::DuplicateKey(1000))
     );
-    assert_eq!(l.add(disk(2000, 77, 0)), Err(DeviceError::NoSuchDevice(77)));
+    assert_eq!(
+        l.add(disk(2000, 77, 0)),
+        Err(DeviceError::NoSuchController(77))
+    );
     assert_eq!(
         l.add(disk(2000, 600, 0)),
         Err(DeviceError::NotAController(600))
