@@ -20,13 +20,14 @@
 //!   2", …), controllers by bus number ("SCSI controller 1").
 
 mod labels;
-
-use std::ops::RangeInclusive;
+mod units;
 
 use crate::schema::schema;
 use crate::value::{Data, Value};
 
 pub use labels::label;
+pub use units::ControllerKind;
+use units::sio_class;
 
 /// Why a change to a [`DeviceList`] was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -45,81 +46,6 @@ pub enum DeviceError {
     UnitUnavailable { controller: i64, unit: i64 },
     #[error("controller {0} still has devices attached")]
     ControllerInUse(i64),
-}
-
-/// The controller families whose unit-number rules differ.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ControllerKind {
-    Scsi,
-    Ide,
-    Sata,
-    Nvme,
-    Pci,
-    Sio,
-    Ps2,
-}
-
-impl ControllerKind {
-    /// The kind of a controller type (`VirtualLsiLogicController` → `Scsi`);
-    /// `None` for non-controllers and for controllers without unit rules here (USB).
-    pub fn of(type_name: &str) -> Option<Self> {
-        let s = schema();
-        [
-            ("VirtualSCSIController", ControllerKind::Scsi),
-            ("VirtualIDEController", ControllerKind::Ide),
-            ("VirtualSATAController", ControllerKind::Sata),
-            ("VirtualNVMEController", ControllerKind::Nvme),
-            ("VirtualPCIController", ControllerKind::Pci),
-            ("VirtualSIOController", ControllerKind::Sio),
-            ("VirtualPS2Controller", ControllerKind::Ps2),
-        ]
-        .into_iter()
-        .find(|(base, _)| s.is_subtype(type_name, base))
-        .map(|(_, k)| k)
-    }
-
-    /// Unit numbers a device of `type_name` may take on this kind of controller.
-    /// Reserved units inside the range (SCSI's own unit) are the list's business.
-    pub fn units_for(self, type_name: &str) -> RangeInclusive<i64> {
-        match self {
-            ControllerKind::Scsi => 0..=15,
-            ControllerKind::Ide => 0..=1,
-            ControllerKind::Sata => 0..=29,
-            ControllerKind::Nvme => 0..=14,
-            // Units below 7 hold the built-in video card and friends; vCenter
-            // places NICs from 7 (govmomi's AssignController offset).
-            ControllerKind::Pci if is(type_name, "VirtualEthernetCard") => 7..=29,
-            ControllerKind::Pci => 0..=29,
-            ControllerKind::Sio => match sio_class(type_name) {
-                SioClass::Parallel => 0..=2,
-                SioClass::Floppy => 0..=1,
-                SioClass::Serial | SioClass::Other => 0..=3,
-            },
-            ControllerKind::Ps2 => 0..=1,
-        }
-    }
-}
-
-/// The SIO controller keeps a unit space per device class: serial port 1 and
-/// floppy drive 1 both sit at unit 0.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum SioClass {
-    Serial,
-    Parallel,
-    Floppy,
-    Other,
-}
-
-fn sio_class(type_name: &str) -> SioClass {
-    if is(type_name, "VirtualSerialPort") {
-        SioClass::Serial
-    } else if is(type_name, "VirtualParallelPort") {
-        SioClass::Parallel
-    } else if is(type_name, "VirtualFloppy") {
-        SioClass::Floppy
-    } else {
-        SioClass::Other
-    }
 }
 
 fn is(type_name: &str, base: &str) -> bool {
@@ -334,6 +260,16 @@ impl DeviceList {
     pub fn cdrom_slot(&self) -> Option<(i64, i64)> {
         use ControllerKind::*;
         self.slot_on(&[Ide, Sata], "VirtualCdrom")
+    }
+
+    /// Where a new NIC goes: the first PCI controller, from unit 7.
+    pub fn nic_slot(&self) -> Option<(i64, i64)> {
+        self.slot_on(&[ControllerKind::Pci], "VirtualEthernetCard")
+    }
+
+    /// Where a new serial port goes: the SIO controller, units 0..=3.
+    pub fn serial_slot(&self) -> Option<(i64, i64)> {
+        self.slot_on(&[ControllerKind::Sio], "VirtualSerialPort")
     }
 
     /// Gives every device the label vCenter shows for it, numbered in list order.

@@ -180,11 +180,14 @@ fn sata_has_30_units_and_nvme_15() {
 fn nics_start_at_unit_7_on_pci_and_sio_numbers_each_class_apart() {
     let mut l = list();
     assert_eq!(l.free_unit_for(100, "VirtualVmxnet3"), Some(7));
+    assert_eq!(l.nic_slot(), Some((100, 7)));
     l.add(nic(4000)).unwrap();
     assert_eq!(l.free_unit_for(100, "VirtualE1000"), Some(8));
+    assert_eq!(l.nic_slot(), Some((100, 8)));
     l.add(on(Data::new("VirtualFloppy").with("key", 8000), 400, 0))
         .unwrap();
     assert_eq!(l.free_unit_for(400, "VirtualSerialPort"), Some(0));
+    assert_eq!(l.serial_slot(), Some((400, 0)));
     assert_eq!(l.free_unit_for(400, "VirtualFloppy"), Some(1));
     for unit in 0..4 {
         l.add(on(
@@ -195,6 +198,7 @@ fn nics_start_at_unit_7_on_pci_and_sio_numbers_each_class_apart() {
         .unwrap();
     }
     assert_eq!(l.free_unit_for(400, "VirtualSerialPort"), None);
+    assert_eq!(l.serial_slot(), None);
     // Not a controller, or no such device.
     assert_eq!(l.free_unit(600), None);
     assert_eq!(l.free_unit(5), None);
