@@ -6,10 +6,14 @@
 //! - [`encode_request`]/[`decode_request`] and [`encode_response`]/
 //!   [`decode_response`]: SOAP 1.1 envelopes in both directions.
 //! - [`Fault`]: SOAP faults with their vim25 detail objects.
+//! - [`devices`]: a VM's device list with vSphere's key, unit and label rules.
+//! - [`spec`]: builders for the device changes of `ReconfigVM_Task`.
 
 mod codec;
+pub mod devices;
 mod envelope;
 pub mod schema;
+pub mod spec;
 mod value;
 mod xml;
 

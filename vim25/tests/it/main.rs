@@ -2,5 +2,10 @@
 //! must hold for any input.
 #![allow(clippy::unwrap_used)]
 
+mod devices;
+mod devices_prop;
 mod envelopes;
+mod fixture;
 mod props;
+mod spec;
+mod spec_wire;
