@@ -18,7 +18,7 @@ use serde_json::{Map, Value as Json, json};
 use crate::config::SETTINGS;
 use crate::rbac::{self, Permission};
 use crate::resources;
-use crate::tools::{self, AppState, DefaultValue, Defaults, ParamType, ToolDef};
+use crate::tools::{self, DefaultValue, Defaults, ParamType, ToolContext, ToolDef};
 
 /// Where the Starlight content lives, relative to the site root (`docs/`).
 pub const CONTENT: &str = "src/content/docs";
@@ -201,18 +201,16 @@ pub fn example_args(def: &ToolDef) -> Map<String, Json> {
     m
 }
 
-/// A fresh simulator and a full-access server state logged in to it.
+/// A fresh simulator and a tool context logged in to it.
 async fn sim_state() -> anyhow::Result<(vcsim::Simulator, tools::Ctx)> {
     let (sim, settings) = crate::simulator::start().await?;
     let client = crate::vsphere::Client::new(&settings).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let ctx = Arc::new(AppState {
+    let ctx = Arc::new(ToolContext {
         client,
         defaults: Defaults {
             network: "VM Network".into(),
             ..Default::default()
         },
-        rbac: rbac::Policy::new(Permission::FullAdmin, vec![], true),
-        audit: crate::audit::AuditLog::discard(),
     });
     Ok((sim, ctx))
 }

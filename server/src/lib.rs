@@ -18,6 +18,7 @@ pub mod identity;
 pub mod logging;
 pub mod mcp;
 pub mod ops;
+pub mod permission;
 pub mod rbac;
 pub mod resources;
 pub mod simulator;

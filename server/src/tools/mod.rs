@@ -22,14 +22,13 @@ pub mod vm_lifecycle;
 pub use args::Args;
 
 /// What every tool handler gets: the shared vSphere session and the
-/// placement defaults from the configuration; and what the MCP handler
-/// checks and records each call with.
+/// placement defaults from the configuration. Access control and the audit
+/// trail are the MCP layer's ([`crate::mcp::AppState`]): a handler never
+/// decides who may call it.
 #[derive(Debug)]
-pub struct AppState {
+pub struct ToolContext {
     pub client: Client,
     pub defaults: Defaults,
-    pub rbac: crate::rbac::Policy,
-    pub audit: crate::audit::AuditLog,
 }
 
 /// Where new VMs go unless a call says otherwise.
@@ -52,11 +51,11 @@ impl Defaults {
     }
 }
 
-pub type Ctx = Arc<AppState>;
+pub type Ctx = Arc<ToolContext>;
 
-/// The RBAC level type lives with the table in [`crate::rbac`]; re-exported
-/// because tool families and settings name it from here.
-pub use crate::rbac::Permission;
+/// The level type lives in the leaf [`crate::permission`]; re-exported
+/// because callers of the registry name it from here.
+pub use crate::permission::Permission;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ParamType {

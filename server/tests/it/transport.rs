@@ -10,7 +10,7 @@ use crate::env;
 async fn serve(e: &crate::Env) -> std::net::SocketAddr {
     let listener = mcvsphere::transport::bind("127.0.0.1", 0).await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = mcvsphere::transport::router(e.ctx.clone(), "127.0.0.1");
+    let app = mcvsphere::transport::router(e.app(), "127.0.0.1");
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
