@@ -7,7 +7,6 @@
 //! are real and deterministic. A test (`server/tests/it/docs.rs`) renders
 //! in-process and fails when the committed pages differ.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,7 +17,7 @@ use serde_json::{Map, Value as Json, json};
 use crate::config::SETTINGS;
 use crate::rbac::{self, Permission};
 use crate::resources;
-use crate::tools::{self, DefaultValue, Defaults, ParamType, ToolContext, ToolDef};
+use crate::tools::{self, DefaultValue, Defaults, FAMILIES, Family, ToolContext, ToolDef};
 
 /// Where the Starlight content lives, relative to the site root (`docs/`).
 pub const CONTENT: &str = "src/content/docs";
@@ -35,90 +34,6 @@ const BANNER: &str =
 pub struct Page {
     pub path: String,
     pub text: String,
-}
-
-/// Family titles and one-line blurbs, in the contract's family order. A
-/// family missing here still renders, titled by its identifier.
-const FAMILIES: &[(&str, &str, &str)] = &[
-    (
-        "vm_lifecycle",
-        "VM lifecycle",
-        "List, inspect, create, clone, reconfigure, rename and delete virtual machines.",
-    ),
-    (
-        "power_ops",
-        "Power operations",
-        "Power on, off, reset and suspend; ask the guest to shut down, reboot or stand by.",
-    ),
-    (
-        "snapshots",
-        "Snapshots",
-        "Create, list, revert and delete VM snapshots.",
-    ),
-    (
-        "guest_ops",
-        "Guest operations",
-        "Run commands and move files inside the guest through VMware Tools.",
-    ),
-    (
-        "console",
-        "Console",
-        "Screenshots, VMware Tools status and waiting for the guest.",
-    ),
-    (
-        "monitoring",
-        "Monitoring",
-        "Performance statistics, events and alarms.",
-    ),
-    (
-        "disk_management",
-        "Disk management",
-        "Add, extend, list and remove virtual disks.",
-    ),
-    (
-        "nic_management",
-        "NIC management",
-        "Add, change, connect and remove network adapters.",
-    ),
-    (
-        "serial_port",
-        "Serial ports",
-        "Network-backed serial ports.",
-    ),
-    (
-        "ovf_management",
-        "OVF",
-        "Deploy and export OVF/OVA packages.",
-    ),
-    (
-        "host_management",
-        "Host management",
-        "ESXi hosts: maintenance mode, power, NTP and services.",
-    ),
-    (
-        "vcenter_ops",
-        "vCenter operations",
-        "Folders, templates, datastore files and migration.",
-    ),
-    (
-        "resources",
-        "Inventory",
-        "Datastores, networks, clusters, resource pools and hosts.",
-    ),
-];
-
-fn family_title(category: &str) -> String {
-    FAMILIES
-        .iter()
-        .find(|(c, _, _)| *c == category)
-        .map_or_else(|| category.replace('_', " "), |(_, t, _)| (*t).to_string())
-}
-
-fn family_blurb(category: &str) -> &'static str {
-    FAMILIES
-        .iter()
-        .find(|(c, _, _)| *c == category)
-        .map_or("", |(_, _, b)| b)
 }
 
 /// What each level covers; a `match` so a new level cannot go undocumented.
@@ -142,63 +57,15 @@ fn level_meaning(p: Permission) -> &'static str {
     }
 }
 
-/// Plausible argument values for the example calls, against the default
-/// simulator inventory. `("*", param)` applies to every tool; a tool's own
-/// row wins. A new family adds rows here when the fallback (by type) would
-/// not make a useful example.
-const EXAMPLE_ARGS: &[(&str, &str, &str)] = &[
-    ("*", "name", "\"DC0_H0_VM0\""),
-    ("*", "new_name", "\"web-02\""),
-    ("*", "template_name", "\"DC0_H0_VM1\""),
-    ("*", "datastore", "\"LocalDS_0\""),
-    ("*", "network", "\"VM Network\""),
-    ("*", "host_name", "\"DC0_H0\""),
-    ("*", "snapshot_name", "\"before-upgrade\""),
-    ("create_vm", "name", "\"app-01\""),
-    ("clone_vm", "new_name", "\"DC0_H0_VM1-clone\""),
-    ("reconfigure_vm", "cpu", "4"),
-    ("reconfigure_vm", "memory_mb", "8192"),
-];
-
-/// Calls made before the example so that it shows the normal case (all VMs
-/// in the default inventory are powered on).
-const EXAMPLE_SETUP: &[(&str, &str, &str)] = &[
-    ("power_on", "power_off", r#"{"name":"DC0_H0_VM0"}"#),
-    ("reconfigure_vm", "power_off", r#"{"name":"DC0_H0_VM0"}"#),
-];
-
-fn example_value(tool: &str, p: &tools::Param) -> Json {
-    let row = EXAMPLE_ARGS
-        .iter()
-        .find(|(t, n, _)| *t == tool && *n == p.name)
-        .or_else(|| {
-            EXAMPLE_ARGS
-                .iter()
-                .find(|(t, n, _)| *t == "*" && *n == p.name)
-        });
-    if let Some(v) = row.and_then(|(_, _, v)| serde_json::from_str(v).ok()) {
-        return v;
+/// The example arguments, from the tool's definition.
+pub fn example_args(def: &ToolDef) -> anyhow::Result<Map<String, Json>> {
+    match serde_json::from_str(def.example.args) {
+        Ok(Json::Object(m)) => Ok(m),
+        _ => anyhow::bail!(
+            "the example arguments of {} are not a JSON object",
+            def.name
+        ),
     }
-    match p.ty {
-        ParamType::String => json!("example"),
-        ParamType::Integer => json!(1),
-        ParamType::Boolean => json!(true),
-    }
-}
-
-/// The example arguments: every required parameter, plus optional ones
-/// with a tool-specific row (they show what the tool is for).
-pub fn example_args(def: &ToolDef) -> Map<String, Json> {
-    let mut m = Map::new();
-    for p in def.params {
-        let specific = EXAMPLE_ARGS
-            .iter()
-            .any(|(t, n, _)| *t == def.name && *n == p.name);
-        if p.default == DefaultValue::Required || specific {
-            m.insert(p.name.to_string(), example_value(def.name, p));
-        }
-    }
-    m
 }
 
 /// A fresh simulator and a tool context logged in to it.
@@ -219,7 +86,7 @@ async fn sim_state() -> anyhow::Result<(vcsim::Simulator, tools::Ctx)> {
 /// a client would get, as JSON.
 async fn example_result(def: &ToolDef, args: &Map<String, Json>) -> anyhow::Result<Json> {
     let (sim, ctx) = sim_state().await?;
-    for (_, tool, a) in EXAMPLE_SETUP.iter().filter(|(t, _, _)| *t == def.name) {
+    for (tool, a) in def.example.setup {
         let a: Json = serde_json::from_str(a).context("example set-up arguments")?;
         tools::call(&ctx, tool, a)
             .await
@@ -270,8 +137,8 @@ fn frontmatter(title: &str, description: &str) -> String {
 /// `string`, or `string or null` for nullable parameters.
 pub fn type_label(p: &tools::Param) -> String {
     match p.default {
-        DefaultValue::Null => format!("{} or null", p.ty.json_name()),
-        _ => p.ty.json_name().to_string(),
+        DefaultValue::Null => format!("{} or null", p.ty.label()),
+        _ => p.ty.label().to_string(),
     }
 }
 
@@ -287,7 +154,7 @@ pub fn default_label(p: &tools::Param) -> String {
 }
 
 fn tool_link(def: &ToolDef) -> String {
-    format!("/{TOOLS_DIR}/{}/{}/", def.category, def.name)
+    format!("/{TOOLS_DIR}/{}/{}/", def.category(), def.name)
 }
 
 async fn tool_page(def: &ToolDef) -> anyhow::Result<Page> {
@@ -295,11 +162,11 @@ async fn tool_page(def: &ToolDef) -> anyhow::Result<Page> {
     let level = def.permission();
     let _ = writeln!(s, "**{}** — {}\n", def.title, def.description);
     s.push_str("| property | value |\n|---|---|\n");
+    let family = def.family().map_or(def.category(), |f| f.title);
     let _ = writeln!(
         s,
-        "| Family | [{}](/{TOOLS_DIR}/#{}) |",
-        family_title(def.category),
-        anchor(&family_title(def.category))
+        "| Family | [{family}](/{TOOLS_DIR}/#{}) |",
+        anchor(family)
     );
     let _ = writeln!(
         s,
@@ -351,7 +218,7 @@ async fn tool_page(def: &ToolDef) -> anyhow::Result<Page> {
         s.push('\n');
     }
 
-    let args = example_args(def);
+    let args = example_args(def)?;
     // Built by hand so `name` comes before `arguments`, as people write it.
     let call = format!(
         "{{\n  \"name\": {},\n  \"arguments\": {}\n}}",
@@ -362,10 +229,11 @@ async fn tool_page(def: &ToolDef) -> anyhow::Result<Page> {
         s,
         "## Example\n\nThe params of a `tools/call` request:\n\n```json\n{call}\n```\n"
     );
-    let setup: Vec<String> = EXAMPLE_SETUP
+    let setup: Vec<String> = def
+        .example
+        .setup
         .iter()
-        .filter(|(t, _, _)| *t == def.name)
-        .map(|(_, tool, a)| format!("`{tool}` `{a}`"))
+        .map(|(tool, a)| format!("`{tool}` `{a}`"))
         .collect();
     let after = if setup.is_empty() {
         String::new()
@@ -384,22 +252,14 @@ async fn tool_page(def: &ToolDef) -> anyhow::Result<Page> {
         pretty(&Json::Object(def.input_schema()))
     );
     Ok(Page {
-        path: format!("{CONTENT}/{TOOLS_DIR}/{}/{}.md", def.category, def.name),
+        path: format!("{CONTENT}/{TOOLS_DIR}/{}/{}.md", def.category(), def.name),
         text: s,
     })
 }
 
-/// Registered tools by family, families in [`FAMILIES`] order (unknown last).
-fn by_family() -> Vec<(&'static str, Vec<&'static ToolDef>)> {
-    let mut m: BTreeMap<(usize, &'static str), Vec<&'static ToolDef>> = BTreeMap::new();
-    for t in tools::registry() {
-        let rank = FAMILIES
-            .iter()
-            .position(|(c, _, _)| *c == t.category)
-            .unwrap_or(FAMILIES.len());
-        m.entry((rank, t.category)).or_default().push(t);
-    }
-    m.into_iter().map(|((_, c), v)| (c, v)).collect()
+/// The families that register tools, in the contract's order.
+fn by_family() -> impl Iterator<Item = &'static Family> {
+    FAMILIES.iter().filter(|f| !f.tools.is_empty())
 }
 
 fn tools_index() -> Page {
@@ -415,14 +275,13 @@ fn tools_index() -> Page {
          registered tools have pages here; the others appear in the \
          [permission table](/reference/permissions/) as not yet available.\n"
     );
-    for (cat, defs) in by_family() {
-        let _ = writeln!(s, "## {}\n", family_title(cat));
-        let blurb = family_blurb(cat);
-        if !blurb.is_empty() {
-            let _ = writeln!(s, "{blurb}\n");
+    for family in by_family() {
+        let _ = writeln!(s, "## {}\n", family.title);
+        if !family.blurb.is_empty() {
+            let _ = writeln!(s, "{}\n", family.blurb);
         }
         s.push_str("| tool | what it does | permission |\n|---|---|---|\n");
-        for d in defs {
+        for d in family.tools {
             let _ = writeln!(
                 s,
                 "| [`{}`]({}) | {} | `{}` |",
@@ -442,12 +301,11 @@ fn tools_index() -> Page {
 
 fn sidebar() -> Page {
     let groups: Vec<Json> = by_family()
-        .into_iter()
-        .map(|(cat, defs)| {
+        .map(|family| {
             json!({
-                "label": family_title(cat),
+                "label": family.title,
                 "collapsed": false,
-                "items": defs.iter().map(|d| json!({
+                "items": family.tools.iter().map(|d| json!({
                     "label": d.name,
                     "link": tool_link(d),
                 })).collect::<Vec<_>>(),
