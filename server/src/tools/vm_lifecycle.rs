@@ -1,16 +1,15 @@
 //! vm_lifecycle: list_vms, get_vm_info, create_vm, clone_vm, delete_vm,
 //! reconfigure_vm, rename_vm.
 
-use std::collections::HashMap;
-
-use serde_json::{Value as Json, json};
-use vim25::{Data, MoRef, Request, Value};
+use serde_json::Value as Json;
+use vim25::{Data, Request, Value};
 
 use super::params::VM_NAME;
 use super::typed::{NoArgs, Positive, VmName, tool_args};
 use super::vm::{ensure_vm_absent, find_vm};
 use super::{Ctx, Example, Failure, Hints, Output, Returns, ToolArgs, ToolDef, handler, placement};
 use crate::error::ToolError;
+use crate::views;
 use crate::vsphere::Obj;
 
 /// Largest values vSphere 8 accepts; anything above is a typo, not a request.
@@ -212,159 +211,19 @@ pub static TOOLS: &[ToolDef] = &[
 ];
 
 async fn list_vms(ctx: Ctx, _args: NoArgs) -> Result<Output, ToolError> {
-    let mut vms = ctx
-        .client
-        .list(
-            "VirtualMachine",
-            &[
-                "name",
-                "runtime.powerState",
-                "config.hardware.numCPU",
-                "config.hardware.memoryMB",
-                "config.guestFullName",
-                "config.template",
-            ],
-        )
-        .await?;
-    vms.sort_by(|a, b| a.name().cmp(b.name()));
-    let items: Vec<Json> = vms
-        .iter()
-        .map(|o| {
-            json!({
-                "name": o.name(),
-                "power_state": o.str("runtime.powerState"),
-                "cpu": o.i64("config.hardware.numCPU"),
-                "memory_mb": o.i64("config.hardware.memoryMB"),
-                "guest_os": o.str("config.guestFullName"),
-                "template": o.bool("config.template").unwrap_or(false),
-            })
-        })
-        .collect();
-    Ok(Output::Json(Json::Array(items)))
+    let vms = views::vm::list(&ctx.client).await?;
+    Ok(Output::Json(Json::Array(
+        vms.iter().map(views::vm::list_json).collect(),
+    )))
 }
-
-const INFO_PATHS: &[&str] = &[
-    "name",
-    "runtime.powerState",
-    "runtime.host",
-    "config.hardware.numCPU",
-    "config.hardware.memoryMB",
-    "config.hardware.device",
-    "config.guestFullName",
-    "config.guestId",
-    "config.uuid",
-    "config.instanceUuid",
-    "config.annotation",
-    "config.template",
-    "datastore",
-    "network",
-    "guest.ipAddress",
-    "guest.hostName",
-    "guest.toolsStatus",
-    "guest.toolsVersion",
-];
 
 async fn get_vm_info(ctx: Ctx, args: VmName) -> Result<Output, ToolError> {
     let name = args.name;
     let vm = find_vm(&ctx, &name).await?;
-    let o = ctx
-        .client
-        .properties(&vm, INFO_PATHS)
+    let info = views::vm::info(&ctx.client, &vm)
         .await
         .map_err(|e| ToolError::vsphere(e, Some(&name)))?;
-    // Names of the host, datastores and networks the VM refers to: one round trip.
-    let mut refs: Vec<MoRef> = o.moref("runtime.host").into_iter().cloned().collect();
-    refs.extend(o.morefs("datastore"));
-    refs.extend(o.morefs("network"));
-    let names: HashMap<MoRef, String> = ctx
-        .client
-        .properties_of(&refs, &["name"])
-        .await
-        .map_err(|e| ToolError::vsphere(e, Some(&name)))?
-        .into_iter()
-        .map(|n| (n.moref.clone(), n.name().to_string()))
-        .collect();
-    let name_of = |m: &MoRef| names.get(m).cloned();
-    let devices: Vec<Data> = o
-        .get("config.hardware.device")
-        .map(|v| {
-            v.as_array()
-                .iter()
-                .filter_map(Value::as_data)
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default();
-    let disks: Vec<Json> = devices
-        .iter()
-        .filter(|d| d.type_name == "VirtualDisk")
-        .map(disk_json)
-        .collect();
-    let schema = vim25::schema();
-    let nics: Vec<Json> = devices
-        .iter()
-        .filter(|d| schema.is_subtype(&d.type_name, "VirtualEthernetCard"))
-        .map(|d| nic_json(d, &names))
-        .collect();
-    let info = json!({
-        "name": o.name(),
-        "power_state": o.str("runtime.powerState"),
-        "cpu": o.i64("config.hardware.numCPU"),
-        "memory_mb": o.i64("config.hardware.memoryMB"),
-        "guest_os": o.str("config.guestFullName"),
-        "guest_id": o.str("config.guestId"),
-        "uuid": o.str("config.uuid"),
-        "instance_uuid": o.str("config.instanceUuid"),
-        "host": o.moref("runtime.host").and_then(name_of),
-        "datastore": o.morefs("datastore").iter().filter_map(name_of).collect::<Vec<_>>(),
-        "ip_address": o.str("guest.ipAddress"),
-        "hostname": o.str("guest.hostName"),
-        "tools_status": o.str("guest.toolsStatus"),
-        "tools_version": o.str("guest.toolsVersion"),
-        "disks": disks,
-        "nics": nics,
-        "annotation": o.str("config.annotation").unwrap_or_default(),
-        "template": o.bool("config.template").unwrap_or(false),
-    });
     Ok(Output::Json(info))
-}
-
-fn str_at<'a>(d: &'a Data, path: &str) -> Option<&'a str> {
-    d.path(path).and_then(Value::as_str)
-}
-
-fn disk_json(d: &Data) -> Json {
-    let kb = d.path("capacityInKB").and_then(Value::as_i64).unwrap_or(0);
-    json!({
-        "label": str_at(d, "deviceInfo.label"),
-        "capacity_gb": (kb as f64 / (1024.0 * 1024.0) * 100.0).round() / 100.0,
-        "file": str_at(d, "backing.fileName"),
-        "thin_provisioned": d.path("backing.thinProvisioned").and_then(Value::as_bool),
-    })
-}
-
-fn nic_json(d: &Data, names: &HashMap<MoRef, String>) -> Json {
-    let network = d
-        .path("backing.network")
-        .and_then(Value::as_moref)
-        .and_then(|m| names.get(m).cloned())
-        .or_else(|| str_at(d, "backing.deviceName").map(str::to_string))
-        .or_else(|| {
-            // Distributed port groups: the key is the port group's MoRef value.
-            let key = str_at(d, "backing.port.portgroupKey")?;
-            names
-                .iter()
-                .find(|(m, _)| m.value == key)
-                .map(|(_, n)| n.clone())
-                .or_else(|| Some(key.to_string()))
-        });
-    json!({
-        "label": str_at(d, "deviceInfo.label"),
-        "type": d.type_name,
-        "mac_address": str_at(d, "macAddress"),
-        "network": network,
-        "connected": d.path("connectable.connected").and_then(Value::as_bool),
-    })
 }
 
 async fn create_vm(ctx: Ctx, args: CreateVmArgs) -> Result<Output, ToolError> {
@@ -470,7 +329,7 @@ async fn clone_vm(ctx: Ctx, args: CloneVmArgs) -> Result<Output, ToolError> {
     ensure_vm_absent(&ctx, &new_name).await?;
     let o: Obj = ctx
         .client
-        .properties(&src, &["parent", "resourcePool", "config.template"])
+        .properties(&src, &views::vm::CLONE_SOURCE)
         .await
         .map_err(|e| ToolError::vsphere(e, Some(&source)))?;
     let mut relocate = Data::new("VirtualMachineRelocateSpec");

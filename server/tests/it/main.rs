@@ -18,6 +18,7 @@ mod registry;
 mod resources;
 mod session;
 mod transport;
+mod views;
 mod vm_lifecycle;
 
 use std::sync::Arc;
