@@ -209,3 +209,112 @@ tool_args! {
         name: name, super::params::VM_NAME;
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use serde_json::{Map, Value as Json, json};
+
+    use super::{ToolArgs, tool_args};
+    use crate::error::ToolError;
+    use crate::tools::{
+        Args, Ctx, DefaultValue, Example, Failure, Hints, Output, ParamType, Returns, ToolDef,
+        handler,
+    };
+
+    tool_args! {
+        struct NtpArgs {
+            ntp_servers: strings, "NTP servers.";
+            extra: opt_strings, "More of them.";
+            start_service: bool = true, "Restart ntpd.";
+            vcpus: opt_int, "A count.", positive(8, "vCPUs");
+        }
+    }
+
+    async fn run(_ctx: Ctx, a: NtpArgs) -> Result<Output, ToolError> {
+        Ok(Output::Text(format!("{a:?}")))
+    }
+
+    static DEF: ToolDef = ToolDef {
+        name: "configure_ntp",
+        title: "t",
+        description: "d",
+        params: NtpArgs::PARAMS,
+        hints: Hints {
+            read_only: None,
+            destructive: None,
+            idempotent: None,
+        },
+        returns: Returns::Text,
+        example: Example::args(r#"{"ntp_servers":["a"]}"#),
+        failure: Failure::Unreachable { expect: &[] },
+        handler: handler!(run, NtpArgs),
+    };
+
+    fn parse(args: Json) -> Result<NtpArgs, ToolError> {
+        let map: Map<String, Json> = serde_json::from_value(args).unwrap();
+        NtpArgs::from_args(&Args::new(&DEF, map)?)
+    }
+
+    #[test]
+    fn the_macro_declares_each_parameter_once_for_table_and_struct() {
+        let names: Vec<&str> = NtpArgs::PARAMS.iter().map(|p| p.name).collect();
+        assert_eq!(names, ["ntp_servers", "extra", "start_service", "vcpus"]);
+        assert_eq!(NtpArgs::PARAMS[0].ty, ParamType::StringArray);
+        assert_eq!(NtpArgs::PARAMS[0].default, DefaultValue::Required);
+        assert_eq!(NtpArgs::PARAMS[1].default, DefaultValue::Null);
+        assert_eq!(NtpArgs::PARAMS[2].default, DefaultValue::Bool(true));
+        let a = parse(json!({"ntp_servers": ["a", "b"], "start_service": "false"})).unwrap();
+        assert_eq!(a.ntp_servers, ["a", "b"]);
+        assert_eq!(a.extra, None);
+        assert!(!a.start_service);
+        assert_eq!(a.vcpus, None);
+        let a = parse(json!({"ntp_servers": [], "extra": ["c"], "vcpus": "4"})).unwrap();
+        assert_eq!(a.extra, Some(vec!["c".to_string()]));
+        assert_eq!(a.vcpus, Some(4));
+    }
+
+    #[test]
+    fn array_of_string_has_the_contract_schema() {
+        let s = Json::Object(DEF.input_schema());
+        assert_eq!(
+            s["properties"]["ntp_servers"],
+            json!({"type": "array", "items": {"type": "string"}, "description": "NTP servers."})
+        );
+        // FastMCP's shape for an optional, nullable list (list_recent_events.event_types).
+        assert_eq!(
+            s["properties"]["extra"],
+            json!({
+                "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "null"}],
+                "default": null,
+                "description": "More of them."
+            })
+        );
+        assert_eq!(s["required"], json!(["ntp_servers"]));
+    }
+
+    #[test]
+    fn array_of_string_arguments_are_checked() {
+        let err = |args: Json| parse(args).unwrap_err().0;
+        assert_eq!(
+            err(json!({})),
+            "Missing required argument 'ntp_servers' (a list of strings) for configure_ntp"
+        );
+        assert_eq!(
+            err(json!({"ntp_servers": "pool.ntp.org"})),
+            "Argument 'ntp_servers' must be a list of strings, got a string"
+        );
+        assert_eq!(
+            err(json!({"ntp_servers": ["a", 3]})),
+            "Argument 'ntp_servers' must be a list of strings, got a list containing an integer"
+        );
+        assert_eq!(
+            err(json!({"ntp_servers": ["a"], "extra": [null]})),
+            "Argument 'extra' must be a list of strings, got a list containing null"
+        );
+        assert_eq!(
+            err(json!({"ntp_servers": ["a"], "vcpus": 9})),
+            "Argument 'vcpus' is too large: 9 vCPUs (at most 8)"
+        );
+    }
+}
