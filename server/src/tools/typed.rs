@@ -215,7 +215,7 @@ tool_args! {
 mod tests {
     use serde_json::{Map, Value as Json, json};
 
-    use super::{ToolArgs, tool_args};
+    use super::ToolArgs;
     use crate::error::ToolError;
     use crate::tools::{
         Args, Ctx, DefaultValue, Example, Failure, Hints, Output, ParamType, Returns, ToolDef,
