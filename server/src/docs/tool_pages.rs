@@ -112,11 +112,11 @@ pub(super) async fn tool_page(def: &ToolDef) -> anyhow::Result<Page> {
     let _ = writeln!(s, "| Returns | {returns} |\n");
 
     s.push_str("## Parameters\n\n");
-    if def.params.is_empty() {
+    if def.params().is_empty() {
         s.push_str("None.\n\n");
     } else {
         s.push_str("| name | type | default | description |\n|---|---|---|---|\n");
-        for p in def.params {
+        for p in def.params() {
             let _ = writeln!(
                 s,
                 "| `{}` | {} | {} | {} |",

@@ -47,7 +47,7 @@ impl Args {
             }
         }
         let args = Args { def, map };
-        for p in def.params {
+        for p in def.params() {
             match args.map.get(p.name) {
                 None | Some(Json::Null) if p.default == DefaultValue::Required => {
                     return Err(ToolError::new(format!(

@@ -142,16 +142,23 @@ pub enum Failure {
     Unreachable { expect: &'static [&'static str] },
 }
 
+/// A tool's parameters and the handler that receives them, made together
+/// by [`super::run!`] from one argument struct, so they cannot disagree.
+#[derive(Clone, Copy)]
+pub struct Run {
+    pub params: &'static [Param],
+    pub handler: Handler,
+}
+
 pub struct ToolDef {
     pub name: &'static str,
     pub title: &'static str,
     pub description: &'static str,
-    pub params: &'static [Param],
     pub hints: Hints,
     pub returns: Returns,
     pub example: Example,
     pub failure: Failure,
-    pub handler: Handler,
+    pub run: Run,
 }
 
 impl std::fmt::Debug for ToolDef {
@@ -180,8 +187,13 @@ impl ToolDef {
         self.family().map_or("", |f| f.id)
     }
 
+    /// The parameters, in `tools/list` order.
+    pub fn params(&self) -> &'static [Param] {
+        self.run.params
+    }
+
     pub fn param(&self, name: &str) -> Option<&Param> {
-        self.params.iter().find(|p| p.name == name)
+        self.params().iter().find(|p| p.name == name)
     }
 
     /// The JSON Schema of the arguments, shaped as FastMCP emits it: nullable
@@ -189,7 +201,7 @@ impl ToolDef {
     pub fn input_schema(&self) -> Map<String, Json> {
         let mut props = Map::new();
         let mut required = vec![];
-        for p in self.params {
+        for p in self.params() {
             let mut schema = Map::new();
             if p.default == DefaultValue::Null {
                 schema.insert("anyOf".into(), json!([p.ty.schema(), {"type": "null"}]));

@@ -25,8 +25,10 @@ pub mod typed;
 mod vm;
 pub mod vm_lifecycle;
 
-pub use args::{Args, MAX_NAME_LEN, check_name};
-pub use def::{DefaultValue, Example, Failure, Hints, Output, Param, ParamType, Returns, ToolDef};
+pub use args::Args;
+pub use def::{
+    DefaultValue, Example, Failure, Hints, Output, Param, ParamType, Returns, Run, ToolDef,
+};
 pub use family::{FAMILIES, Family};
 pub use typed::ToolArgs;
 
@@ -68,11 +70,22 @@ pub use crate::permission::Permission;
 
 pub type Handler = fn(Ctx, Args) -> BoxFuture<'static, Result<Output, ToolError>>;
 
-/// Wraps `async fn(Ctx, A) -> Result<Output, ToolError>`, where `A` is a
-/// [`ToolArgs`] struct, as a [`Handler`]: the arguments are read into `A`
-/// (with their checks) before the function runs, and a function taking
-/// anything else does not compile. The definition names the same `A` in
-/// `params: A::PARAMS`, on the line next to this one.
+/// `run!(f, A)`: the [`Run`] of a tool whose handler is
+/// `async fn f(Ctx, A) -> Result<Output, ToolError>` and whose parameters are
+/// `A`'s ([`typed::tool_args!`]). The arguments are read into `A` (with
+/// their checks) before `f` runs; an `f` taking anything but `A` does not
+/// compile, and the parameter table comes from the same `A`.
+macro_rules! run {
+    ($f:path, $A:ty) => {
+        $crate::tools::Run {
+            params: <$A as $crate::tools::ToolArgs>::PARAMS,
+            handler: $crate::tools::handler!($f, $A),
+        }
+    };
+}
+pub(crate) use run;
+
+/// The [`Handler`] half of [`run!`].
 macro_rules! handler {
     ($f:path, $A:ty) => {{
         fn h(
@@ -118,5 +131,5 @@ pub async fn call(ctx: &Ctx, name: &str, args: Json) -> Result<Output, ToolError
         }
     };
     let args = Args::new(def, map)?;
-    (def.handler)(ctx.clone(), args).await
+    (def.run.handler)(ctx.clone(), args).await
 }

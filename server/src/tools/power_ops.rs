@@ -5,7 +5,7 @@ use vim25::Request;
 
 use super::typed::VmName;
 use super::vm::{find_vm, require_powered_on, require_tools, state};
-use super::{Ctx, Example, Failure, Hints, Output, Returns, ToolArgs, ToolDef, handler};
+use super::{Ctx, Example, Failure, Hints, Output, Returns, ToolDef, run};
 use crate::error::ToolError;
 
 /// Every power tool takes the VM's name, and is shown on the first VM of
@@ -17,13 +17,12 @@ const fn tool(
     destructive: bool,
     idempotent: bool,
     example: Example,
-    h: super::Handler,
+    run: super::Run,
 ) -> ToolDef {
     ToolDef {
         name,
         title,
         description,
-        params: VmName::PARAMS,
         hints: Hints {
             read_only: None,
             destructive: Some(destructive),
@@ -35,7 +34,7 @@ const fn tool(
             args: r#"{"name":"no-such-vm"}"#,
             expect: &["VM 'no-such-vm' not found"],
         },
-        handler: h,
+        run,
     }
 }
 
@@ -55,7 +54,7 @@ pub static TOOLS: &[ToolDef] = &[
             setup: &[("power_off", r#"{"name":"DC0_H0_VM0"}"#)],
             args: r#"{"name":"DC0_H0_VM0"}"#,
         },
-        handler!(power_on, VmName),
+        run!(power_on, VmName),
     ),
     tool(
         "power_off",
@@ -66,7 +65,7 @@ pub static TOOLS: &[ToolDef] = &[
         true,
         true,
         ON_VM0,
-        handler!(power_off, VmName),
+        run!(power_off, VmName),
     ),
     tool(
         "reset_vm",
@@ -77,7 +76,7 @@ pub static TOOLS: &[ToolDef] = &[
         true,
         false,
         ON_VM0,
-        handler!(reset_vm, VmName),
+        run!(reset_vm, VmName),
     ),
     tool(
         "suspend_vm",
@@ -88,7 +87,7 @@ pub static TOOLS: &[ToolDef] = &[
         false,
         true,
         ON_VM0,
-        handler!(suspend_vm, VmName),
+        run!(suspend_vm, VmName),
     ),
     tool(
         "shutdown_guest",
@@ -99,7 +98,7 @@ pub static TOOLS: &[ToolDef] = &[
         true,
         true,
         ON_VM0,
-        handler!(shutdown_guest, VmName),
+        run!(shutdown_guest, VmName),
     ),
     tool(
         "reboot_guest",
@@ -110,7 +109,7 @@ pub static TOOLS: &[ToolDef] = &[
         true,
         false,
         ON_VM0,
-        handler!(reboot_guest, VmName),
+        run!(reboot_guest, VmName),
     ),
     tool(
         "standby_guest",
@@ -121,7 +120,7 @@ pub static TOOLS: &[ToolDef] = &[
         false,
         true,
         ON_VM0,
-        handler!(standby_guest, VmName),
+        run!(standby_guest, VmName),
     ),
 ];
 

@@ -218,8 +218,7 @@ mod tests {
     use super::ToolArgs;
     use crate::error::ToolError;
     use crate::tools::{
-        Args, Ctx, DefaultValue, Example, Failure, Hints, Output, ParamType, Returns, ToolDef,
-        handler,
+        Args, Ctx, DefaultValue, Example, Failure, Hints, Output, ParamType, Returns, ToolDef, run,
     };
 
     tool_args! {
@@ -231,7 +230,7 @@ mod tests {
         }
     }
 
-    async fn run(_ctx: Ctx, a: NtpArgs) -> Result<Output, ToolError> {
+    async fn run_ntp(_ctx: Ctx, a: NtpArgs) -> Result<Output, ToolError> {
         Ok(Output::Text(format!("{a:?}")))
     }
 
@@ -239,7 +238,6 @@ mod tests {
         name: "configure_ntp",
         title: "t",
         description: "d",
-        params: NtpArgs::PARAMS,
         hints: Hints {
             read_only: None,
             destructive: None,
@@ -248,7 +246,7 @@ mod tests {
         returns: Returns::Text,
         example: Example::args(r#"{"ntp_servers":["a"]}"#),
         failure: Failure::Unreachable { expect: &[] },
-        handler: handler!(run, NtpArgs),
+        run: run!(run_ntp, NtpArgs),
     };
 
     fn parse(args: Json) -> Result<NtpArgs, ToolError> {

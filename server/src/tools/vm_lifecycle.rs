@@ -7,7 +7,7 @@ use vim25::{Data, Request, Value};
 use super::params::VM_NAME;
 use super::typed::{NoArgs, Positive, VmName, tool_args};
 use super::vm::{ensure_vm_absent, find_vm};
-use super::{Ctx, Example, Failure, Hints, Output, Returns, ToolArgs, ToolDef, handler, placement};
+use super::{Ctx, Example, Failure, Hints, Output, Returns, ToolDef, placement, run};
 use crate::error::ToolError;
 use crate::views;
 use crate::vsphere::Obj;
@@ -65,7 +65,6 @@ pub static TOOLS: &[ToolDef] = &[
             (poweredOn/poweredOff/suspended), vCPU count, memory in MB and guest OS. Takes no \
             arguments; returns a list of objects with keys name, power_state, cpu, memory_mb, \
             guest_os and template, sorted by name.",
-        params: NoArgs::PARAMS,
         hints: Hints {
             read_only: Some(true),
             destructive: None,
@@ -76,7 +75,7 @@ pub static TOOLS: &[ToolDef] = &[
         failure: Failure::Unreachable {
             expect: &["cannot reach vCenter"],
         },
-        handler: handler!(list_vms, NoArgs),
+        run: run!(list_vms, NoArgs),
     },
     ToolDef {
         name: "get_vm_info",
@@ -86,7 +85,6 @@ pub static TOOLS: &[ToolDef] = &[
             (from VMware Tools), Tools status and version, disks (label, capacity_gb, file, \
             thin_provisioned), NICs (label, mac_address, network, connected) and annotation. \
             Needs the VM name; fails if no VM has that name.",
-        params: VmName::PARAMS,
         hints: Hints {
             read_only: Some(true),
             destructive: None,
@@ -98,7 +96,7 @@ pub static TOOLS: &[ToolDef] = &[
             args: UNKNOWN_VM,
             expect: &["VM 'no-such-vm' not found"],
         },
-        handler: handler!(get_vm_info, VmName),
+        run: run!(get_vm_info, VmName),
     },
     ToolDef {
         name: "create_vm",
@@ -110,7 +108,6 @@ pub static TOOLS: &[ToolDef] = &[
             VCENTER_DATASTORE or the first datastore, network to VCENTER_NETWORK or 'VM Network'. \
             The VM is left powered off. Fails if the name is taken or a datastore/network is \
             unknown. Returns a confirmation sentence.",
-        params: CreateVmArgs::PARAMS,
         hints: Hints {
             read_only: None,
             destructive: Some(false),
@@ -122,7 +119,7 @@ pub static TOOLS: &[ToolDef] = &[
             args: r#"{"name":"app-01","datastore":"NoSuchDS"}"#,
             expect: &["Datastore 'NoSuchDS' not found"],
         },
-        handler: handler!(create_vm, CreateVmArgs),
+        run: run!(create_vm, CreateVmArgs),
     },
     ToolDef {
         name: "clone_vm",
@@ -130,7 +127,6 @@ pub static TOOLS: &[ToolDef] = &[
         description: "Clone a VM or template into a new VM in the same folder. Optionally place \
             the copy on another datastore and power it on. Needs the source name and a new, \
             unused name; returns a confirmation sentence.",
-        params: CloneVmArgs::PARAMS,
         hints: Hints {
             read_only: None,
             destructive: Some(false),
@@ -142,7 +138,7 @@ pub static TOOLS: &[ToolDef] = &[
             args: r#"{"template_name":"DC0_H0_VM1","new_name":"DC0_H0_VM0"}"#,
             expect: &["VM 'DC0_H0_VM0' already exists"],
         },
-        handler: handler!(clone_vm, CloneVmArgs),
+        run: run!(clone_vm, CloneVmArgs),
     },
     ToolDef {
         name: "delete_vm",
@@ -150,7 +146,6 @@ pub static TOOLS: &[ToolDef] = &[
         description: "Permanently destroy a virtual machine and delete its files from the \
             datastore. A running or suspended VM is powered off first. This cannot be undone. \
             Needs the VM name; returns a confirmation sentence.",
-        params: VmName::PARAMS,
         hints: Hints {
             read_only: None,
             destructive: Some(true),
@@ -162,7 +157,7 @@ pub static TOOLS: &[ToolDef] = &[
             args: UNKNOWN_VM,
             expect: &["VM 'no-such-vm' not found"],
         },
-        handler: handler!(delete_vm, VmName),
+        run: run!(delete_vm, VmName),
     },
     ToolDef {
         name: "reconfigure_vm",
@@ -171,7 +166,6 @@ pub static TOOLS: &[ToolDef] = &[
             VM; parameters left out stay as they are, and at least one must be given. Changing \
             CPU or memory of a running VM needs hot-add enabled, else power it off first. \
             Returns a sentence listing what changed.",
-        params: ReconfigureVmArgs::PARAMS,
         hints: Hints {
             read_only: None,
             destructive: Some(false),
@@ -186,7 +180,7 @@ pub static TOOLS: &[ToolDef] = &[
             args: r#"{"name":"DC0_H0_VM0"}"#,
             expect: &["Nothing to change", "cpu, memory_mb or annotation"],
         },
-        handler: handler!(reconfigure_vm, ReconfigureVmArgs),
+        run: run!(reconfigure_vm, ReconfigureVmArgs),
     },
     ToolDef {
         name: "rename_vm",
@@ -194,7 +188,6 @@ pub static TOOLS: &[ToolDef] = &[
         description: "Give a virtual machine a new inventory name (its files on the datastore \
             keep their names). Fails if no VM has the old name or another VM already has the new \
             one. Returns a confirmation sentence.",
-        params: RenameVmArgs::PARAMS,
         hints: Hints {
             read_only: None,
             destructive: Some(false),
@@ -206,7 +199,7 @@ pub static TOOLS: &[ToolDef] = &[
             args: r#"{"name":"DC0_H0_VM0","new_name":"DC0_H0_VM1"}"#,
             expect: &["VM 'DC0_H0_VM1' already exists"],
         },
-        handler: handler!(rename_vm, RenameVmArgs),
+        run: run!(rename_vm, RenameVmArgs),
     },
 ];
 
