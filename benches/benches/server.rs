@@ -77,7 +77,7 @@ fn tools_1000_vms(c: &mut Criterion) {
     g.bench_function("baseline/retrieve_names", |b| {
         b.iter(|| {
             must(
-                rt.block_on(ctx.client.list("VirtualMachine", &["name"])),
+                rt.block_on(ctx.client.list("VirtualMachine", &mcvsphere::vsphere::NAME)),
                 "retrieve names",
             )
         })

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use mcvsphere::config::{Secret, VCenterSettings};
-use mcvsphere::tools::{AppState, Ctx, Defaults};
+use mcvsphere::tools::{Ctx, Defaults, ToolContext};
 use mcvsphere::vsphere::Client;
 
 const USER: &str = "bench";
@@ -36,14 +36,12 @@ pub fn settings(sim: &vcsim::Simulator) -> anyhow::Result<VCenterSettings> {
 
 /// A tool context with its own vSphere session (logged in on first use).
 pub fn context(settings: &VCenterSettings) -> anyhow::Result<Ctx> {
-    Ok(Arc::new(AppState {
+    // Benches call tools directly; RBAC and audit sit in the MCP layer.
+    Ok(Arc::new(ToolContext {
         client: Client::new(settings)?,
         defaults: Defaults {
             network: "VM Network".into(),
             ..Default::default()
         },
-        // Benches call tools directly; RBAC and audit sit in the MCP layer.
-        rbac: mcvsphere::rbac::Policy::new(mcvsphere::tools::Permission::FullAdmin, vec![], true),
-        audit: mcvsphere::audit::AuditLog::discard(),
     }))
 }

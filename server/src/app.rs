@@ -2,42 +2,18 @@
 //! → transport. Configuration problems end the process with exit code 2 and
 //! one line naming the setting.
 
-use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
 
-use crate::cli::{Cli, Command, Format};
-use crate::config::{Config, ConfigError, SETTINGS, Sources, Transport};
-use crate::tools::{AppState, Defaults};
+use crate::cli::{Cli, Command, Format, load_config};
+use crate::config::{Config, ConfigError, SETTINGS, Transport};
+use crate::mcp::AppState;
+use crate::tools::{Defaults, ToolContext};
 use crate::vsphere::Client;
 use crate::{logging, simulator, tools, transport};
-
-/// The settings layers for this process: config file, `.env` + environment, flags.
-pub fn load_config(cli: &Cli) -> Result<Config, ConfigError> {
-    load_dotenv(cli.env_file.as_deref())?;
-    let mut src = Sources::default();
-    if let Some(path) = &cli.config {
-        src = src.with_file(path)?;
-    }
-    src = src.with_env(|k| std::env::var(k).ok());
-    src.cli = cli.overrides();
-    Config::resolve(&src)
-}
-
-fn load_dotenv(explicit: Option<&Path>) -> Result<(), ConfigError> {
-    match explicit {
-        Some(p) => dotenvy::from_path(p)
-            .map_err(|e| ConfigError(format!("cannot load env file {}: {e}", p.display()))),
-        None => match dotenvy::dotenv() {
-            Ok(_) => Ok(()),
-            Err(e) if e.not_found() => Ok(()),
-            Err(e) => Err(ConfigError(format!("cannot load .env: {e}"))),
-        },
-    }
-}
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -101,9 +77,11 @@ pub async fn serve(config: Config, use_simulator: bool) -> anyhow::Result<()> {
     let client = Client::new(&vcenter).map_err(|e| anyhow::anyhow!("{e}"))?;
     let audit = crate::audit::AuditLog::from_settings(&config.access)?;
     crate::audit::install(audit.clone());
-    let ctx = Arc::new(AppState {
-        client: client.clone(),
-        defaults: Defaults::from_config(&config),
+    let app = Arc::new(AppState {
+        tools: Arc::new(ToolContext {
+            client: client.clone(),
+            defaults: Defaults::from_config(&config),
+        }),
         rbac: crate::rbac::Policy::from_settings(&config.access),
         audit,
     });
@@ -112,7 +90,7 @@ pub async fn serve(config: Config, use_simulator: bool) -> anyhow::Result<()> {
             if let Some(s) = &sim {
                 eprint!("{}", simulator::banner(&s.url(), None));
             }
-            transport::serve_stdio(ctx).await
+            transport::serve_stdio(app).await
         }
         Transport::StreamableHttp => {
             let listener = transport::bind(&config.mcp_host, config.mcp_port).await?;
@@ -122,7 +100,7 @@ pub async fn serve(config: Config, use_simulator: bool) -> anyhow::Result<()> {
                     simulator::banner(&s.url(), Some(listener.local_addr()?))
                 );
             }
-            transport::serve_http(ctx, listener, &config).await
+            transport::serve_http(app, listener, &config).await
         }
     };
     client.logout().await;

@@ -2,9 +2,11 @@
 //! config file (see [`crate::config`]).
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::{Config, ConfigError, Sources};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -151,5 +153,29 @@ impl Cli {
             self.log_file.as_ref().map(|p| p.display().to_string()),
         );
         m
+    }
+}
+
+/// The settings layers for this process: config file, `.env` + environment, flags.
+pub fn load_config(cli: &Cli) -> Result<Config, ConfigError> {
+    load_dotenv(cli.env_file.as_deref())?;
+    let mut src = Sources::default();
+    if let Some(path) = &cli.config {
+        src = src.with_file(path)?;
+    }
+    src = src.with_env(|k| std::env::var(k).ok());
+    src.cli = cli.overrides();
+    Config::resolve(&src)
+}
+
+fn load_dotenv(explicit: Option<&Path>) -> Result<(), ConfigError> {
+    match explicit {
+        Some(p) => dotenvy::from_path(p)
+            .map_err(|e| ConfigError(format!("cannot load env file {}: {e}", p.display()))),
+        None => match dotenvy::dotenv() {
+            Ok(_) => Ok(()),
+            Err(e) if e.not_found() => Ok(()),
+            Err(e) => Err(ConfigError(format!("cannot load .env: {e}"))),
+        },
     }
 }

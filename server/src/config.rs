@@ -536,7 +536,7 @@ pub struct AccessSettings {
     pub api_key_groups: Vec<String>,
     pub allow_unauthenticated: bool,
     /// Level for callers without an identity (stdio; HTTP without auth).
-    pub role: crate::tools::Permission,
+    pub role: crate::permission::Permission,
     /// IdP group name → contract group name.
     pub group_map: Vec<(String, String)>,
     pub filter_tools: bool,
@@ -722,7 +722,7 @@ impl Config {
                 api_key_groups: list("mcp_api_key_groups"),
                 allow_unauthenticated: boolean("mcp_allow_unauthenticated")?,
                 role: match raw("mcvsphere_role") {
-                    None => crate::tools::Permission::FullAdmin,
+                    None => crate::permission::Permission::FullAdmin,
                     Some((v, info, layer)) => parse_level(&v).ok_or_else(|| {
                         ConfigError(format!(
                             "{} must be one of read_only, power_ops, vm_lifecycle, host_admin, full_admin, got '{v}'",
@@ -863,8 +863,8 @@ fn check_public_url(var: &str, v: &str, allow_path: bool) -> Result<(), ConfigEr
 }
 
 /// A permission level by its contract name (`read_only` … `full_admin`; `-` for `_` too).
-pub fn parse_level(v: &str) -> Option<crate::tools::Permission> {
-    use crate::tools::Permission as P;
+pub fn parse_level(v: &str) -> Option<crate::permission::Permission> {
+    use crate::permission::Permission as P;
     match v.trim().to_ascii_lowercase().replace('-', "_").as_str() {
         "read_only" => Some(P::ReadOnly),
         "power_ops" => Some(P::PowerOps),

@@ -3,7 +3,8 @@
 //!
 //! Code map: [`config`] and [`cli`] (settings), [`vsphere`] (the vCenter
 //! client: session, PropertyCollector, tasks), [`tools`] (the registry and
-//! one module per tool family), [`resources`], [`mcp`] (the rmcp handler),
+//! one module per tool family), [`views`] (inventory reads shared by tools
+//! and resources), [`resources`], [`mcp`] (the rmcp handler),
 //! [`transport`] (stdio, streamable HTTP), [`simulator`] (`--simulator`),
 //! [`app`] (start-up).
 
@@ -18,10 +19,12 @@ pub mod identity;
 pub mod logging;
 pub mod mcp;
 pub mod ops;
+pub mod permission;
 pub mod rbac;
 pub mod resources;
 pub mod simulator;
 pub mod stdio_guard;
 pub mod tools;
 pub mod transport;
+pub mod views;
 pub mod vsphere;

@@ -13,25 +13,40 @@ use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use serde_json::{Value as Json, json};
 
-use crate::audit::{Call, Outcome};
+use std::sync::Arc;
+
+use crate::audit::{AuditLog, Call, Outcome};
 use crate::identity::Identity;
-use crate::rbac::{Caller, Channel};
+use crate::rbac::{Caller, Channel, Policy};
 use crate::resources::{self, ReadError};
-use crate::tools::{self, Ctx, Output, Returns, ToolDef};
+use crate::tools::{self, Output, Returns, ToolDef};
 
 const INSTRUCTIONS: &str = "mcvsphere manages a VMware vSphere environment (vCenter or ESXi). \
 Use list_vms to see the virtual machines and get_vm_info for one VM's details; power and \
 lifecycle tools take the VM's inventory name. Resources esxi://vms, esxi://hosts, \
 esxi://datastores, esxi://networks and esxi://clusters list the inventory.";
 
-/// One MCP session's handler; all sessions share the same [`Ctx`] (and so one vCenter session).
+/// What the MCP layer serves with: the tools' context (vSphere client and
+/// defaults), and the policy and audit log every call passes through before
+/// and after a handler runs.
+#[derive(Debug)]
+pub struct AppState {
+    pub tools: tools::Ctx,
+    pub rbac: Policy,
+    pub audit: AuditLog,
+}
+
+/// The state all MCP sessions share (and so one vCenter session).
+pub type App = Arc<AppState>;
+
+/// One MCP session's handler.
 #[derive(Clone, Debug)]
 pub struct McpServer {
-    ctx: Ctx,
+    ctx: App,
 }
 
 impl McpServer {
-    pub fn new(ctx: Ctx) -> Self {
+    pub fn new(ctx: App) -> Self {
         McpServer { ctx }
     }
 
@@ -146,7 +161,7 @@ impl ServerHandler for McpServer {
             .map(Json::Object)
             .unwrap_or(Json::Null);
         tracing::debug!(tool = %name, "tool call");
-        let out = tools::call(&self.ctx, &name, args).await;
+        let out = tools::call(&self.ctx.tools, &name, args).await;
         match &out {
             Ok(_) => audit.call(&call, Outcome::Ok, None, Some(started.elapsed())),
             Err(e) => {
@@ -216,7 +231,7 @@ impl ServerHandler for McpServer {
                 .call(&call, Outcome::Denied, Some(&denied.message), None);
             return Err(McpError::invalid_request(denied.message, None));
         }
-        match resources::read(&self.ctx, &uri).await {
+        match resources::read(&self.ctx.tools, &uri).await {
             Ok(v) => {
                 let text = serde_json::to_string_pretty(&v).unwrap_or_default();
                 Ok(ReadResourceResult::new(vec![

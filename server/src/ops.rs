@@ -69,7 +69,7 @@ pub fn docs(out: &Path, check: bool) -> ExitCode {
 /// loopback. Hand-rolled HTTP/1.0 so the probe needs no TLS provider or
 /// client stack, and the image needs no curl.
 pub fn healthcheck(cli: &Cli) -> ExitCode {
-    let config = match crate::app::load_config(cli) {
+    let config = match crate::cli::load_config(cli) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("mcvsphere healthcheck: configuration error: {e}");

@@ -7,6 +7,7 @@ use vim25::{Data, Value};
 
 use crate::error::{ToolError, VsError};
 use crate::tools::Ctx;
+use crate::views;
 use crate::vsphere::Obj;
 
 pub struct ResourceDef {
@@ -73,12 +74,6 @@ impl From<ToolError> for ReadError {
     }
 }
 
-const GB: f64 = 1024.0 * 1024.0 * 1024.0;
-
-fn gb(bytes: Option<i64>) -> Option<f64> {
-    bytes.map(|b| (b as f64 / GB * 100.0).round() / 100.0)
-}
-
 /// Reads the resource at `uri` as JSON.
 pub async fn read(ctx: &Ctx, uri: &str) -> Result<Json, ReadError> {
     let c = &ctx.client;
@@ -88,108 +83,41 @@ pub async fn read(ctx: &Ctx, uri: &str) -> Result<Json, ReadError> {
     };
     match uri {
         "esxi://vms" => {
-            let vms = c
-                .list(
-                    "VirtualMachine",
-                    &[
-                        "name",
-                        "runtime.powerState",
-                        "config.hardware.numCPU",
-                        "config.hardware.memoryMB",
-                        "config.guestFullName",
-                    ],
-                )
-                .await?;
+            let vms = views::vm::list(c).await?;
             Ok(Json::Array(
-                by_name(vms)
-                    .iter()
-                    .map(|o| {
-                        json!({
-                            "name": o.name(),
-                            "power_state": o.str("runtime.powerState"),
-                            "cpu": o.i64("config.hardware.numCPU"),
-                            "memory_mb": o.i64("config.hardware.memoryMB"),
-                            "guest_os": o.str("config.guestFullName"),
-                        })
-                    })
-                    .collect(),
+                vms.iter().map(views::vm::summary_json).collect(),
             ))
         }
         "esxi://hosts" => {
-            let hosts = c
-                .list("HostSystem", &["name", "runtime", "summary.hardware"])
-                .await?;
+            let hosts = c.list("HostSystem", &views::host::LIST).await?;
             Ok(Json::Array(
-                by_name(hosts)
-                    .iter()
-                    .map(|o| {
-                        json!({
-                            "name": o.name(),
-                            "connection_state": o.str("runtime.connectionState"),
-                            "power_state": o.str("runtime.powerState"),
-                            "maintenance_mode": o.bool("runtime.inMaintenanceMode"),
-                            "cpu_model": o.str("summary.hardware.cpuModel"),
-                            "cpu_cores": o.i64("summary.hardware.numCpuCores"),
-                            "memory_gb": gb(o.i64("summary.hardware.memorySize")),
-                        })
-                    })
-                    .collect(),
+                by_name(hosts).iter().map(views::host::list_json).collect(),
             ))
         }
         "esxi://datastores" => {
-            let ds = c.list("Datastore", &["name", "summary"]).await?;
+            let ds = c.list("Datastore", &views::datastore::LIST).await?;
             Ok(Json::Array(
                 by_name(ds)
                     .iter()
-                    .map(|o| {
-                        json!({
-                            "name": o.name(),
-                            "type": o.str("summary.type"),
-                            "capacity_gb": gb(o.i64("summary.capacity")),
-                            "free_gb": gb(o.i64("summary.freeSpace")),
-                            "accessible": o.bool("summary.accessible"),
-                        })
-                    })
+                    .map(views::datastore::list_json)
                     .collect(),
             ))
         }
         "esxi://networks" => {
-            let nets = c.list("Network", &["name", "summary"]).await?;
+            let nets = c.list("Network", &views::network::LIST).await?;
             Ok(Json::Array(
                 by_name(nets)
                     .iter()
-                    .map(|o| {
-                        json!({
-                            "name": o.name(),
-                            "type": o.moref.kind,
-                            "accessible": o.bool("summary.accessible"),
-                        })
-                    })
+                    .map(views::network::list_json)
                     .collect(),
             ))
         }
         "esxi://clusters" => {
             let cl = c
-                .list(
-                    "ClusterComputeResource",
-                    &["name", "summary", "configurationEx", "host"],
-                )
+                .list("ClusterComputeResource", &views::cluster::LIST)
                 .await?;
             Ok(Json::Array(
-                by_name(cl)
-                    .iter()
-                    .map(|o| {
-                        json!({
-                            "name": o.name(),
-                            "hosts": o.morefs("host").len(),
-                            "cpu_cores": o.i64("summary.numCpuCores"),
-                            "memory_gb": gb(o.i64("summary.totalMemory")),
-                            "drs_enabled": o.bool("configurationEx.drsConfig.enabled"),
-                            "drs_behavior": o.str("configurationEx.drsConfig.defaultVmBehavior"),
-                            "ha_enabled": o.bool("configurationEx.dasConfig.enabled"),
-                        })
-                    })
-                    .collect(),
+                by_name(cl).iter().map(views::cluster::list_json).collect(),
             ))
         }
         _ => match uri.strip_prefix("datastore://") {
@@ -208,7 +136,7 @@ async fn datastore_root(ctx: &Ctx, name: &str) -> Result<Json, ReadError> {
         .await?
         .ok_or_else(|| ReadError::NotFound(format!("Datastore '{name}' not found")))?;
     let browser = c
-        .properties(&ds, &["browser"])
+        .properties(&ds, &views::datastore::BROWSER)
         .await?
         .moref("browser")
         .cloned()

@@ -23,14 +23,14 @@ use tokio::net::TcpListener;
 
 use crate::auth::Auth;
 use crate::config::Config;
+use crate::mcp::App;
 use crate::mcp::McpServer;
-use crate::tools::Ctx;
 
 /// Serves MCP over stdin/stdout until the client closes the stream. Input
 /// passes through [`crate::stdio_guard`] so malformed lines get a JSON-RPC
 /// error instead of silence.
-pub async fn serve_stdio(ctx: Ctx) -> anyhow::Result<()> {
-    let running = McpServer::new(ctx)
+pub async fn serve_stdio(app: App) -> anyhow::Result<()> {
+    let running = McpServer::new(app)
         .serve(crate::stdio_guard::guard(
             tokio::io::stdin(),
             tokio::io::stdout(),
@@ -118,18 +118,18 @@ impl HttpSecurity {
 }
 
 /// The HTTP application: `/mcp` (streamable HTTP) and `/health`, open (local).
-pub fn router(ctx: Ctx, bind_host: &str) -> axum::Router {
-    secured_router(ctx, &HttpSecurity::local(bind_host))
+pub fn router(app: App, bind_host: &str) -> axum::Router {
+    secured_router(app, &HttpSecurity::local(bind_host))
 }
 
 /// The HTTP application with its security: a `Host` check on every route,
 /// rmcp's Host/Origin checks on `/mcp`, the bearer layer and OAuth endpoints.
-pub fn secured_router(ctx: Ctx, sec: &HttpSecurity) -> axum::Router {
+pub fn secured_router(app: App, sec: &HttpSecurity) -> axum::Router {
     let config = StreamableHttpServerConfig::default()
         .with_allowed_origins(sec.origins.clone())
         .with_allowed_hosts(sec.hosts.clone());
     let mcp: StreamableHttpService<McpServer, LocalSessionManager> = StreamableHttpService::new(
-        move || Ok(McpServer::new(ctx.clone())),
+        move || Ok(McpServer::new(app.clone())),
         Arc::new(LocalSessionManager::default()),
         config,
     );
@@ -207,7 +207,7 @@ pub async fn bind(host: &str, port: u16) -> anyhow::Result<TcpListener> {
 }
 
 /// Serves the HTTP application on `listener` until Ctrl-C / SIGTERM.
-pub async fn serve_http(ctx: Ctx, listener: TcpListener, config: &Config) -> anyhow::Result<()> {
+pub async fn serve_http(app: App, listener: TcpListener, config: &Config) -> anyhow::Result<()> {
     let addr: SocketAddr = listener.local_addr()?;
     let sec = HttpSecurity::from_config(config)?;
     let mode = match &sec.auth {
@@ -217,7 +217,7 @@ pub async fn serve_http(ctx: Ctx, listener: TcpListener, config: &Config) -> any
         None => "no authentication",
     };
     tracing::info!(%addr, "MCP streamable HTTP listening on http://{addr}/mcp ({mode})");
-    axum::serve(listener, secured_router(ctx, &sec))
+    axum::serve(listener, secured_router(app, &sec))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("HTTP server")?;

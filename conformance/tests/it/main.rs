@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod contract;
+mod every_tool;
 mod oauth;
 mod oauth_refusals;
 mod power_ops;

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value as Json};
 
-use super::{DefaultValue, ParamType, ToolDef};
+use super::def::{DefaultValue, ParamType, ToolDef};
 use crate::error::ToolError;
 
 /// The longest VM name vSphere accepts.
@@ -32,6 +32,7 @@ fn article(t: ParamType) -> &'static str {
         ParamType::String => "a string",
         ParamType::Integer => "an integer",
         ParamType::Boolean => "true or false",
+        ParamType::StringArray => "a list of strings",
     }
 }
 
@@ -46,7 +47,7 @@ impl Args {
             }
         }
         let args = Args { def, map };
-        for p in def.params {
+        for p in def.params() {
             match args.map.get(p.name) {
                 None | Some(Json::Null) if p.default == DefaultValue::Required => {
                     return Err(ToolError::new(format!(
@@ -87,6 +88,16 @@ impl Args {
                 s.trim().parse::<i64>().map(Json::from).map_err(|_| wrong())
             }
             (ParamType::Boolean, Json::Bool(_)) => Ok(v.clone()),
+            // No leniency for lists: a lone string is not a list of one.
+            (ParamType::StringArray, Json::Array(items)) => {
+                match items.iter().find(|i| !i.is_string()) {
+                    None => Ok(v.clone()),
+                    Some(bad) => Err(ToolError::new(format!(
+                        "Argument '{name}' must be a list of strings, got a list containing {}",
+                        json_kind(bad)
+                    ))),
+                }
+            }
             (ParamType::Boolean, Json::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
                 "true" => Ok(Json::Bool(true)),
                 "false" => Ok(Json::Bool(false)),
@@ -141,6 +152,22 @@ impl Args {
         self.value(name)?
             .and_then(|v| v.as_bool())
             .ok_or_else(|| self.missing(name))
+    }
+
+    /// A list of strings (required).
+    pub fn strings(&self, name: &str) -> Result<Vec<String>, ToolError> {
+        self.opt_strings(name)?.ok_or_else(|| self.missing(name))
+    }
+
+    pub fn opt_strings(&self, name: &str) -> Result<Option<Vec<String>>, ToolError> {
+        Ok(self.value(name)?.and_then(|v| {
+            v.as_array().map(|items| {
+                items
+                    .iter()
+                    .filter_map(|i| i.as_str().map(str::to_string))
+                    .collect()
+            })
+        }))
     }
 
     /// A required inventory name: trimmed, not empty, at most 80 characters,

@@ -1,35 +1,45 @@
-//! The tool registry: every tool's name, schema, hints and handler in one
-//! table, so transports, RBAC and the docs generator all read the same
-//! definitions; each tool's permission level comes from [`crate::rbac::TABLE`].
-//! Families live in their own modules and add their `TOOLS` slice to
-//! [`registry`].
+//! The tool registry. A tool is defined in one place, its family module: a
+//! [`ToolDef`] (name, title, description, hints, example, failure case), its
+//! typed arguments ([`typed::tool_args!`], descriptions of common
+//! parameters from [`params`]) and its handler. Families are one table
+//! ([`family::FAMILIES`]) that the registry, the docs and each tool's
+//! category read; each tool's permission level comes from
+//! [`crate::rbac::TABLE`].
 
 use std::sync::{Arc, LazyLock};
 
 use futures::future::BoxFuture;
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Map, Value as Json};
 
 use crate::config::Config;
 use crate::error::ToolError;
 use crate::vsphere::Client;
 
 mod args;
+mod def;
+pub mod family;
+pub mod params;
 mod placement;
 pub mod power_ops;
+pub mod typed;
 mod vm;
 pub mod vm_lifecycle;
 
 pub use args::Args;
+pub use def::{
+    DefaultValue, Example, Failure, Hints, Output, Param, ParamType, Returns, Run, ToolDef,
+};
+pub use family::{FAMILIES, Family};
+pub use typed::ToolArgs;
 
 /// What every tool handler gets: the shared vSphere session and the
-/// placement defaults from the configuration; and what the MCP handler
-/// checks and records each call with.
+/// placement defaults from the configuration. Access control and the audit
+/// trail are the MCP layer's ([`crate::mcp::AppState`]): a handler never
+/// decides who may call it.
 #[derive(Debug)]
-pub struct AppState {
+pub struct ToolContext {
     pub client: Client,
     pub defaults: Defaults,
-    pub rbac: crate::rbac::Policy,
-    pub audit: crate::audit::AuditLog,
 }
 
 /// Where new VMs go unless a call says otherwise.
@@ -52,100 +62,32 @@ impl Defaults {
     }
 }
 
-pub type Ctx = Arc<AppState>;
+pub type Ctx = Arc<ToolContext>;
 
-/// The RBAC level type lives with the table in [`crate::rbac`]; re-exported
-/// because tool families and settings name it from here.
-pub use crate::rbac::Permission;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ParamType {
-    String,
-    Integer,
-    Boolean,
-}
-
-impl ParamType {
-    pub fn json_name(self) -> &'static str {
-        match self {
-            ParamType::String => "string",
-            ParamType::Integer => "integer",
-            ParamType::Boolean => "boolean",
-        }
-    }
-}
-
-/// A parameter's default; `Required` means it has none.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum DefaultValue {
-    Required,
-    /// Optional and nullable, default `null`.
-    Null,
-    Int(i64),
-    Str(&'static str),
-    Bool(bool),
-}
-
-impl DefaultValue {
-    fn to_json(self) -> Option<Json> {
-        match self {
-            DefaultValue::Required => None,
-            DefaultValue::Null => Some(Json::Null),
-            DefaultValue::Int(i) => Some(json!(i)),
-            DefaultValue::Str(s) => Some(json!(s)),
-            DefaultValue::Bool(b) => Some(json!(b)),
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug)]
-pub struct Param {
-    pub name: &'static str,
-    pub ty: ParamType,
-    pub default: DefaultValue,
-    pub description: &'static str,
-}
-
-/// MCP tool hints; `None` leaves a hint out of `tools/list`.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Hints {
-    pub read_only: Option<bool>,
-    pub destructive: Option<bool>,
-    pub idempotent: Option<bool>,
-}
-
-/// The shape of a successful result.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Returns {
-    /// A sentence; structured as `{"result": "..."}`.
-    Text,
-    /// One JSON object, structured as itself.
-    Object,
-    /// A list of objects, structured as `{"result": [...]}`.
-    List,
-}
-
-/// A successful tool result.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Output {
-    Text(String),
-    Json(Json),
-}
-
-impl Output {
-    pub fn text(&self) -> String {
-        match self {
-            Output::Text(s) => s.clone(),
-            Output::Json(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
-        }
-    }
-}
+/// The level type lives in the leaf [`crate::permission`]; re-exported
+/// because callers of the registry name it from here.
+pub use crate::permission::Permission;
 
 pub type Handler = fn(Ctx, Args) -> BoxFuture<'static, Result<Output, ToolError>>;
 
-/// Wraps an `async fn(Ctx, Args) -> Result<Output, ToolError>` as a [`Handler`].
+/// `run!(f, A)`: the [`Run`] of a tool whose handler is
+/// `async fn f(Ctx, A) -> Result<Output, ToolError>` and whose parameters are
+/// `A`'s ([`typed::tool_args!`]). The arguments are read into `A` (with
+/// their checks) before `f` runs; an `f` taking anything but `A` does not
+/// compile, and the parameter table comes from the same `A`.
+macro_rules! run {
+    ($f:path, $A:ty) => {
+        $crate::tools::Run {
+            params: <$A as $crate::tools::ToolArgs>::PARAMS,
+            handler: $crate::tools::handler!($f, $A),
+        }
+    };
+}
+pub(crate) use run;
+
+/// The [`Handler`] half of [`run!`].
 macro_rules! handler {
-    ($f:path) => {{
+    ($f:path, $A:ty) => {{
         fn h(
             c: $crate::tools::Ctx,
             a: $crate::tools::Args,
@@ -153,140 +95,20 @@ macro_rules! handler {
             'static,
             Result<$crate::tools::Output, $crate::error::ToolError>,
         > {
-            Box::pin($f(c, a))
+            match <$A as $crate::tools::ToolArgs>::from_args(&a) {
+                Ok(typed) => Box::pin($f(c, typed)),
+                Err(e) => Box::pin(async move { Err(e) }),
+            }
         }
         h as $crate::tools::Handler
     }};
 }
 pub(crate) use handler;
 
-pub struct ToolDef {
-    pub name: &'static str,
-    pub title: &'static str,
-    pub category: &'static str,
-    pub description: &'static str,
-    pub params: &'static [Param],
-    pub hints: Hints,
-    pub returns: Returns,
-    pub handler: Handler,
-}
+static REGISTRY: LazyLock<Vec<&'static ToolDef>> =
+    LazyLock::new(|| FAMILIES.iter().flat_map(|f| f.tools.iter()).collect());
 
-impl std::fmt::Debug for ToolDef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ToolDef")
-            .field("name", &self.name)
-            .finish_non_exhaustive()
-    }
-}
-
-impl ToolDef {
-    /// The level needed to call this tool, from [`crate::rbac::TABLE`] (the
-    /// only source); `None` means it has no row and no one may call it.
-    pub fn permission(&self) -> Option<Permission> {
-        crate::rbac::required(self.name)
-    }
-
-    pub fn param(&self, name: &str) -> Option<&Param> {
-        self.params.iter().find(|p| p.name == name)
-    }
-
-    /// The JSON Schema of the arguments, shaped as FastMCP emits it: nullable
-    /// parameters as `anyOf [T, null]` with `default: null`.
-    pub fn input_schema(&self) -> Map<String, Json> {
-        let mut props = Map::new();
-        let mut required = vec![];
-        for p in self.params {
-            let mut schema = Map::new();
-            if p.default == DefaultValue::Null {
-                schema.insert(
-                    "anyOf".into(),
-                    json!([{"type": p.ty.json_name()}, {"type": "null"}]),
-                );
-            } else {
-                schema.insert("type".into(), json!(p.ty.json_name()));
-            }
-            if let Some(d) = p.default.to_json() {
-                schema.insert("default".into(), d);
-            } else {
-                required.push(json!(p.name));
-            }
-            schema.insert("description".into(), json!(p.description));
-            props.insert(p.name.into(), Json::Object(schema));
-        }
-        let mut s = Map::new();
-        s.insert("type".into(), json!("object"));
-        s.insert("properties".into(), Json::Object(props));
-        if !required.is_empty() {
-            s.insert("required".into(), Json::Array(required));
-        }
-        s
-    }
-
-    /// The JSON Schema of the structured result.
-    pub fn output_schema(&self) -> Map<String, Json> {
-        let v = match self.returns {
-            Returns::Text => json!({
-                "type": "object",
-                "properties": {"result": {"type": "string"}},
-                "required": ["result"],
-                "x-fastmcp-wrap-result": true
-            }),
-            Returns::List => json!({
-                "type": "object",
-                "properties": {"result": {"type": "array", "items": {"type": "object"}}},
-                "required": ["result"],
-                "x-fastmcp-wrap-result": true
-            }),
-            Returns::Object => json!({"type": "object", "additionalProperties": true}),
-        };
-        match v {
-            Json::Object(m) => m,
-            _ => Map::new(),
-        }
-    }
-
-    pub fn annotations(&self) -> rmcp::model::ToolAnnotations {
-        rmcp::model::ToolAnnotations::from_raw(
-            Some(self.title.to_string()),
-            self.hints.read_only,
-            self.hints.destructive,
-            self.hints.idempotent,
-            None,
-        )
-    }
-
-    /// The `tools/list` entry.
-    pub fn to_mcp(&self) -> rmcp::model::Tool {
-        rmcp::model::Tool::new(self.name, self.description, Arc::new(self.input_schema()))
-            .with_title(self.title)
-            .with_raw_output_schema(Arc::new(self.output_schema()))
-            .with_annotations(self.annotations())
-    }
-
-    /// Everything about the tool, for `mcvsphere tools --format json`.
-    pub fn describe(&self) -> Json {
-        let tool = serde_json::to_value(self.to_mcp()).unwrap_or(Json::Null);
-        let mut m = match tool {
-            Json::Object(m) => m,
-            _ => Map::new(),
-        };
-        m.insert("category".into(), json!(self.category));
-        m.insert(
-            "permission".into(),
-            json!(self.permission().map(Permission::as_str)),
-        );
-        Json::Object(m)
-    }
-}
-
-static REGISTRY: LazyLock<Vec<&'static ToolDef>> = LazyLock::new(|| {
-    vm_lifecycle::TOOLS
-        .iter()
-        .chain(power_ops::TOOLS.iter())
-        .collect()
-});
-
-/// Every registered tool, in registration order.
+/// Every registered tool, families in the contract's order.
 pub fn registry() -> &'static [&'static ToolDef] {
     &REGISTRY
 }
@@ -309,5 +131,5 @@ pub async fn call(ctx: &Ctx, name: &str, args: Json) -> Result<Output, ToolError
         }
     };
     let args = Args::new(def, map)?;
-    (def.handler)(ctx.clone(), args).await
+    (def.run.handler)(ctx.clone(), args).await
 }

@@ -6,7 +6,8 @@ use vim25::{Data, MoRef, Value};
 
 use super::Ctx;
 use crate::error::ToolError;
-use crate::vsphere::Obj;
+use crate::views;
+use crate::vsphere::{NAME, Obj};
 
 pub struct Datacenter {
     pub name: String,
@@ -19,10 +20,7 @@ pub struct Datacenter {
 pub async fn datacenter(ctx: &Ctx) -> Result<Datacenter, ToolError> {
     let dcs = ctx
         .client
-        .list(
-            "Datacenter",
-            &["name", "vmFolder", "hostFolder", "datastore"],
-        )
+        .list("Datacenter", &views::datacenter::PLACEMENT)
         .await?;
     let dc = match &ctx.defaults.datacenter {
         Some(want) => dcs.into_iter().find(|d| d.name() == want).ok_or_else(|| {
@@ -57,7 +55,7 @@ pub async fn resource_pool(ctx: &Ctx, dc: &Datacenter) -> Result<MoRef, ToolErro
         .list_in(
             &dc.host_folder,
             "ClusterComputeResource",
-            &["name", "resourcePool"],
+            &views::pool::OF_COMPUTE,
         )
         .await?;
     let pool_of = |o: &Obj| o.moref("resourcePool").cloned();
@@ -76,11 +74,7 @@ pub async fn resource_pool(ctx: &Ctx, dc: &Datacenter) -> Result<MoRef, ToolErro
     }
     let hosts = ctx
         .client
-        .list_in(
-            &dc.host_folder,
-            "ComputeResource",
-            &["name", "resourcePool"],
-        )
+        .list_in(&dc.host_folder, "ComputeResource", &views::pool::OF_COMPUTE)
         .await?;
     hosts.iter().find_map(pool_of).ok_or_else(|| {
         ToolError::new(format!(
@@ -97,10 +91,7 @@ pub async fn datastore(
     name: Option<&str>,
 ) -> Result<(MoRef, String), ToolError> {
     let want = name.or(ctx.defaults.datastore.as_deref());
-    let all = ctx
-        .client
-        .list_in(&dc.moref, "Datastore", &["name"])
-        .await?;
+    let all = ctx.client.list_in(&dc.moref, "Datastore", &NAME).await?;
     match want {
         Some(w) => all
             .into_iter()
@@ -128,7 +119,7 @@ pub async fn datastore(
 
 /// The NIC backing for the network (standard port group or distributed port group) named `name`.
 pub async fn nic_backing(ctx: &Ctx, dc: &Datacenter, name: &str) -> Result<Data, ToolError> {
-    let nets = ctx.client.list_in(&dc.moref, "Network", &["name"]).await?;
+    let nets = ctx.client.list_in(&dc.moref, "Network", &NAME).await?;
     let mut net = nets.into_iter().find(|n| n.name() == name).map(|n| n.moref);
     if net.is_none() {
         // Some inventories do not report port groups under the Network type.
@@ -150,7 +141,7 @@ pub async fn nic_backing(ctx: &Ctx, dc: &Datacenter, name: &str) -> Result<Data,
     }
     let pg = ctx
         .client
-        .properties(&net, &["key", "config.distributedVirtualSwitch"])
+        .properties(&net, &views::network::PORTGROUP)
         .await?;
     let key = pg.str("key").unwrap_or(&net.value).to_string();
     let dvs = pg
@@ -159,7 +150,7 @@ pub async fn nic_backing(ctx: &Ctx, dc: &Datacenter, name: &str) -> Result<Data,
         .ok_or_else(|| ToolError::new(format!("Port group '{name}' has no distributed switch")))?;
     let uuid = ctx
         .client
-        .properties(&dvs, &["uuid"])
+        .properties(&dvs, &views::network::SWITCH_UUID)
         .await?
         .str("uuid")
         .map(str::to_string)

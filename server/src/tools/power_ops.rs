@@ -3,42 +3,43 @@
 
 use vim25::Request;
 
+use super::typed::VmName;
 use super::vm::{find_vm, require_powered_on, require_tools, state};
-use super::{
-    Args, Ctx, DefaultValue as D, Hints, Output, Param, ParamType as T, Returns, ToolDef, handler,
-};
+use super::{Ctx, Example, Failure, Hints, Output, Returns, ToolDef, run};
 use crate::error::ToolError;
 
-const NAME: Param = Param {
-    name: "name",
-    ty: T::String,
-    default: D::Required,
-    description: "Name of the virtual machine, exactly as shown in the vSphere inventory.",
-};
-
+/// Every power tool takes the VM's name, and is shown on the first VM of
+/// the default inventory (powered on) and failing on a name it lacks.
 const fn tool(
     name: &'static str,
     title: &'static str,
     description: &'static str,
     destructive: bool,
     idempotent: bool,
-    h: super::Handler,
+    example: Example,
+    run: super::Run,
 ) -> ToolDef {
     ToolDef {
         name,
         title,
-        category: "power_ops",
         description,
-        params: &[NAME],
         hints: Hints {
             read_only: None,
             destructive: Some(destructive),
             idempotent: Some(idempotent),
         },
         returns: Returns::Text,
-        handler: h,
+        example,
+        failure: Failure::Args {
+            args: r#"{"name":"no-such-vm"}"#,
+            expect: &["VM 'no-such-vm' not found"],
+        },
+        run,
     }
 }
+
+/// All VMs of the default inventory are powered on.
+const ON_VM0: Example = Example::args(r#"{"name":"DC0_H0_VM0"}"#);
 
 pub static TOOLS: &[ToolDef] = &[
     tool(
@@ -49,7 +50,11 @@ pub static TOOLS: &[ToolDef] = &[
          returns a confirmation sentence.",
         false,
         true,
-        handler!(power_on),
+        Example {
+            setup: &[("power_off", r#"{"name":"DC0_H0_VM0"}"#)],
+            args: r#"{"name":"DC0_H0_VM0"}"#,
+        },
+        run!(power_on, VmName),
     ),
     tool(
         "power_off",
@@ -59,7 +64,8 @@ pub static TOOLS: &[ToolDef] = &[
          happens and the reply says so. Needs the VM name; returns a confirmation sentence.",
         true,
         true,
-        handler!(power_off),
+        ON_VM0,
+        run!(power_off, VmName),
     ),
     tool(
         "reset_vm",
@@ -69,7 +75,8 @@ pub static TOOLS: &[ToolDef] = &[
          is not powered on. Needs the VM name; returns a confirmation sentence.",
         true,
         false,
-        handler!(reset_vm),
+        ON_VM0,
+        run!(reset_vm, VmName),
     ),
     tool(
         "suspend_vm",
@@ -79,7 +86,8 @@ pub static TOOLS: &[ToolDef] = &[
          the VM name; returns a confirmation sentence.",
         false,
         true,
-        handler!(suspend_vm),
+        ON_VM0,
+        run!(suspend_vm, VmName),
     ),
     tool(
         "shutdown_guest",
@@ -89,7 +97,8 @@ pub static TOOLS: &[ToolDef] = &[
          Needs a powered-on VM with VMware Tools running; returns a confirmation sentence.",
         true,
         true,
-        handler!(shutdown_guest),
+        ON_VM0,
+        run!(shutdown_guest, VmName),
     ),
     tool(
         "reboot_guest",
@@ -99,7 +108,8 @@ pub static TOOLS: &[ToolDef] = &[
          running; returns a confirmation sentence.",
         true,
         false,
-        handler!(reboot_guest),
+        ON_VM0,
+        run!(reboot_guest, VmName),
     ),
     tool(
         "standby_guest",
@@ -109,7 +119,8 @@ pub static TOOLS: &[ToolDef] = &[
          confirmation sentence.",
         false,
         true,
-        handler!(standby_guest),
+        ON_VM0,
+        run!(standby_guest, VmName),
     ),
 ];
 
@@ -127,8 +138,8 @@ async fn power_task(
         .map_err(|e| ToolError::vsphere(e, Some(name)))
 }
 
-async fn power_on(ctx: Ctx, args: Args) -> Result<Output, ToolError> {
-    let name = args.name("name")?;
+async fn power_on(ctx: Ctx, args: VmName) -> Result<Output, ToolError> {
+    let name = args.name;
     let vm = find_vm(&ctx, &name).await?;
     let st = state(&ctx, &vm, &name).await?;
     if st.power == "poweredOn" {
@@ -145,8 +156,8 @@ async fn power_on(ctx: Ctx, args: Args) -> Result<Output, ToolError> {
     Ok(Output::Text(format!("VM '{name}' {how}")))
 }
 
-async fn power_off(ctx: Ctx, args: Args) -> Result<Output, ToolError> {
-    let name = args.name("name")?;
+async fn power_off(ctx: Ctx, args: VmName) -> Result<Output, ToolError> {
+    let name = args.name;
     let vm = find_vm(&ctx, &name).await?;
     let st = state(&ctx, &vm, &name).await?;
     if st.power == "poweredOff" {
@@ -158,8 +169,8 @@ async fn power_off(ctx: Ctx, args: Args) -> Result<Output, ToolError> {
     Ok(Output::Text(format!("VM '{name}' powered off")))
 }
 
-async fn reset_vm(ctx: Ctx, args: Args) -> Result<Output, ToolError> {
-    let name = args.name("name")?;
+async fn reset_vm(ctx: Ctx, args: VmName) -> Result<Output, ToolError> {
+    let name = args.name;
     let vm = find_vm(&ctx, &name).await?;
     let st = state(&ctx, &vm, &name).await?;
     require_powered_on(&name, &st, "a reset")?;
@@ -167,8 +178,8 @@ async fn reset_vm(ctx: Ctx, args: Args) -> Result<Output, ToolError> {
     Ok(Output::Text(format!("VM '{name}' reset")))
 }
 
-async fn suspend_vm(ctx: Ctx, args: Args) -> Result<Output, ToolError> {
-    let name = args.name("name")?;
+async fn suspend_vm(ctx: Ctx, args: VmName) -> Result<Output, ToolError> {
+    let name = args.name;
     let vm = find_vm(&ctx, &name).await?;
     let st = state(&ctx, &vm, &name).await?;
     if st.power == "suspended" {
@@ -184,12 +195,12 @@ async fn suspend_vm(ctx: Ctx, args: Args) -> Result<Output, ToolError> {
 /// The guest requests share one shape: a running VM, Tools up, one call.
 async fn guest_request(
     ctx: Ctx,
-    args: Args,
+    args: VmName,
     method: &str,
     what: &str,
     done: &str,
 ) -> Result<Output, ToolError> {
-    let name = args.name("name")?;
+    let name = args.name;
     let vm = find_vm(&ctx, &name).await?;
     let st = state(&ctx, &vm, &name).await?;
     require_powered_on(&name, &st, what)?;
@@ -201,7 +212,7 @@ async fn guest_request(
     Ok(Output::Text(format!("{done} VM '{name}'")))
 }
 
-async fn shutdown_guest(ctx: Ctx, args: Args) -> Result<Output, ToolError> {
+async fn shutdown_guest(ctx: Ctx, args: VmName) -> Result<Output, ToolError> {
     guest_request(
         ctx,
         args,
@@ -212,7 +223,7 @@ async fn shutdown_guest(ctx: Ctx, args: Args) -> Result<Output, ToolError> {
     .await
 }
 
-async fn reboot_guest(ctx: Ctx, args: Args) -> Result<Output, ToolError> {
+async fn reboot_guest(ctx: Ctx, args: VmName) -> Result<Output, ToolError> {
     guest_request(
         ctx,
         args,
@@ -223,7 +234,7 @@ async fn reboot_guest(ctx: Ctx, args: Args) -> Result<Output, ToolError> {
     .await
 }
 
-async fn standby_guest(ctx: Ctx, args: Args) -> Result<Output, ToolError> {
+async fn standby_guest(ctx: Ctx, args: VmName) -> Result<Output, ToolError> {
     guest_request(
         ctx,
         args,

@@ -4,6 +4,7 @@ use vim25::MoRef;
 
 use super::Ctx;
 use crate::error::{ToolError, power_state_words};
+use crate::views;
 use crate::vsphere::Obj;
 
 /// The VM named `name`, or "VM 'name' not found".
@@ -37,14 +38,7 @@ pub struct VmState {
 pub async fn state(ctx: &Ctx, vm: &MoRef, name: &str) -> Result<VmState, ToolError> {
     let o: Obj = ctx
         .client
-        .properties(
-            vm,
-            &[
-                "runtime.powerState",
-                "guest.toolsRunningStatus",
-                "guest.toolsStatus",
-            ],
-        )
+        .properties(vm, &views::vm::STATE)
         .await
         .map_err(|e| ToolError::vsphere(e, Some(name)))?;
     let power = o.str("runtime.powerState").unwrap_or("unknown").to_string();

@@ -1,72 +1,106 @@
 //! vm_lifecycle: list_vms, get_vm_info, create_vm, clone_vm, delete_vm,
 //! reconfigure_vm, rename_vm.
 
-use std::collections::HashMap;
+use serde_json::Value as Json;
+use vim25::{Data, Request, Value};
 
-use serde_json::{Value as Json, json};
-use vim25::{Data, MoRef, Request, Value};
-
-use super::args::positive;
+use super::params::VM_NAME;
+use super::typed::{NoArgs, Positive, VmName, tool_args};
 use super::vm::{ensure_vm_absent, find_vm};
-use super::{
-    Args, Ctx, DefaultValue as D, Hints, Output, Param, ParamType as T, Returns, ToolDef, handler,
-    placement,
-};
+use super::{Ctx, Example, Failure, Hints, Output, Returns, ToolDef, placement, run};
 use crate::error::ToolError;
+use crate::views;
 use crate::vsphere::Obj;
-
-const NAME: Param = Param {
-    name: "name",
-    ty: T::String,
-    default: D::Required,
-    description: "Name of the virtual machine, exactly as shown in the vSphere inventory.",
-};
 
 /// Largest values vSphere 8 accepts; anything above is a typo, not a request.
 const MAX_CPU: i64 = 768;
 const MAX_MEMORY_MB: i64 = 24 * 1024 * 1024;
 const MAX_DISK_GB: i64 = 62 * 1024;
 
+tool_args! {
+    pub struct CreateVmArgs {
+        name: name, "Name for the new VM (at most 80 characters, must not exist yet).";
+        cpu: int = 2, "Number of virtual CPUs.", positive(MAX_CPU, "vCPUs");
+        memory_mb: int = 4096, "Memory in MB.", positive(MAX_MEMORY_MB, "MB of memory");
+        disk_gb: int = 20, "Size of the thin-provisioned system disk in GB.", positive(MAX_DISK_GB, "GB of disk");
+        datastore: opt_name, "Datastore for the VM's files and disk; default: VCENTER_DATASTORE or the first datastore.";
+        network: opt_name, "Network (port group) for the NIC; default: VCENTER_NETWORK or 'VM Network'.";
+        guest_id: string = "otherGuest64", "vSphere guest OS identifier, e.g. otherGuest64, ubuntu64Guest, windows2019srv_64Guest.";
+    }
+}
+
+tool_args! {
+    pub struct CloneVmArgs {
+        template_name: name, "Name of the VM or template to copy.";
+        new_name: name, "Name for the new VM (must not exist yet).";
+        power_on: bool = false, "Power the new VM on once the clone is done.";
+        datastore: opt_name, "Datastore for the copy; default: the source's datastore.";
+    }
+}
+
+tool_args! {
+    pub struct ReconfigureVmArgs {
+        name: name, VM_NAME;
+        cpu: opt_int, "New number of virtual CPUs.";
+        memory_mb: opt_int, "New memory size in MB.";
+        annotation: opt_string, "New annotation (notes) text; an empty string clears it.";
+    }
+}
+
+tool_args! {
+    pub struct RenameVmArgs {
+        name: name, VM_NAME;
+        new_name: name, "The new name (at most 80 characters, must not exist yet).";
+    }
+}
+
+/// A VM name the default inventory does not have.
+const UNKNOWN_VM: &str = r#"{"name":"no-such-vm"}"#;
+
 pub static TOOLS: &[ToolDef] = &[
     ToolDef {
         name: "list_vms",
         title: "List virtual machines",
-        category: "vm_lifecycle",
         description: "List every virtual machine in the inventory with its power state \
             (poweredOn/poweredOff/suspended), vCPU count, memory in MB and guest OS. Takes no \
             arguments; returns a list of objects with keys name, power_state, cpu, memory_mb, \
             guest_os and template, sorted by name.",
-        params: &[],
         hints: Hints {
             read_only: Some(true),
             destructive: None,
             idempotent: None,
         },
         returns: Returns::List,
-        handler: handler!(list_vms),
+        example: Example::args("{}"),
+        failure: Failure::Unreachable {
+            expect: &["cannot reach vCenter"],
+        },
+        run: run!(list_vms, NoArgs),
     },
     ToolDef {
         name: "get_vm_info",
         title: "Get VM details",
-        category: "vm_lifecycle",
         description: "Full detail of one virtual machine: power state, vCPUs, memory, guest OS \
             and guest id, BIOS and instance UUIDs, host, datastores, IP address and hostname \
             (from VMware Tools), Tools status and version, disks (label, capacity_gb, file, \
             thin_provisioned), NICs (label, mac_address, network, connected) and annotation. \
             Needs the VM name; fails if no VM has that name.",
-        params: &[NAME],
         hints: Hints {
             read_only: Some(true),
             destructive: None,
             idempotent: None,
         },
         returns: Returns::Object,
-        handler: handler!(get_vm_info),
+        example: Example::args(r#"{"name":"DC0_H0_VM0"}"#),
+        failure: Failure::Args {
+            args: UNKNOWN_VM,
+            expect: &["VM 'no-such-vm' not found"],
+        },
+        run: run!(get_vm_info, VmName),
     },
     ToolDef {
         name: "create_vm",
         title: "Create VM",
-        category: "vm_lifecycle",
         description: "Create a new, empty (no OS) virtual machine with the given vCPUs, memory, \
             one thin-provisioned disk of disk_gb on a paravirtual SCSI controller and one \
             VMXNET3 NIC. It goes into the configured (else first) datacenter's VM folder and the \
@@ -74,349 +108,128 @@ pub static TOOLS: &[ToolDef] = &[
             VCENTER_DATASTORE or the first datastore, network to VCENTER_NETWORK or 'VM Network'. \
             The VM is left powered off. Fails if the name is taken or a datastore/network is \
             unknown. Returns a confirmation sentence.",
-        params: &[
-            Param {
-                name: "name",
-                ty: T::String,
-                default: D::Required,
-                description: "Name for the new VM (at most 80 characters, must not exist yet).",
-            },
-            Param {
-                name: "cpu",
-                ty: T::Integer,
-                default: D::Int(2),
-                description: "Number of virtual CPUs.",
-            },
-            Param {
-                name: "memory_mb",
-                ty: T::Integer,
-                default: D::Int(4096),
-                description: "Memory in MB.",
-            },
-            Param {
-                name: "disk_gb",
-                ty: T::Integer,
-                default: D::Int(20),
-                description: "Size of the thin-provisioned system disk in GB.",
-            },
-            Param {
-                name: "datastore",
-                ty: T::String,
-                default: D::Null,
-                description: "Datastore for the VM's files and disk; default: VCENTER_DATASTORE or the first datastore.",
-            },
-            Param {
-                name: "network",
-                ty: T::String,
-                default: D::Null,
-                description: "Network (port group) for the NIC; default: VCENTER_NETWORK or 'VM Network'.",
-            },
-            Param {
-                name: "guest_id",
-                ty: T::String,
-                default: D::Str("otherGuest64"),
-                description: "vSphere guest OS identifier, e.g. otherGuest64, ubuntu64Guest, windows2019srv_64Guest.",
-            },
-        ],
         hints: Hints {
             read_only: None,
             destructive: Some(false),
             idempotent: Some(false),
         },
         returns: Returns::Text,
-        handler: handler!(create_vm),
+        example: Example::args(r#"{"name":"app-01"}"#),
+        failure: Failure::Args {
+            args: r#"{"name":"app-01","datastore":"NoSuchDS"}"#,
+            expect: &["Datastore 'NoSuchDS' not found"],
+        },
+        run: run!(create_vm, CreateVmArgs),
     },
     ToolDef {
         name: "clone_vm",
         title: "Clone VM",
-        category: "vm_lifecycle",
         description: "Clone a VM or template into a new VM in the same folder. Optionally place \
             the copy on another datastore and power it on. Needs the source name and a new, \
             unused name; returns a confirmation sentence.",
-        params: &[
-            Param {
-                name: "template_name",
-                ty: T::String,
-                default: D::Required,
-                description: "Name of the VM or template to copy.",
-            },
-            Param {
-                name: "new_name",
-                ty: T::String,
-                default: D::Required,
-                description: "Name for the new VM (must not exist yet).",
-            },
-            Param {
-                name: "power_on",
-                ty: T::Boolean,
-                default: D::Bool(false),
-                description: "Power the new VM on once the clone is done.",
-            },
-            Param {
-                name: "datastore",
-                ty: T::String,
-                default: D::Null,
-                description: "Datastore for the copy; default: the source's datastore.",
-            },
-        ],
         hints: Hints {
             read_only: None,
             destructive: Some(false),
             idempotent: Some(false),
         },
         returns: Returns::Text,
-        handler: handler!(clone_vm),
+        example: Example::args(r#"{"template_name":"DC0_H0_VM1","new_name":"DC0_H0_VM1-clone"}"#),
+        failure: Failure::Args {
+            args: r#"{"template_name":"DC0_H0_VM1","new_name":"DC0_H0_VM0"}"#,
+            expect: &["VM 'DC0_H0_VM0' already exists"],
+        },
+        run: run!(clone_vm, CloneVmArgs),
     },
     ToolDef {
         name: "delete_vm",
         title: "Delete VM",
-        category: "vm_lifecycle",
         description: "Permanently destroy a virtual machine and delete its files from the \
             datastore. A running or suspended VM is powered off first. This cannot be undone. \
             Needs the VM name; returns a confirmation sentence.",
-        params: &[NAME],
         hints: Hints {
             read_only: None,
             destructive: Some(true),
             idempotent: Some(true),
         },
         returns: Returns::Text,
-        handler: handler!(delete_vm),
+        example: Example::args(r#"{"name":"DC0_H0_VM0"}"#),
+        failure: Failure::Args {
+            args: UNKNOWN_VM,
+            expect: &["VM 'no-such-vm' not found"],
+        },
+        run: run!(delete_vm, VmName),
     },
     ToolDef {
         name: "reconfigure_vm",
         title: "Reconfigure VM",
-        category: "vm_lifecycle",
         description: "Change the vCPU count, the memory size and/or the annotation (notes) of a \
             VM; parameters left out stay as they are, and at least one must be given. Changing \
             CPU or memory of a running VM needs hot-add enabled, else power it off first. \
             Returns a sentence listing what changed.",
-        params: &[
-            NAME,
-            Param {
-                name: "cpu",
-                ty: T::Integer,
-                default: D::Null,
-                description: "New number of virtual CPUs.",
-            },
-            Param {
-                name: "memory_mb",
-                ty: T::Integer,
-                default: D::Null,
-                description: "New memory size in MB.",
-            },
-            Param {
-                name: "annotation",
-                ty: T::String,
-                default: D::Null,
-                description: "New annotation (notes) text; an empty string clears it.",
-            },
-        ],
         hints: Hints {
             read_only: None,
             destructive: Some(false),
             idempotent: Some(true),
         },
         returns: Returns::Text,
-        handler: handler!(reconfigure_vm),
+        example: Example {
+            setup: &[("power_off", r#"{"name":"DC0_H0_VM0"}"#)],
+            args: r#"{"name":"DC0_H0_VM0","cpu":4,"memory_mb":8192}"#,
+        },
+        failure: Failure::Args {
+            args: r#"{"name":"DC0_H0_VM0"}"#,
+            expect: &["Nothing to change", "cpu, memory_mb or annotation"],
+        },
+        run: run!(reconfigure_vm, ReconfigureVmArgs),
     },
     ToolDef {
         name: "rename_vm",
         title: "Rename VM",
-        category: "vm_lifecycle",
         description: "Give a virtual machine a new inventory name (its files on the datastore \
             keep their names). Fails if no VM has the old name or another VM already has the new \
             one. Returns a confirmation sentence.",
-        params: &[
-            NAME,
-            Param {
-                name: "new_name",
-                ty: T::String,
-                default: D::Required,
-                description: "The new name (at most 80 characters, must not exist yet).",
-            },
-        ],
         hints: Hints {
             read_only: None,
             destructive: Some(false),
             idempotent: Some(true),
         },
         returns: Returns::Text,
-        handler: handler!(rename_vm),
+        example: Example::args(r#"{"name":"DC0_H0_VM0","new_name":"web-02"}"#),
+        failure: Failure::Args {
+            args: r#"{"name":"DC0_H0_VM0","new_name":"DC0_H0_VM1"}"#,
+            expect: &["VM 'DC0_H0_VM1' already exists"],
+        },
+        run: run!(rename_vm, RenameVmArgs),
     },
 ];
 
-async fn list_vms(ctx: Ctx, _args: Args) -> Result<Output, ToolError> {
-    let mut vms = ctx
-        .client
-        .list(
-            "VirtualMachine",
-            &[
-                "name",
-                "runtime.powerState",
-                "config.hardware.numCPU",
-                "config.hardware.memoryMB",
-                "config.guestFullName",
-                "config.template",
-            ],
-        )
-        .await?;
-    vms.sort_by(|a, b| a.name().cmp(b.name()));
-    let items: Vec<Json> = vms
-        .iter()
-        .map(|o| {
-            json!({
-                "name": o.name(),
-                "power_state": o.str("runtime.powerState"),
-                "cpu": o.i64("config.hardware.numCPU"),
-                "memory_mb": o.i64("config.hardware.memoryMB"),
-                "guest_os": o.str("config.guestFullName"),
-                "template": o.bool("config.template").unwrap_or(false),
-            })
-        })
-        .collect();
-    Ok(Output::Json(Json::Array(items)))
+async fn list_vms(ctx: Ctx, _args: NoArgs) -> Result<Output, ToolError> {
+    let vms = views::vm::list(&ctx.client).await?;
+    Ok(Output::Json(Json::Array(
+        vms.iter().map(views::vm::list_json).collect(),
+    )))
 }
 
-const INFO_PATHS: &[&str] = &[
-    "name",
-    "runtime.powerState",
-    "runtime.host",
-    "config.hardware.numCPU",
-    "config.hardware.memoryMB",
-    "config.hardware.device",
-    "config.guestFullName",
-    "config.guestId",
-    "config.uuid",
-    "config.instanceUuid",
-    "config.annotation",
-    "config.template",
-    "datastore",
-    "network",
-    "guest.ipAddress",
-    "guest.hostName",
-    "guest.toolsStatus",
-    "guest.toolsVersion",
-];
-
-async fn get_vm_info(ctx: Ctx, args: Args) -> Result<Output, ToolError> {
-    let name = args.name("name")?;
+async fn get_vm_info(ctx: Ctx, args: VmName) -> Result<Output, ToolError> {
+    let name = args.name;
     let vm = find_vm(&ctx, &name).await?;
-    let o = ctx
-        .client
-        .properties(&vm, INFO_PATHS)
+    let info = views::vm::info(&ctx.client, &vm)
         .await
         .map_err(|e| ToolError::vsphere(e, Some(&name)))?;
-    // Names of the host, datastores and networks the VM refers to: one round trip.
-    let mut refs: Vec<MoRef> = o.moref("runtime.host").into_iter().cloned().collect();
-    refs.extend(o.morefs("datastore"));
-    refs.extend(o.morefs("network"));
-    let names: HashMap<MoRef, String> = ctx
-        .client
-        .properties_of(&refs, &["name"])
-        .await
-        .map_err(|e| ToolError::vsphere(e, Some(&name)))?
-        .into_iter()
-        .map(|n| (n.moref.clone(), n.name().to_string()))
-        .collect();
-    let name_of = |m: &MoRef| names.get(m).cloned();
-    let devices: Vec<Data> = o
-        .get("config.hardware.device")
-        .map(|v| {
-            v.as_array()
-                .iter()
-                .filter_map(Value::as_data)
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default();
-    let disks: Vec<Json> = devices
-        .iter()
-        .filter(|d| d.type_name == "VirtualDisk")
-        .map(disk_json)
-        .collect();
-    let schema = vim25::schema();
-    let nics: Vec<Json> = devices
-        .iter()
-        .filter(|d| schema.is_subtype(&d.type_name, "VirtualEthernetCard"))
-        .map(|d| nic_json(d, &names))
-        .collect();
-    let info = json!({
-        "name": o.name(),
-        "power_state": o.str("runtime.powerState"),
-        "cpu": o.i64("config.hardware.numCPU"),
-        "memory_mb": o.i64("config.hardware.memoryMB"),
-        "guest_os": o.str("config.guestFullName"),
-        "guest_id": o.str("config.guestId"),
-        "uuid": o.str("config.uuid"),
-        "instance_uuid": o.str("config.instanceUuid"),
-        "host": o.moref("runtime.host").and_then(name_of),
-        "datastore": o.morefs("datastore").iter().filter_map(name_of).collect::<Vec<_>>(),
-        "ip_address": o.str("guest.ipAddress"),
-        "hostname": o.str("guest.hostName"),
-        "tools_status": o.str("guest.toolsStatus"),
-        "tools_version": o.str("guest.toolsVersion"),
-        "disks": disks,
-        "nics": nics,
-        "annotation": o.str("config.annotation").unwrap_or_default(),
-        "template": o.bool("config.template").unwrap_or(false),
-    });
     Ok(Output::Json(info))
 }
 
-fn str_at<'a>(d: &'a Data, path: &str) -> Option<&'a str> {
-    d.path(path).and_then(Value::as_str)
-}
-
-fn disk_json(d: &Data) -> Json {
-    let kb = d.path("capacityInKB").and_then(Value::as_i64).unwrap_or(0);
-    json!({
-        "label": str_at(d, "deviceInfo.label"),
-        "capacity_gb": (kb as f64 / (1024.0 * 1024.0) * 100.0).round() / 100.0,
-        "file": str_at(d, "backing.fileName"),
-        "thin_provisioned": d.path("backing.thinProvisioned").and_then(Value::as_bool),
-    })
-}
-
-fn nic_json(d: &Data, names: &HashMap<MoRef, String>) -> Json {
-    let network = d
-        .path("backing.network")
-        .and_then(Value::as_moref)
-        .and_then(|m| names.get(m).cloned())
-        .or_else(|| str_at(d, "backing.deviceName").map(str::to_string))
-        .or_else(|| {
-            // Distributed port groups: the key is the port group's MoRef value.
-            let key = str_at(d, "backing.port.portgroupKey")?;
-            names
-                .iter()
-                .find(|(m, _)| m.value == key)
-                .map(|(_, n)| n.clone())
-                .or_else(|| Some(key.to_string()))
-        });
-    json!({
-        "label": str_at(d, "deviceInfo.label"),
-        "type": d.type_name,
-        "mac_address": str_at(d, "macAddress"),
-        "network": network,
-        "connected": d.path("connectable.connected").and_then(Value::as_bool),
-    })
-}
-
-async fn create_vm(ctx: Ctx, args: Args) -> Result<Output, ToolError> {
-    let name = args.name("name")?;
-    let cpu = positive("cpu", args.int("cpu")?, MAX_CPU, "vCPUs")?;
-    let memory_mb = positive(
-        "memory_mb",
-        args.int("memory_mb")?,
-        MAX_MEMORY_MB,
-        "MB of memory",
-    )?;
-    let disk_gb = positive("disk_gb", args.int("disk_gb")?, MAX_DISK_GB, "GB of disk")?;
-    let datastore = args.opt_name("datastore")?;
-    let network = args
-        .opt_name("network")?
-        .unwrap_or_else(|| ctx.defaults.network.clone());
-    let guest_id = args.string("guest_id")?;
+async fn create_vm(ctx: Ctx, args: CreateVmArgs) -> Result<Output, ToolError> {
+    let CreateVmArgs {
+        name,
+        cpu,
+        memory_mb,
+        disk_gb,
+        datastore,
+        network,
+        guest_id,
+    } = args;
+    let network = network.unwrap_or_else(|| ctx.defaults.network.clone());
     if guest_id.trim().is_empty() {
         return Err(ToolError::new("Argument 'guest_id' must not be empty"));
     }
@@ -493,11 +306,13 @@ async fn create_vm(ctx: Ctx, args: Args) -> Result<Output, ToolError> {
     )))
 }
 
-async fn clone_vm(ctx: Ctx, args: Args) -> Result<Output, ToolError> {
-    let source = args.name("template_name")?;
-    let new_name = args.name("new_name")?;
-    let power_on = args.bool("power_on")?;
-    let datastore = args.opt_name("datastore")?;
+async fn clone_vm(ctx: Ctx, args: CloneVmArgs) -> Result<Output, ToolError> {
+    let CloneVmArgs {
+        template_name: source,
+        new_name,
+        power_on,
+        datastore,
+    } = args;
     let src = ctx
         .client
         .find_by_name("VirtualMachine", &source)
@@ -507,7 +322,7 @@ async fn clone_vm(ctx: Ctx, args: Args) -> Result<Output, ToolError> {
     ensure_vm_absent(&ctx, &new_name).await?;
     let o: Obj = ctx
         .client
-        .properties(&src, &["parent", "resourcePool", "config.template"])
+        .properties(&src, &views::vm::CLONE_SOURCE)
         .await
         .map_err(|e| ToolError::vsphere(e, Some(&source)))?;
     let mut relocate = Data::new("VirtualMachineRelocateSpec");
@@ -563,8 +378,8 @@ async fn clone_vm(ctx: Ctx, args: Args) -> Result<Output, ToolError> {
     )))
 }
 
-async fn delete_vm(ctx: Ctx, args: Args) -> Result<Output, ToolError> {
-    let name = args.name("name")?;
+async fn delete_vm(ctx: Ctx, args: VmName) -> Result<Output, ToolError> {
+    let name = args.name;
     let vm = find_vm(&ctx, &name).await?;
     let st = super::vm::state(&ctx, &vm, &name).await?;
     let mut note = "";
@@ -582,22 +397,21 @@ async fn delete_vm(ctx: Ctx, args: Args) -> Result<Output, ToolError> {
     Ok(Output::Text(format!("VM '{name}' deleted{note}")))
 }
 
-async fn reconfigure_vm(ctx: Ctx, args: Args) -> Result<Output, ToolError> {
-    let name = args.name("name")?;
-    let cpu = args.opt_int("cpu")?;
-    let memory_mb = args.opt_int("memory_mb")?;
-    let annotation = args.opt_string("annotation")?;
+async fn reconfigure_vm(ctx: Ctx, args: ReconfigureVmArgs) -> Result<Output, ToolError> {
+    let ReconfigureVmArgs {
+        name,
+        cpu,
+        memory_mb,
+        annotation,
+    } = args;
     if cpu.is_none() && memory_mb.is_none() && annotation.is_none() {
         return Err(ToolError::new(
             "Nothing to change: give at least one of cpu, memory_mb or annotation",
         ));
     }
-    if let Some(c) = cpu {
-        positive("cpu", c, MAX_CPU, "vCPUs")?;
-    }
-    if let Some(m) = memory_mb {
-        positive("memory_mb", m, MAX_MEMORY_MB, "MB of memory")?;
-    }
+    // Checked after "nothing to change", as that is the likelier mistake.
+    cpu.check_positive("cpu", MAX_CPU, "vCPUs")?;
+    memory_mb.check_positive("memory_mb", MAX_MEMORY_MB, "MB of memory")?;
     let vm = find_vm(&ctx, &name).await?;
     let spec = Data::new("VirtualMachineConfigSpec")
         .with_opt("numCPUs", cpu)
@@ -623,9 +437,8 @@ async fn reconfigure_vm(ctx: Ctx, args: Args) -> Result<Output, ToolError> {
     )))
 }
 
-async fn rename_vm(ctx: Ctx, args: Args) -> Result<Output, ToolError> {
-    let name = args.name("name")?;
-    let new_name = args.name("new_name")?;
+async fn rename_vm(ctx: Ctx, args: RenameVmArgs) -> Result<Output, ToolError> {
+    let RenameVmArgs { name, new_name } = args;
     let vm = find_vm(&ctx, &name).await?;
     if new_name == name {
         return Ok(Output::Text(format!("VM '{name}' already has that name")));

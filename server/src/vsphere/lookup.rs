@@ -7,6 +7,7 @@
 use vim25::MoRef;
 
 use super::Client;
+use super::props::NAME;
 use crate::error::VsError;
 
 impl Client {
@@ -15,7 +16,7 @@ impl Client {
         let key = (kind.to_string(), name.to_string());
         let cached = self.names().get(&key).cloned();
         if let Some(m) = cached {
-            match self.properties(&m, &["name"]).await {
+            match self.properties(&m, &NAME).await {
                 Ok(o) if o.name() == name => return Ok(Some(m)),
                 // Renamed or gone since: forget it and scan.
                 Ok(_) => {}
@@ -24,7 +25,7 @@ impl Client {
             }
             self.names().remove(&key);
         }
-        let objs = self.list(kind, &["name"]).await?;
+        let objs = self.list(kind, &NAME).await?;
         let mut found = None;
         let mut names = self.names();
         for o in objs {
@@ -49,7 +50,7 @@ impl Client {
         kind: &str,
         name: &str,
     ) -> Result<Option<MoRef>, VsError> {
-        let objs = self.list_in(container, kind, &["name"]).await?;
+        let objs = self.list_in(container, kind, &NAME).await?;
         Ok(objs.into_iter().find(|o| o.name() == name).map(|o| o.moref))
     }
 

@@ -6,5 +6,6 @@ mod props;
 mod session;
 mod tasks;
 
-pub use props::Obj;
+pub use props::{NAME, Obj, PropSet};
 pub use session::{Client, ServiceContent, install_crypto_provider};
+pub use tasks::TASK_INFO;

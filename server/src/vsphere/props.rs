@@ -9,6 +9,54 @@ use vim25::{Data, MoRef, Request, Value};
 use super::Client;
 use crate::error::VsError;
 
+/// The property paths one read requests of objects of `kind` (or a
+/// subtype). The client's read functions take only these, never loose
+/// strings: every set is a `const` in [`crate::views`] (or here, for the
+/// client's own reads) and registered in [`crate::views::ALL`], which a test
+/// checks against the vim25 schema; in debug builds each read also checks
+/// its paths against the schema for the object's actual type.
+#[derive(Debug)]
+pub struct PropSet {
+    pub kind: &'static str,
+    pub paths: &'static [&'static str],
+}
+
+impl PropSet {
+    /// Paths of `self` the schema does not know on `kind` (empty when all
+    /// resolve). `kind` is the type actually read, `self.kind` or a subtype.
+    pub fn unknown_paths(&self, kind: &str) -> Vec<&'static str> {
+        let schema = vim25::schema();
+        self.paths
+            .iter()
+            .copied()
+            .filter(|p| schema.path_type(kind, p).is_none())
+            .collect()
+    }
+
+    /// Debug builds: fails loudly when a read would request a path the
+    /// schema does not know (vCenter would answer `InvalidProperty`, or
+    /// silently nothing for a misspelt nested field).
+    fn debug_check(&self, kind: &str) {
+        debug_assert!(
+            vim25::schema().is_subtype(kind, self.kind),
+            "reading {:?} (paths for {}) from a {kind}",
+            self.paths,
+            self.kind
+        );
+        debug_assert!(
+            self.unknown_paths(kind).is_empty(),
+            "{kind} has no properties {:?}",
+            self.unknown_paths(kind)
+        );
+    }
+}
+
+/// Every managed entity's name: lookups by name and name resolution.
+pub const NAME: PropSet = PropSet {
+    kind: "ManagedEntity",
+    paths: &["name"],
+};
+
 /// One object's requested properties, by the path asked for.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Obj {
@@ -69,11 +117,12 @@ fn path_set(paths: &[&str]) -> Value {
     Value::Array(paths.iter().map(|p| Value::from(*p)).collect())
 }
 
-fn property_spec(kind: &str, paths: &[&str]) -> Data {
+fn property_spec(kind: &str, set: &PropSet) -> Data {
+    set.debug_check(kind);
     Data::new("PropertySpec")
         .with("type", kind)
         .with("all", false)
-        .with("pathSet", path_set(paths))
+        .with("pathSet", path_set(set.paths))
 }
 
 fn object_content(v: &Value) -> Option<Obj> {
@@ -115,13 +164,10 @@ impl Client {
         Ok(out)
     }
 
-    /// `paths` of one object.
-    pub async fn properties(&self, obj: &MoRef, paths: &[&str]) -> Result<Obj, VsError> {
+    /// The paths of `set` of one object.
+    pub async fn properties(&self, obj: &MoRef, set: &PropSet) -> Result<Obj, VsError> {
         let spec = Data::new("PropertyFilterSpec")
-            .with(
-                "propSet",
-                vec![Value::Data(property_spec(&obj.kind, paths))],
-            )
+            .with("propSet", vec![Value::Data(property_spec(&obj.kind, set))])
             .with(
                 "objectSet",
                 vec![Value::Data(Data::new("ObjectSpec").with("obj", obj))],
@@ -133,8 +179,9 @@ impl Client {
         }
     }
 
-    /// `paths` of several objects (of any kinds) in one round trip.
-    pub async fn properties_of(&self, objs: &[MoRef], paths: &[&str]) -> Result<Vec<Obj>, VsError> {
+    /// The paths of `set` of several objects (of any kinds under
+    /// `set.kind`) in one round trip.
+    pub async fn properties_of(&self, objs: &[MoRef], set: &PropSet) -> Result<Vec<Obj>, VsError> {
         if objs.is_empty() {
             return Ok(vec![]);
         }
@@ -147,7 +194,7 @@ impl Client {
                 Value::Array(
                     kinds
                         .iter()
-                        .map(|k| Value::Data(property_spec(k, paths)))
+                        .map(|k| Value::Data(property_spec(k, set)))
                         .collect(),
                 ),
             )
@@ -162,19 +209,20 @@ impl Client {
         self.retrieve(spec).await
     }
 
-    /// `paths` of every object of `kind` in the inventory.
-    pub async fn list(&self, kind: &str, paths: &[&str]) -> Result<Vec<Obj>, VsError> {
+    /// The paths of `set` of every object of `kind` (`set.kind` or a
+    /// subtype) in the inventory.
+    pub async fn list(&self, kind: &str, set: &PropSet) -> Result<Vec<Obj>, VsError> {
         let root = self.content().await?.root_folder;
-        self.list_in(&root, kind, paths).await
+        self.list_in(&root, kind, set).await
     }
 
-    /// `paths` of every object of `kind` under `container` (recursive), in one
-    /// round trip over a cached container view.
+    /// The paths of `set` of every object of `kind` under `container`
+    /// (recursive), in one round trip over a cached container view.
     pub async fn list_in(
         &self,
         container: &MoRef,
         kind: &str,
-        paths: &[&str],
+        set: &PropSet,
     ) -> Result<Vec<Obj>, VsError> {
         let mut attempt = 0;
         loop {
@@ -185,7 +233,7 @@ impl Client {
                 .with("path", "view")
                 .with("skip", false);
             let spec = Data::new("PropertyFilterSpec")
-                .with("propSet", vec![Value::Data(property_spec(kind, paths))])
+                .with("propSet", vec![Value::Data(property_spec(kind, set))])
                 .with(
                     "objectSet",
                     vec![Value::Data(

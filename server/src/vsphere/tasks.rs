@@ -5,8 +5,14 @@ use std::time::{Duration, Instant};
 
 use vim25::{Data, Fault, MoRef, Value};
 
-use super::Client;
+use super::{Client, PropSet};
 use crate::error::VsError;
+
+/// What waiting on a task reads.
+pub const TASK_INFO: PropSet = PropSet {
+    kind: "Task",
+    paths: &["info"],
+};
 
 /// Long operations (clones across datastores) can take a while; past this
 /// the tool reports the task as still running instead of waiting forever.
@@ -19,7 +25,7 @@ impl Client {
         let mut delay = Duration::from_millis(20);
         let mut last_progress = None;
         loop {
-            let o = self.properties(task, &["info"]).await?;
+            let o = self.properties(task, &TASK_INFO).await?;
             let state = o.str("info.state").unwrap_or_default().to_string();
             match state.as_str() {
                 "success" => return Ok(o.get("info.result").cloned()),

@@ -14,7 +14,7 @@ use crate::mcp_http::{Buf, connect, identity};
 
 const VM: &str = "DC0_H0_VM0";
 
-fn ctx(sim: &vcsim::Simulator, role: Permission, audit: AuditLog) -> mcvsphere::tools::Ctx {
+fn ctx(sim: &vcsim::Simulator, role: Permission, audit: AuditLog) -> mcvsphere::mcp::App {
     let client = mcvsphere::vsphere::Client::new(&crate::settings(sim, crate::PASSWORD)).unwrap();
     let mut state = crate::state(client, Defaults::default());
     state.rbac = Policy::new(role, vec![], true);

@@ -35,7 +35,7 @@ async fn http_mode_probes_health_and_fails_when_nothing_answers() {
     let env = crate::env().await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port().to_string();
-    let app = mcvsphere::transport::router(env.ctx.clone(), "127.0.0.1");
+    let app = mcvsphere::transport::router(env.app(), "127.0.0.1");
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
 
     let vars: Vec<(String, String)> = [

@@ -10,6 +10,7 @@ mod config;
 mod docs;
 mod healthcheck;
 mod mcp_http;
+mod modules;
 mod power_ops;
 mod rbac;
 mod redaction;
@@ -17,13 +18,15 @@ mod registry;
 mod resources;
 mod session;
 mod transport;
+mod views;
 mod vm_lifecycle;
 
 use std::sync::Arc;
 
 use mcvsphere::config::{Secret, VCenterSettings};
 use mcvsphere::error::ToolError;
-use mcvsphere::tools::{self, AppState, Ctx, Defaults, Output};
+use mcvsphere::mcp::{App, AppState};
+use mcvsphere::tools::{self, Ctx, Defaults, Output, ToolContext};
 use serde_json::Value as Json;
 use vim25::Value;
 
@@ -56,13 +59,13 @@ pub fn settings(sim: &vcsim::Simulator, password: &str) -> VCenterSettings {
 pub async fn env() -> Env {
     let sim = sim().await;
     let client = mcvsphere::vsphere::Client::new(&settings(&sim, PASSWORD)).unwrap();
-    let ctx = Arc::new(state(
+    let ctx = Arc::new(ToolContext {
         client,
-        Defaults {
+        defaults: Defaults {
             network: "VM Network".into(),
             ..Default::default()
         },
-    ));
+    });
     Env { sim, ctx }
 }
 
@@ -70,14 +73,23 @@ pub async fn env() -> Env {
 /// business (tested in `rbac.rs`, `audit.rs`), so full access and no records.
 pub fn state(client: mcvsphere::vsphere::Client, defaults: Defaults) -> AppState {
     AppState {
-        client,
-        defaults,
+        tools: Arc::new(ToolContext { client, defaults }),
         rbac: mcvsphere::rbac::Policy::new(tools::Permission::FullAdmin, vec![], true),
         audit: mcvsphere::audit::AuditLog::discard(),
     }
 }
 
 impl Env {
+    /// The MCP layer's state over this environment's tool context, with
+    /// full access and no audit records.
+    pub fn app(&self) -> App {
+        Arc::new(AppState {
+            tools: self.ctx.clone(),
+            rbac: mcvsphere::rbac::Policy::new(tools::Permission::FullAdmin, vec![], true),
+            audit: mcvsphere::audit::AuditLog::discard(),
+        })
+    }
+
     pub async fn call(&self, tool: &str, args: Json) -> Result<Output, ToolError> {
         tools::call(&self.ctx, tool, args).await
     }

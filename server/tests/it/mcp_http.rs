@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use mcvsphere::identity::{Identity, IdentitySource};
+use mcvsphere::mcp::App;
 use mcvsphere::mcp::McpServer;
-use mcvsphere::tools::Ctx;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::{Value as Json, json};
@@ -41,7 +41,7 @@ pub struct CallResult {
     pub text: String,
 }
 
-pub async fn connect(ctx: Ctx, who: Option<Identity>) -> Session {
+pub async fn connect(ctx: App, who: Option<Identity>) -> Session {
     let service: StreamableHttpService<McpServer, LocalSessionManager> = StreamableHttpService::new(
         move || Ok(McpServer::new(ctx.clone())),
         Arc::new(LocalSessionManager::default()),

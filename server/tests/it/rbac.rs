@@ -8,8 +8,9 @@ use std::sync::Arc;
 
 use mcvsphere::audit::AuditLog;
 use mcvsphere::identity::Identity;
+use mcvsphere::mcp::App;
 use mcvsphere::rbac::{self, Policy};
-use mcvsphere::tools::{self, Ctx, Defaults, Permission};
+use mcvsphere::tools::{self, Defaults, Permission};
 use serde_json::{Value as Json, json};
 
 use crate::mcp_http::{Buf, Session, connect, identity};
@@ -65,7 +66,7 @@ impl Contract {
     }
 }
 
-fn ctx(sim: &vcsim::Simulator, policy: Policy, audit: AuditLog) -> Ctx {
+fn ctx(sim: &vcsim::Simulator, policy: Policy, audit: AuditLog) -> App {
     let client = mcvsphere::vsphere::Client::new(&crate::settings(sim, crate::PASSWORD)).unwrap();
     let mut state = crate::state(
         client,

@@ -35,7 +35,7 @@ async fn a_wrong_password_fails_with_a_login_message_that_does_not_echo_it() {
     let dbg = format!("{client:?}");
     assert!(!dbg.contains(wrong));
     let ctx = std::sync::Arc::new(crate::state(client, Default::default()));
-    let err = mcvsphere::tools::call(&ctx, "list_vms", json!({}))
+    let err = mcvsphere::tools::call(&ctx.tools, "list_vms", json!({}))
         .await
         .unwrap_err();
     let msg = format!("{err} {err:?}");

@@ -124,3 +124,67 @@ fn results_are_text_plus_structured_content() {
     assert_eq!(r.is_error, Some(true));
     assert_eq!(r.content[0].as_text().unwrap().text, "VM 'x' not found");
 }
+
+#[test]
+fn families_are_one_table_in_the_contract_order() {
+    use mcvsphere::tools::FAMILIES;
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/spec/tools.json");
+    let spec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let contract: std::collections::BTreeMap<&str, &str> = spec["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["name"].as_str().unwrap(), t["category"].as_str().unwrap()))
+        .collect();
+    let mut ids: Vec<&str> = FAMILIES.iter().map(|f| f.id).collect();
+    assert_eq!(ids.len(), 13);
+    assert_eq!(&ids[..2], ["vm_lifecycle", "power_ops"]);
+    ids.sort_unstable();
+    let mut categories: Vec<&str> = contract.values().copied().collect();
+    categories.sort_unstable();
+    categories.dedup();
+    assert_eq!(ids, categories, "one family per contract category");
+    for f in FAMILIES {
+        assert!(!f.title.is_empty() && !f.blurb.is_empty(), "{}", f.id);
+    }
+    // The registry is the families' lists, in order; categories come from them.
+    let from_families: Vec<&str> = FAMILIES
+        .iter()
+        .flat_map(|f| f.tools.iter().map(|t| t.name))
+        .collect();
+    let registered: Vec<&str> = registry().iter().map(|t| t.name).collect();
+    assert_eq!(registered, from_families);
+    for t in registry() {
+        assert_eq!(t.category(), contract[t.name], "{}", t.name);
+        assert_eq!(t.describe()["category"], contract[t.name]);
+    }
+}
+
+#[test]
+fn every_tool_has_a_valid_example_and_a_failure_case() {
+    use mcvsphere::tools::{Args, Failure};
+    let object = |what: &str, s: &str| match serde_json::from_str(s) {
+        Ok(serde_json::Value::Object(m)) => m,
+        other => panic!("{what}: not a JSON object: {other:?}"),
+    };
+    for t in registry() {
+        let args = object(t.name, t.example.args);
+        if let Err(e) = Args::new(t, args) {
+            panic!("{}: example arguments rejected: {e}", t.name);
+        }
+        for (tool, a) in t.example.setup {
+            let def = find(tool).unwrap_or_else(|| panic!("{}: set-up tool {tool}", t.name));
+            Args::new(def, object(tool, a)).unwrap();
+        }
+        match t.failure {
+            Failure::Args { args, expect } => {
+                object(t.name, args);
+                assert!(!expect.is_empty(), "{}: expects nothing", t.name);
+            }
+            Failure::Unreachable { expect } => {
+                assert!(!expect.is_empty(), "{}: expects nothing", t.name);
+            }
+        }
+    }
+}

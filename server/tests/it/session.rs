@@ -57,7 +57,7 @@ async fn an_unreachable_vcenter_is_a_clear_error() {
     s.url = url::Url::parse(&format!("http://127.0.0.1:{}/sdk", s.url.port().unwrap())).unwrap();
     let client = mcvsphere::vsphere::Client::new(&s).unwrap();
     let ctx = std::sync::Arc::new(crate::state(client, Default::default()));
-    let err = mcvsphere::tools::call(&ctx, "list_vms", json!({}))
+    let err = mcvsphere::tools::call(&ctx.tools, "list_vms", json!({}))
         .await
         .unwrap_err();
     crate::says(&err.0, &["cannot reach vCenter"]);

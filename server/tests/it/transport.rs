@@ -10,7 +10,7 @@ use crate::env;
 async fn serve(e: &crate::Env) -> std::net::SocketAddr {
     let listener = mcvsphere::transport::bind("127.0.0.1", 0).await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = mcvsphere::transport::router(e.ctx.clone(), "127.0.0.1");
+    let app = mcvsphere::transport::router(e.app(), "127.0.0.1");
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
@@ -133,7 +133,10 @@ async fn the_simulator_mode_starts_vcsim_and_says_so() {
     let (sim, settings) = mcvsphere::simulator::start().await.unwrap();
     assert_eq!(settings.url.as_str(), sim.url());
     let client = mcvsphere::vsphere::Client::new(&settings).unwrap();
-    let vms = client.list("VirtualMachine", &["name"]).await.unwrap();
+    let vms = client
+        .list("VirtualMachine", &mcvsphere::vsphere::NAME)
+        .await
+        .unwrap();
     assert_eq!(vms.len(), sim.objects("VirtualMachine").len());
     let stdio = mcvsphere::simulator::banner(&sim.url(), None);
     assert!(

@@ -1,0 +1,115 @@
+//! The tool families: one table, in the contract's order, with the title and
+//! blurb the docs show and the tools each family registers. The registry,
+//! the docs generator and every tool's `category` read it; a family the
+//! contract names but this build does not implement yet has no tools.
+
+use super::ToolDef;
+use super::{power_ops, vm_lifecycle};
+
+pub struct Family {
+    /// The contract's category name.
+    pub id: &'static str,
+    pub title: &'static str,
+    pub blurb: &'static str,
+    pub tools: &'static [ToolDef],
+}
+
+impl std::fmt::Debug for Family {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Family")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+const fn planned(id: &'static str, title: &'static str, blurb: &'static str) -> Family {
+    Family {
+        id,
+        title,
+        blurb,
+        tools: &[],
+    }
+}
+
+pub static FAMILIES: &[Family] = &[
+    Family {
+        id: "vm_lifecycle",
+        title: "VM lifecycle",
+        blurb: "List, inspect, create, clone, reconfigure, rename and delete virtual machines.",
+        tools: vm_lifecycle::TOOLS,
+    },
+    Family {
+        id: "power_ops",
+        title: "Power operations",
+        blurb: "Power on, off, reset and suspend; ask the guest to shut down, reboot or stand by.",
+        tools: power_ops::TOOLS,
+    },
+    planned(
+        "snapshots",
+        "Snapshots",
+        "Create, list, revert and delete VM snapshots.",
+    ),
+    planned(
+        "guest_ops",
+        "Guest operations",
+        "Run commands and move files inside the guest through VMware Tools.",
+    ),
+    planned(
+        "console",
+        "Console",
+        "Screenshots, VMware Tools status and waiting for the guest.",
+    ),
+    planned(
+        "monitoring",
+        "Monitoring",
+        "Performance statistics, events and alarms.",
+    ),
+    planned(
+        "disk_management",
+        "Disk management",
+        "Add, extend, list and remove virtual disks.",
+    ),
+    planned(
+        "nic_management",
+        "NIC management",
+        "Add, change, connect and remove network adapters.",
+    ),
+    planned(
+        "serial_port",
+        "Serial ports",
+        "Network-backed serial ports.",
+    ),
+    planned(
+        "ovf_management",
+        "OVF",
+        "Deploy and export OVF/OVA packages.",
+    ),
+    planned(
+        "host_management",
+        "Host management",
+        "ESXi hosts: maintenance mode, power, NTP and services.",
+    ),
+    planned(
+        "vcenter_ops",
+        "vCenter operations",
+        "Folders, templates, datastore files and migration.",
+    ),
+    planned(
+        "resources",
+        "Inventory",
+        "Datastores, networks, clusters, resource pools and hosts.",
+    ),
+];
+
+/// The family that lists the tool named `tool` (every registered tool has
+/// one: the registry is built from these lists).
+pub fn of(tool: &str) -> Option<&'static Family> {
+    FAMILIES
+        .iter()
+        .find(|f| f.tools.iter().any(|t| t.name == tool))
+}
+
+/// The family with id `id`.
+pub fn find(id: &str) -> Option<&'static Family> {
+    FAMILIES.iter().find(|f| f.id == id)
+}

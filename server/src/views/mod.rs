@@ -1,0 +1,42 @@
+//! Reads of the inventory, one module per kind of object: the property
+//! paths each read fetches (a [`PropSet`] constant) and the JSON made of
+//! them, shared by tools and resources. [`ALL`] registers every set the
+//! server requests, the client's own included; a test checks each path
+//! against the vim25 schema, so a misspelt path fails a test instead of
+//! reading as `null`.
+
+use crate::vsphere::PropSet;
+
+pub mod cluster;
+pub mod datacenter;
+pub mod datastore;
+pub mod host;
+pub mod network;
+pub mod pool;
+pub mod vm;
+
+/// Every property set the server reads. A new `PropSet` constant goes here.
+pub static ALL: &[&PropSet] = &[
+    &crate::vsphere::NAME,
+    &crate::vsphere::TASK_INFO,
+    &vm::LIST,
+    &vm::INFO,
+    &vm::STATE,
+    &vm::CLONE_SOURCE,
+    &host::LIST,
+    &datastore::LIST,
+    &datastore::BROWSER,
+    &network::LIST,
+    &network::PORTGROUP,
+    &network::SWITCH_UUID,
+    &cluster::LIST,
+    &pool::OF_COMPUTE,
+    &datacenter::PLACEMENT,
+];
+
+const GB: f64 = 1024.0 * 1024.0 * 1024.0;
+
+/// Bytes as GB with two decimals.
+fn gb(bytes: Option<i64>) -> Option<f64> {
+    bytes.map(|b| (b as f64 / GB * 100.0).round() / 100.0)
+}
