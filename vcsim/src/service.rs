@@ -2,7 +2,7 @@
 //! Every MoRef handed out in `ServiceContent` exists as an object, so a client
 //! that reads a manager's properties gets an answer rather than a fault.
 
-use vim25::{Data, MoRef, Value};
+use vim25::{Data, Fault, MoRef, Value};
 
 use crate::state::State;
 use crate::uuid_for;
@@ -114,7 +114,7 @@ pub fn about() -> Data {
 }
 
 /// Creates the ServiceInstance, the root folder and every manager.
-pub fn install(st: &mut State) {
+pub fn install(st: &mut State) -> Result<(), Fault> {
     let root = MoRef::new("Folder", ROOT_FOLDER_ID);
     let mut content = Data::new("ServiceContent")
         .with("rootFolder", &root)
@@ -140,7 +140,7 @@ pub fn install(st: &mut State) {
         Data::new("ServiceInstance").with("content", st.content.clone()),
     );
     let em = st.svc("eventManager");
-    let _ = st.objects.set(
+    st.objects.set(
         &em,
         "description",
         Value::Data(
@@ -148,10 +148,10 @@ pub fn install(st: &mut State) {
                 .with("category", Value::Array(vec![]))
                 .with("eventInfo", Value::Array(vec![])),
         ),
-    );
+    )?;
     let tm = st.svc("taskManager");
-    let _ = st.objects.set(&tm, "recentTask", Value::Array(vec![]));
-    let _ = st.objects.set(&tm, "maxCollector", Value::Int(32));
+    st.objects.set(&tm, "recentTask", Value::Array(vec![]))?;
+    st.objects.set(&tm, "maxCollector", Value::Int(32))?;
     let vm = st.svc("viewManager");
-    let _ = st.objects.set(&vm, "viewList", Value::Array(vec![]));
+    st.objects.set(&vm, "viewList", Value::Array(vec![]))
 }

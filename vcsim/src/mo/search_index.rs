@@ -3,23 +3,46 @@
 
 use vim25::{Fault, MoRef, Value};
 
+use crate::call::{Call, Reply};
 use crate::events::datacenter_of;
+use crate::mo::view_manager::children;
 use crate::state::State;
-use crate::view::children;
+
+pub fn find_by_inventory_path(c: &Call) -> Reply {
+    call(&c.read(), c.method(), &c.req.args)
+}
+
+pub fn find_child(c: &Call) -> Reply {
+    call(&c.read(), c.method(), &c.req.args)
+}
+
+pub fn find_by_datastore_path(c: &Call) -> Reply {
+    call(&c.read(), c.method(), &c.req.args)
+}
+
+/// FindByUuid, FindByIp, FindByDnsName: the first match.
+pub fn find_one(c: &Call) -> Reply {
+    call(&c.read(), c.method(), &c.req.args)
+}
+
+/// FindAllByUuid, FindAllByIp, FindAllByDnsName.
+pub fn find_all(c: &Call) -> Reply {
+    call(&c.read(), c.method(), &c.req.args)
+}
 
 /// Children by name: a datacenter's folders answer to `vm`, `host`, … .
-pub fn find_child(st: &State, parent: &MoRef, name: &str) -> Option<MoRef> {
+fn child_named(st: &State, parent: &MoRef, name: &str) -> Option<MoRef> {
     children(st, parent)
         .into_iter()
         .find(|c| st.objects.name(c) == name)
 }
 
-pub fn find_by_inventory_path(st: &State, path: &str) -> Option<MoRef> {
+fn inventory_path(st: &State, path: &str) -> Option<MoRef> {
     let mut cur = st.svc("rootFolder");
     for part in path.split('/').filter(|p| !p.is_empty()) {
         // `%2f` is how a `/` inside a name is written in inventory paths.
         let name = part.replace("%2f", "/").replace("%2F", "/");
-        cur = find_child(st, &cur, &name)?;
+        cur = child_named(st, &cur, &name)?;
     }
     Some(cur)
 }
@@ -42,7 +65,7 @@ fn arg_bool(args: &[(String, Value)], n: &str) -> bool {
 }
 
 /// All matches of a FindBy*/FindAllBy* lookup: VMs when `vmSearch`, else hosts.
-fn find_all(st: &State, method: &str, args: &[(String, Value)]) -> Result<Vec<MoRef>, Fault> {
+fn matches(st: &State, method: &str, args: &[(String, Value)]) -> Result<Vec<MoRef>, Fault> {
     let dc = args
         .iter()
         .find(|(k, _)| k == "datacenter")
@@ -101,12 +124,12 @@ fn find_all(st: &State, method: &str, args: &[(String, Value)]) -> Result<Vec<Mo
         .collect())
 }
 
-pub fn call(st: &State, method: &str, args: &[(String, Value)]) -> Result<Option<Value>, Fault> {
+fn call(st: &State, method: &str, args: &[(String, Value)]) -> Result<Option<Value>, Fault> {
     match method {
         "FindByInventoryPath" => {
             let p = arg_str(args, "inventoryPath")
                 .ok_or_else(|| Fault::invalid_argument("inventoryPath"))?;
-            Ok(find_by_inventory_path(st, p).map(Value::MoRef))
+            Ok(inventory_path(st, p).map(Value::MoRef))
         }
         "FindChild" => {
             let e = args
@@ -118,7 +141,7 @@ pub fn call(st: &State, method: &str, args: &[(String, Value)]) -> Result<Option
                 return Err(Fault::managed_object_not_found(e));
             }
             let name = arg_str(args, "name").ok_or_else(|| Fault::invalid_argument("name"))?;
-            Ok(find_child(st, e, name).map(Value::MoRef))
+            Ok(child_named(st, e, name).map(Value::MoRef))
         }
         "FindByDatastorePath" => {
             let p = arg_str(args, "path").ok_or_else(|| Fault::invalid_argument("path"))?;
@@ -129,7 +152,7 @@ pub fn call(st: &State, method: &str, args: &[(String, Value)]) -> Result<Option
                 .find(|m| st.objects.str_prop(m, "config.files.vmPathName").as_deref() == Some(p))
                 .map(Value::MoRef))
         }
-        m if m.starts_with("FindAll") => Ok(Some(Value::from(find_all(st, m, args)?))),
-        m => Ok(find_all(st, m, args)?.into_iter().next().map(Value::MoRef)),
+        m if m.starts_with("FindAll") => Ok(Some(Value::from(matches(st, m, args)?))),
+        m => Ok(matches(st, m, args)?.into_iter().next().map(Value::MoRef)),
     }
 }

@@ -1,240 +1,14 @@
-//! Inventory fixtures: the YAML description of datacenters, clusters, hosts,
-//! datastores, networks and VMs, the built-in default (govmomi vcsim's VPX
-//! model), the large generated inventory, and the builder that turns any of
-//! them into objects.
+//! The builder: turns an [`InventorySpec`] into objects under the root folder.
 
-use std::path::Path;
+use vim25::{Data, Fault, MoRef, Value};
 
-use serde::Deserialize;
-use vim25::{Data, MoRef, Value};
-
+use super::spec::*;
+use crate::mo::virtual_machine::model::{self as vm, NewVm};
 use crate::state::State;
-use crate::vm::{self, NewVm};
 use crate::{now, uuid_for};
 
-/// The default inventory, kept beside the other fixtures and compiled in so
-/// the library needs no files at run time.
-pub const DEFAULT_YAML: &str = include_str!("../../fixtures/inventory/default.yaml");
-
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct InventorySpec {
-    pub datacenters: Vec<DatacenterSpec>,
-}
-
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct DatacenterSpec {
-    pub name: String,
-    /// Standard port groups (`VM Network`).
-    #[serde(default)]
-    pub networks: Vec<String>,
-    #[serde(default)]
-    pub datastores: Vec<DatastoreSpec>,
-    #[serde(default)]
-    pub switches: Vec<SwitchSpec>,
-    #[serde(default)]
-    pub clusters: Vec<ClusterSpec>,
-    /// Standalone hosts, each in its own ComputeResource.
-    #[serde(default)]
-    pub hosts: Vec<HostSpec>,
-}
-
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct DatastoreSpec {
-    pub name: String,
-    #[serde(default = "default_capacity_gb")]
-    pub capacity_gb: u64,
-    #[serde(default = "default_free_gb")]
-    pub free_gb: u64,
-    #[serde(default = "default_ds_type")]
-    pub r#type: String,
-}
-
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct SwitchSpec {
-    pub name: String,
-    #[serde(default)]
-    pub portgroups: Vec<String>,
-}
-
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct ClusterSpec {
-    pub name: String,
-    pub hosts: Vec<HostSpec>,
-    /// VMs in the cluster's root resource pool, placed on its hosts in turn.
-    #[serde(default)]
-    pub vms: Vec<VmSpec>,
-}
-
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct HostSpec {
-    pub name: String,
-    #[serde(default = "default_host_cores")]
-    pub cpu_cores: u32,
-    #[serde(default = "default_host_memory_gb")]
-    pub memory_gb: u64,
-    #[serde(default)]
-    pub vms: Vec<VmSpec>,
-}
-
-#[derive(Clone, Debug, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct VmSpec {
-    pub name: String,
-    #[serde(default = "one")]
-    pub cpus: u32,
-    #[serde(default = "default_vm_memory_mb")]
-    pub memory_mb: u32,
-    /// `poweredOn`, `poweredOff` or `suspended`.
-    #[serde(default = "default_power")]
-    pub power: String,
-    /// Whether VMware Tools is installed (it runs whenever the VM is on).
-    #[serde(default = "yes")]
-    pub tools: bool,
-    #[serde(default = "default_guest_id")]
-    pub guest_id: String,
-    /// The guest IP reported while tools run; derived from the VM if absent.
-    #[serde(default)]
-    pub ip: Option<String>,
-    #[serde(default)]
-    pub annotation: String,
-    #[serde(default)]
-    pub template: bool,
-    #[serde(default = "one_u64")]
-    pub disk_gb: u64,
-    /// Network (or DV port group) of the NIC; the datacenter's first network if absent.
-    #[serde(default)]
-    pub network: Option<String>,
-    /// Datastore of the VM's files; the datacenter's first datastore if absent.
-    #[serde(default)]
-    pub datastore: Option<String>,
-}
-
-fn default_capacity_gb() -> u64 {
-    1024
-}
-fn default_free_gb() -> u64 {
-    900
-}
-fn default_ds_type() -> String {
-    "VMFS".into()
-}
-fn default_host_cores() -> u32 {
-    4
-}
-fn default_host_memory_gb() -> u64 {
-    4
-}
-fn one() -> u32 {
-    1
-}
-fn one_u64() -> u64 {
-    1
-}
-fn yes() -> bool {
-    true
-}
-fn default_vm_memory_mb() -> u32 {
-    32
-}
-fn default_power() -> String {
-    "poweredOn".into()
-}
-fn default_guest_id() -> String {
-    "otherGuest".into()
-}
-
-impl InventorySpec {
-    pub fn from_yaml(text: &str) -> anyhow::Result<Self> {
-        Ok(serde_yaml::from_str(text)?)
-    }
-
-    pub fn load(path: &Path) -> anyhow::Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read inventory {}: {e}", path.display()))?;
-        Self::from_yaml(&text)
-            .map_err(|e| anyhow::anyhow!("invalid inventory {}: {e}", path.display()))
-    }
-
-    pub fn default_inventory() -> anyhow::Result<Self> {
-        Self::from_yaml(DEFAULT_YAML)
-    }
-}
-
-/// Hosts per generated cluster and VMs per generated host.
-const GEN_HOSTS_PER_CLUSTER: usize = 8;
-const GEN_VMS_PER_HOST: usize = 50;
-
-/// A large inventory with `vms` VMs: one datacenter with the default model's
-/// networks and datastore, and as many 8-host clusters as needed for 50 VMs per
-/// host. Names follow vcsim's scheme (`DC0_C3_H5`, `DC0_C3_RP0_VM17`), and every
-/// fourth VM is powered off so filters have something to tell apart.
-pub fn generate(vms: usize) -> InventorySpec {
-    let hosts = vms.div_ceil(GEN_VMS_PER_HOST).max(1);
-    let clusters = hosts.div_ceil(GEN_HOSTS_PER_CLUSTER).max(1);
-    let mut dc = DatacenterSpec {
-        name: "DC0".into(),
-        networks: vec!["VM Network".into()],
-        datastores: vec![DatastoreSpec {
-            name: "LocalDS_0".into(),
-            capacity_gb: 1 << 20,
-            free_gb: 1 << 19,
-            r#type: default_ds_type(),
-        }],
-        switches: vec![SwitchSpec {
-            name: "DVS0".into(),
-            portgroups: vec!["DC0_DVPG0".into()],
-        }],
-        clusters: vec![],
-        hosts: vec![],
-    };
-    let mut left = vms;
-    for c in 0..clusters {
-        let name = format!("DC0_C{c}");
-        let nhosts = GEN_HOSTS_PER_CLUSTER.min(hosts - c * GEN_HOSTS_PER_CLUSTER);
-        let n = left.min(nhosts * GEN_VMS_PER_HOST);
-        left -= n;
-        dc.clusters.push(ClusterSpec {
-            hosts: (0..nhosts)
-                .map(|h| HostSpec {
-                    name: format!("{name}_H{h}"),
-                    cpu_cores: 32,
-                    memory_gb: 512,
-                    vms: vec![],
-                })
-                .collect(),
-            vms: (0..n)
-                .map(|i| VmSpec {
-                    name: format!("{name}_RP0_VM{i}"),
-                    cpus: 1 + (i % 4) as u32,
-                    memory_mb: 512 << (i % 3),
-                    power: if i % 4 == 3 {
-                        "poweredOff"
-                    } else {
-                        "poweredOn"
-                    }
-                    .into(),
-                    tools: true,
-                    guest_id: default_guest_id(),
-                    ip: None,
-                    annotation: String::new(),
-                    template: false,
-                    disk_gb: 1,
-                    network: None,
-                    datastore: None,
-                })
-                .collect(),
-            name,
-        });
-    }
-    InventorySpec {
-        datacenters: vec![dc],
-    }
+fn fault(f: Fault) -> anyhow::Error {
+    anyhow::anyhow!("{f}")
 }
 
 /// What the builder needs to remember while placing VMs in one datacenter.
@@ -268,7 +42,13 @@ impl DcCtx {
     }
 }
 
-fn folder(st: &mut State, prefix: &str, name: &str, parent: &MoRef, child_type: &[&str]) -> MoRef {
+fn folder(
+    st: &mut State,
+    prefix: &str,
+    name: &str,
+    parent: &MoRef,
+    child_type: &[&str],
+) -> anyhow::Result<MoRef> {
     let id = st.new_id(prefix);
     let m = MoRef::new("Folder", &id);
     st.objects.insert(
@@ -281,7 +61,7 @@ fn folder(st: &mut State, prefix: &str, name: &str, parent: &MoRef, child_type: 
             .with("overallStatus", "green")
             .with("configStatus", "green"),
     );
-    m
+    Ok(m)
 }
 
 /// Builds every object of `spec` under the root folder.
@@ -296,22 +76,22 @@ pub fn build(st: &mut State, spec: &InventorySpec) -> anyhow::Result<()> {
             "vm",
             &dc,
             &["Folder", "VirtualMachine", "VirtualApp"],
-        );
-        let host_folder = folder(st, "group-h", "host", &dc, &["Folder", "ComputeResource"]);
+        )?;
+        let host_folder = folder(st, "group-h", "host", &dc, &["Folder", "ComputeResource"])?;
         let ds_folder = folder(
             st,
             "group-s",
             "datastore",
             &dc,
             &["Folder", "Datastore", "StoragePod"],
-        );
+        )?;
         let net_folder = folder(
             st,
             "group-n",
             "network",
             &dc,
             &["Folder", "Network", "DistributedVirtualSwitch"],
-        );
+        )?;
         st.objects.insert(
             dc.clone(),
             Data::new("Datacenter")
@@ -326,9 +106,13 @@ pub fn build(st: &mut State, spec: &InventorySpec) -> anyhow::Result<()> {
                 .with("overallStatus", "green")
                 .with("configStatus", "green"),
         );
-        st.objects.push_ref(&root, "childEntity", &dc);
+        st.objects
+            .push_ref(&root, "childEntity", &dc)
+            .map_err(fault)?;
         for f in [&vm_folder, &host_folder, &ds_folder, &net_folder] {
-            let _ = st.objects.set(f, "parent", Value::MoRef(dc.clone()));
+            st.objects
+                .set(f, "parent", Value::MoRef(dc.clone()))
+                .map_err(fault)?;
         }
         let mut ctx = DcCtx {
             vm_folder,
@@ -340,8 +124,10 @@ pub fn build(st: &mut State, spec: &InventorySpec) -> anyhow::Result<()> {
             let m = MoRef::new("Network", &st.new_id("network"));
             st.objects
                 .insert(m.clone(), network_props("Network", &m, n, &net_folder));
-            st.objects.push_ref(&net_folder, "childEntity", &m);
-            st.objects.push_ref(&dc, "network", &m);
+            st.objects
+                .push_ref(&net_folder, "childEntity", &m)
+                .map_err(fault)?;
+            st.objects.push_ref(&dc, "network", &m).map_err(fault)?;
             ctx.networks.push((n.clone(), m));
         }
         for sw in &dcs.switches {
@@ -364,8 +150,10 @@ pub fn build(st: &mut State, spec: &InventorySpec) -> anyhow::Result<()> {
                                 .with("type", "earlyBinding"),
                         ),
                 );
-                st.objects.push_ref(&net_folder, "childEntity", &p);
-                st.objects.push_ref(&dc, "network", &p);
+                st.objects
+                    .push_ref(&net_folder, "childEntity", &p)
+                    .map_err(fault)?;
+                st.objects.push_ref(&dc, "network", &p).map_err(fault)?;
                 ctx.networks.push((pg.clone(), p.clone()));
                 pgs.push(p);
             }
@@ -387,7 +175,9 @@ pub fn build(st: &mut State, spec: &InventorySpec) -> anyhow::Result<()> {
                     .with("overallStatus", "green")
                     .with("configStatus", "green"),
             );
-            st.objects.push_ref(&net_folder, "childEntity", &m);
+            st.objects
+                .push_ref(&net_folder, "childEntity", &m)
+                .map_err(fault)?;
         }
         for ds in &dcs.datastores {
             let m = MoRef::new("Datastore", &st.new_id("datastore"));
@@ -439,15 +229,17 @@ pub fn build(st: &mut State, spec: &InventorySpec) -> anyhow::Result<()> {
                     .with("overallStatus", "green")
                     .with("configStatus", "green"),
             );
-            st.objects.push_ref(&ds_folder, "childEntity", &m);
-            st.objects.push_ref(&dc, "datastore", &m);
+            st.objects
+                .push_ref(&ds_folder, "childEntity", &m)
+                .map_err(fault)?;
+            st.objects.push_ref(&dc, "datastore", &m).map_err(fault)?;
             ctx.datastores.push((ds.name.clone(), m));
         }
         for h in &dcs.hosts {
             let cr = MoRef::new("ComputeResource", &st.new_id("domain-s"));
-            let pool = compute_resource(st, &cr, &h.name, &host_folder);
+            let pool = compute_resource(st, &cr, &h.name, &host_folder)?;
             let hm = host(st, h, &cr, &ctx)?;
-            cluster_summary(st, &cr, std::slice::from_ref(h));
+            cluster_summary(st, &cr, std::slice::from_ref(h))?;
             for v in &h.vms {
                 place_vm(st, &ctx, v, &pool, &hm, vm_index)?;
                 vm_index += 1;
@@ -455,13 +247,13 @@ pub fn build(st: &mut State, spec: &InventorySpec) -> anyhow::Result<()> {
         }
         for c in &dcs.clusters {
             let cr = MoRef::new("ClusterComputeResource", &st.new_id("domain-c"));
-            let pool = compute_resource(st, &cr, &c.name, &host_folder);
+            let pool = compute_resource(st, &cr, &c.name, &host_folder)?;
             let hosts: Vec<MoRef> = c
                 .hosts
                 .iter()
                 .map(|h| host(st, h, &cr, &ctx))
                 .collect::<anyhow::Result<_>>()?;
-            cluster_summary(st, &cr, &c.hosts);
+            cluster_summary(st, &cr, &c.hosts)?;
             for (i, v) in c.vms.iter().enumerate() {
                 let h = hosts
                     .get(i % hosts.len().max(1))
@@ -471,11 +263,17 @@ pub fn build(st: &mut State, spec: &InventorySpec) -> anyhow::Result<()> {
             }
         }
     }
-    Ok(())
+    // Built outside any change, so derived properties are computed once here.
+    crate::derive::refresh_all(st).map_err(fault)
 }
 
 /// A ComputeResource/ClusterComputeResource with its root pool `Resources`.
-fn compute_resource(st: &mut State, cr: &MoRef, name: &str, host_folder: &MoRef) -> MoRef {
+fn compute_resource(
+    st: &mut State,
+    cr: &MoRef,
+    name: &str,
+    host_folder: &MoRef,
+) -> anyhow::Result<MoRef> {
     let pool = MoRef::new("ResourcePool", &st.new_id("resgroup"));
     st.objects.insert(
         pool.clone(),
@@ -500,11 +298,13 @@ fn compute_resource(st: &mut State, cr: &MoRef, name: &str, host_folder: &MoRef)
             .with("overallStatus", "green")
             .with("configStatus", "green"),
     );
-    st.objects.push_ref(host_folder, "childEntity", cr);
-    pool
+    st.objects
+        .push_ref(host_folder, "childEntity", cr)
+        .map_err(fault)?;
+    Ok(pool)
 }
 
-fn cluster_summary(st: &mut State, cr: &MoRef, hosts: &[HostSpec]) {
+fn cluster_summary(st: &mut State, cr: &MoRef, hosts: &[HostSpec]) -> anyhow::Result<()> {
     let cores: i64 = hosts.iter().map(|h| i64::from(h.cpu_cores)).sum();
     let mem: i64 = hosts.iter().map(|h| (h.memory_gb as i64) << 30).sum();
     let ty = if cr.kind == "ClusterComputeResource" {
@@ -513,22 +313,24 @@ fn cluster_summary(st: &mut State, cr: &MoRef, hosts: &[HostSpec]) {
         "ComputeResourceSummary"
     };
     let n = hosts.len() as i64;
-    let _ = st.objects.set(
-        cr,
-        "summary",
-        Value::Data(
-            Data::new(ty)
-                .with("totalCpu", cores * 2000)
-                .with("totalMemory", mem)
-                .with("numCpuCores", cores)
-                .with("numCpuThreads", cores)
-                .with("effectiveCpu", cores * 2000)
-                .with("effectiveMemory", mem >> 20)
-                .with("numHosts", n)
-                .with("numEffectiveHosts", n)
-                .with("overallStatus", "green"),
-        ),
-    );
+    st.objects
+        .set(
+            cr,
+            "summary",
+            Value::Data(
+                Data::new(ty)
+                    .with("totalCpu", cores * 2000)
+                    .with("totalMemory", mem)
+                    .with("numCpuCores", cores)
+                    .with("numCpuThreads", cores)
+                    .with("effectiveCpu", cores * 2000)
+                    .with("effectiveMemory", mem >> 20)
+                    .with("numHosts", n)
+                    .with("numEffectiveHosts", n)
+                    .with("overallStatus", "green"),
+            ),
+        )
+        .map_err(fault)
 }
 
 fn host(st: &mut State, h: &HostSpec, cr: &MoRef, ctx: &DcCtx) -> anyhow::Result<MoRef> {
@@ -616,7 +418,7 @@ fn host(st: &mut State, h: &HostSpec, cr: &MoRef, ctx: &DcCtx) -> anyhow::Result
             .with("overallStatus", "green")
             .with("configStatus", "green"),
     );
-    st.objects.push_ref(cr, "host", &m);
+    st.objects.push_ref(cr, "host", &m).map_err(fault)?;
     for (_, d) in &ctx.datastores {
         let mount = Data::new("DatastoreHostMount").with("key", &m).with(
             "mountInfo",
@@ -632,12 +434,14 @@ fn host(st: &mut State, h: &HostSpec, cr: &MoRef, ctx: &DcCtx) -> anyhow::Result
             .map(|v| v.as_array().to_vec())
             .unwrap_or_default();
         mounts.push(Value::Data(mount));
-        let _ = st.objects.set(d, "host", Value::Array(mounts));
-        st.objects.push_ref(cr, "datastore", d);
+        st.objects
+            .set(d, "host", Value::Array(mounts))
+            .map_err(fault)?;
+        st.objects.push_ref(cr, "datastore", d).map_err(fault)?;
     }
     for (_, n) in &ctx.networks {
-        st.objects.push_ref(n, "host", &m);
-        st.objects.push_ref(cr, "network", n);
+        st.objects.push_ref(n, "host", &m).map_err(fault)?;
+        st.objects.push_ref(cr, "network", n).map_err(fault)?;
     }
     Ok(m)
 }
@@ -684,7 +488,7 @@ fn place_vm(
         ip: Some(ip),
         devices: vm::default_devices(st, &v.name, &ds, v.disk_gb, net.as_ref(), &seed),
     };
-    Ok(vm::create(st, new))
+    vm::create(st, new).map_err(fault)
 }
 
 /// The properties every network (standard or distributed port group) has;
