@@ -160,6 +160,17 @@ impl Simulator {
             .map_err(|f| anyhow::anyhow!("{f}"))
     }
 
+    /// Every object with its whole property tree, in creation order: for
+    /// tests that check a failed change left the model exactly as it was.
+    pub fn snapshot(&self) -> Vec<(MoRef, vim25::Data)> {
+        let st = self.shared.lock();
+        st.objects
+            .of_kind("ManagedObject")
+            .into_iter()
+            .filter_map(|m| st.objects.get(&m).map(|o| (m, o.props.clone())))
+            .collect()
+    }
+
     /// How many managed objects exist (Tasks and views included).
     pub fn object_count(&self) -> usize {
         self.shared.lock().objects.len()

@@ -232,3 +232,108 @@ impl Deref for ReadGuard<'_> {
         &self.0
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{events, inventory, service};
+
+    fn shared() -> Arc<Shared> {
+        let mut st = State::new();
+        service::install(&mut st).expect("the service objects use schema paths only");
+        let spec = inventory::InventorySpec::default_inventory().expect("built-in fixture parses");
+        inventory::build(&mut st, &spec).expect("built-in fixture builds");
+        Shared::new(st, Duration::ZERO, None, None, false)
+    }
+
+    fn vm0(sh: &Shared) -> MoRef {
+        let st = sh.lock();
+        st.objects
+            .of_kind("VirtualMachine")
+            .into_iter()
+            .next()
+            .expect("the fixture has VMs")
+    }
+
+    #[test]
+    fn issue_7_failed_change_is_undone_with_its_events() {
+        let sh = shared();
+        let vm = vm0(&sh);
+        let rx = sh.subscribe();
+        let (count, events, name) = {
+            let st = sh.lock();
+            (st.objects.len(), st.events.summary(), st.objects.name(&vm))
+        };
+        let r: Result<(), Fault> = sh.try_mutate(|st| {
+            st.objects.set(&vm, "name", Value::from("renamed"))?;
+            let f = MoRef::new("Folder", &st.new_id("group"));
+            st.objects
+                .insert(f, Data::new("Folder").with("name", "new"));
+            events::record(
+                st,
+                "VmRenamedEvent",
+                "u",
+                "renamed".into(),
+                Some(&vm),
+                None,
+                None,
+            )?;
+            Err(Fault::invalid_argument("late"))
+        });
+        assert!(r.is_err());
+        let st = sh.lock();
+        assert_eq!(st.objects.len(), count);
+        assert_eq!(st.objects.name(&vm), name);
+        assert_eq!(st.events.summary(), events);
+        assert!(!st.objects.in_transaction());
+        assert!(
+            !rx.has_changed().expect("sender alive"),
+            "a failed change is not an update"
+        );
+    }
+
+    #[test]
+    fn issue_7_committed_change_derives_and_advances_the_version() {
+        let sh = shared();
+        let vm = vm0(&sh);
+        let rx = sh.subscribe();
+        sh.try_mutate(|st| st.objects.set(&vm, "config.hardware.numCPU", Value::Int(7)))
+            .expect("a known path");
+        assert!(rx.has_changed().expect("sender alive"));
+        let st = sh.lock();
+        // summary is derived at commit; the method did not refresh it.
+        assert_eq!(
+            st.objects
+                .prop(&vm, "summary.config.numCpu")
+                .and_then(Value::as_i64),
+            Some(7)
+        );
+    }
+
+    #[test]
+    fn issue_7_failed_task_op_inside_a_change_keeps_the_outer_change() {
+        let sh = shared();
+        let vm = vm0(&sh);
+        let tm = sh.lock().svc("taskManager");
+        sh.mutate(|st| {
+            let inner: Result<(), Fault> = st.transaction(|st| {
+                st.objects
+                    .set(&vm, "config.annotation", Value::from("lost"))?;
+                Err(Fault::invalid_argument("x"))
+            });
+            assert!(inner.is_err());
+            st.objects
+                .set(&tm, "maxCollector", Value::Int(5))
+                .expect("a known path");
+        });
+        let st = sh.lock();
+        assert_ne!(
+            st.objects.str_prop(&vm, "config.annotation").as_deref(),
+            Some("lost")
+        );
+        assert_eq!(
+            st.objects.prop(&tm, "maxCollector").and_then(Value::as_i64),
+            Some(5)
+        );
+    }
+}
