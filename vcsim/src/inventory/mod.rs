@@ -4,6 +4,7 @@
 //! them into objects.
 
 mod build;
+mod place;
 mod spec;
 
 pub use build::build;

@@ -3,31 +3,73 @@
 
 use vim25::{Fault, MoRef, Value};
 
-use crate::call::{Call, Reply};
+use crate::call::{Call, Reply, require};
 use crate::events::datacenter_of;
 use crate::mo::view_manager::children;
 use crate::state::State;
 
 pub fn find_by_inventory_path(c: &Call) -> Reply {
-    call(&c.read(), c.method(), &c.req.args)
+    let path = c.str("inventoryPath")?;
+    Ok(inventory_path(&c.read(), path).map(Value::MoRef))
 }
 
 pub fn find_child(c: &Call) -> Reply {
-    call(&c.read(), c.method(), &c.req.args)
+    let entity = c.moref("entity")?;
+    let st = c.read();
+    require(&st, &entity)?;
+    let name = c.str("name")?;
+    Ok(child_named(&st, &entity, name).map(Value::MoRef))
 }
 
 pub fn find_by_datastore_path(c: &Call) -> Reply {
-    call(&c.read(), c.method(), &c.req.args)
+    let path = c.str("path")?;
+    let st = c.read();
+    Ok(st
+        .objects
+        .of_kind("VirtualMachine")
+        .into_iter()
+        .find(|m| st.objects.str_prop(m, "config.files.vmPathName").as_deref() == Some(path))
+        .map(Value::MoRef))
 }
 
-/// FindByUuid, FindByIp, FindByDnsName: the first match.
-pub fn find_one(c: &Call) -> Reply {
-    call(&c.read(), c.method(), &c.req.args)
+pub fn find_by_uuid(c: &Call) -> Reply {
+    first(c, By::Uuid)
 }
 
-/// FindAllByUuid, FindAllByIp, FindAllByDnsName.
-pub fn find_all(c: &Call) -> Reply {
-    call(&c.read(), c.method(), &c.req.args)
+pub fn find_all_by_uuid(c: &Call) -> Reply {
+    all(c, By::Uuid)
+}
+
+pub fn find_by_ip(c: &Call) -> Reply {
+    first(c, By::Ip)
+}
+
+pub fn find_all_by_ip(c: &Call) -> Reply {
+    all(c, By::Ip)
+}
+
+pub fn find_by_dns_name(c: &Call) -> Reply {
+    first(c, By::DnsName)
+}
+
+pub fn find_all_by_dns_name(c: &Call) -> Reply {
+    all(c, By::DnsName)
+}
+
+/// What a FindBy*/FindAllBy* lookup matches on.
+#[derive(Clone, Copy)]
+enum By {
+    Uuid,
+    Ip,
+    DnsName,
+}
+
+fn first(c: &Call, by: By) -> Reply {
+    Ok(matches(c, by)?.into_iter().next().map(Value::MoRef))
+}
+
+fn all(c: &Call, by: By) -> Reply {
+    Ok(Some(Value::from(matches(c, by)?)))
 }
 
 /// Children by name: a datacenter's folders answer to `vm`, `host`, … .
@@ -51,108 +93,46 @@ fn in_dc(st: &State, m: &MoRef, dc: Option<&MoRef>) -> bool {
     dc.is_none_or(|d| datacenter_of(st, m).as_ref() == Some(d))
 }
 
-fn arg_str<'a>(args: &'a [(String, Value)], n: &str) -> Option<&'a str> {
-    args.iter()
-        .find(|(k, _)| k == n)
-        .and_then(|(_, v)| v.as_str())
-}
-
-fn arg_bool(args: &[(String, Value)], n: &str) -> bool {
-    args.iter()
-        .find(|(k, _)| k == n)
-        .and_then(|(_, v)| v.as_bool())
-        .unwrap_or(false)
-}
-
-/// All matches of a FindBy*/FindAllBy* lookup: VMs when `vmSearch`, else hosts.
-fn matches(st: &State, method: &str, args: &[(String, Value)]) -> Result<Vec<MoRef>, Fault> {
-    let dc = args
-        .iter()
-        .find(|(k, _)| k == "datacenter")
-        .and_then(|(_, v)| v.as_moref())
-        .cloned();
-    if let Some(d) = &dc
-        && !st.objects.contains(d)
-    {
-        return Err(Fault::managed_object_not_found(d));
+/// All matches of a lookup: VMs when `vmSearch`, else hosts, optionally
+/// within one datacenter.
+fn matches(c: &Call, by: By) -> Result<Vec<MoRef>, Fault> {
+    let st = c.read();
+    let dc = c.opt_moref("datacenter")?;
+    if let Some(d) = &dc {
+        require(&st, d)?;
     }
-    let vm_search = arg_bool(args, "vmSearch");
+    let vm_search = c.bool_or("vmSearch", false)?;
     let kind = if vm_search {
         "VirtualMachine"
     } else {
         "HostSystem"
     };
-    let (needle, paths): (String, Vec<&str>) = match method {
-        "FindByUuid" | "FindAllByUuid" => {
-            let uuid = arg_str(args, "uuid").ok_or_else(|| Fault::invalid_argument("uuid"))?;
-            let path = match (vm_search, arg_bool(args, "instanceUuid")) {
+    let (needle, path) = match by {
+        By::Uuid => {
+            let uuid = c.str("uuid")?;
+            let path = match (vm_search, c.bool_or("instanceUuid", false)?) {
                 (true, true) => "config.instanceUuid",
                 (true, false) => "config.uuid",
                 (false, _) => "summary.hardware.uuid",
             };
-            (uuid.to_lowercase(), vec![path])
+            (uuid.to_lowercase(), path)
         }
-        "FindByIp" | "FindAllByIp" => (
-            arg_str(args, "ip")
-                .ok_or_else(|| Fault::invalid_argument("ip"))?
-                .to_string(),
-            vec!["guest.ipAddress"],
+        By::Ip => (c.str("ip")?.to_string(), "guest.ipAddress"),
+        By::DnsName => (
+            c.str("dnsName")?.to_lowercase(),
+            if vm_search { "guest.hostName" } else { "name" },
         ),
-        "FindByDnsName" | "FindAllByDnsName" => (
-            arg_str(args, "dnsName")
-                .ok_or_else(|| Fault::invalid_argument("dnsName"))?
-                .to_lowercase(),
-            if vm_search {
-                vec!["guest.hostName"]
-            } else {
-                vec!["name"]
-            },
-        ),
-        _ => return Ok(vec![]),
     };
+    let needle = needle.to_lowercase();
     Ok(st
         .objects
         .of_kind(kind)
         .into_iter()
         .filter(|m| {
-            paths.iter().any(|p| {
-                st.objects
-                    .str_prop(m, p)
-                    .is_some_and(|v| v.to_lowercase() == needle.to_lowercase())
-            }) && in_dc(st, m, dc.as_ref())
+            st.objects
+                .str_prop(m, path)
+                .is_some_and(|v| v.to_lowercase() == needle)
+                && in_dc(&st, m, dc.as_ref())
         })
         .collect())
-}
-
-fn call(st: &State, method: &str, args: &[(String, Value)]) -> Result<Option<Value>, Fault> {
-    match method {
-        "FindByInventoryPath" => {
-            let p = arg_str(args, "inventoryPath")
-                .ok_or_else(|| Fault::invalid_argument("inventoryPath"))?;
-            Ok(inventory_path(st, p).map(Value::MoRef))
-        }
-        "FindChild" => {
-            let e = args
-                .iter()
-                .find(|(k, _)| k == "entity")
-                .and_then(|(_, v)| v.as_moref())
-                .ok_or_else(|| Fault::invalid_argument("entity"))?;
-            if !st.objects.contains(e) {
-                return Err(Fault::managed_object_not_found(e));
-            }
-            let name = arg_str(args, "name").ok_or_else(|| Fault::invalid_argument("name"))?;
-            Ok(child_named(st, e, name).map(Value::MoRef))
-        }
-        "FindByDatastorePath" => {
-            let p = arg_str(args, "path").ok_or_else(|| Fault::invalid_argument("path"))?;
-            Ok(st
-                .objects
-                .of_kind("VirtualMachine")
-                .into_iter()
-                .find(|m| st.objects.str_prop(m, "config.files.vmPathName").as_deref() == Some(p))
-                .map(Value::MoRef))
-        }
-        m if m.starts_with("FindAll") => Ok(Some(Value::from(matches(st, m, args)?))),
-        m => Ok(matches(st, m, args)?.into_iter().next().map(Value::MoRef)),
-    }
 }
