@@ -86,19 +86,20 @@ fn vm_networks(st: &mut State, vm: &MoRef) -> Result<(), Fault> {
 
 /// `summary.*`, `runtime.max*` and the heartbeat from a VM's canonical properties.
 fn vm_summary(st: &mut State, vm: &MoRef) -> Result<(), Fault> {
-    let Some(o) = st.objects.get(vm) else {
+    if !st.objects.contains(vm) {
         return Ok(());
-    };
-    let p = &o.props;
+    }
+    // Every read goes through the checked accessor: a misspelt path fails tests.
+    let o = &st.objects;
     let s = |path: &str| {
-        p.path(path)
+        o.prop(vm, path)
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string()
     };
-    let i = |path: &str| p.path(path).and_then(Value::as_i64).unwrap_or_default();
-    let devs = p
-        .path("config.hardware.device")
+    let i = |path: &str| o.prop(vm, path).and_then(Value::as_i64).unwrap_or_default();
+    let devs = o
+        .prop(vm, "config.hardware.device")
         .map(|v| v.as_array().to_vec())
         .unwrap_or_default();
     let nics = devs
@@ -129,14 +130,14 @@ fn vm_summary(st: &mut State, vm: &MoRef) -> Result<(), Fault> {
         "hostName",
         "ipAddress",
     ] {
-        if let Some(v) = p.path(&format!("guest.{f}")) {
+        if let Some(v) = o.prop(vm, &format!("guest.{f}")) {
             guest.set(f, v.clone());
         }
     }
     let heartbeat = if tools_running { "green" } else { "gray" };
     let uptime = if on { 3600 } else { 0 };
-    let mut runtime = p
-        .get("runtime")
+    let mut runtime = o
+        .prop(vm, "runtime")
         .cloned()
         .unwrap_or(Value::Data(Data::new("VirtualMachineRuntimeInfo")));
     if let Value::Data(r) = &mut runtime {
@@ -153,7 +154,7 @@ fn vm_summary(st: &mut State, vm: &MoRef) -> Result<(), Fault> {
                 .with("name", s("name"))
                 .with(
                     "template",
-                    p.path("config.template")
+                    o.prop(vm, "config.template")
                         .and_then(Value::as_bool)
                         .unwrap_or(false),
                 )
