@@ -11,9 +11,9 @@ use crate::state::{ReadGuard, Session, Shared, State};
 use crate::tasks;
 
 /// What a handler answers: the return value (`None` for `void`) or a fault.
-pub type Reply = Result<Option<Value>, Fault>;
+pub(crate) type Reply = Result<Option<Value>, Fault>;
 
-pub struct Call {
+pub(crate) struct Call {
     pub shared: Arc<Shared>,
     pub req: Request,
     pub session: Option<Session>,
@@ -23,25 +23,25 @@ pub struct Call {
 
 impl Call {
     /// The managed object the method was called on.
-    pub fn this(&self) -> &MoRef {
+    pub(crate) fn this(&self) -> &MoRef {
         &self.req.this
     }
 
-    pub fn method(&self) -> &str {
+    pub(crate) fn method(&self) -> &str {
         &self.req.method
     }
 
     /// The session's user name; empty before login.
-    pub fn user(&self) -> &str {
+    pub(crate) fn user(&self) -> &str {
         self.session.as_ref().map(|s| s.user.as_str()).unwrap_or("")
     }
 
-    pub fn read(&self) -> ReadGuard<'_> {
+    pub(crate) fn read(&self) -> ReadGuard<'_> {
         self.shared.lock()
     }
 
     /// The raw argument, if the client sent it.
-    pub fn value(&self, name: &str) -> Option<&Value> {
+    pub(crate) fn value(&self, name: &str) -> Option<&Value> {
         self.req.get(name)
     }
 
@@ -57,53 +57,53 @@ impl Call {
         }
     }
 
-    pub fn opt_str(&self, name: &str) -> Result<Option<&str>, Fault> {
+    pub(crate) fn opt_str(&self, name: &str) -> Result<Option<&str>, Fault> {
         self.typed(name, Value::as_str)
     }
 
-    pub fn str(&self, name: &str) -> Result<&str, Fault> {
+    pub(crate) fn str(&self, name: &str) -> Result<&str, Fault> {
         self.opt_str(name)?
             .ok_or_else(|| Fault::invalid_argument(name))
     }
 
     /// A string argument that must be present and not empty.
-    pub fn non_empty_str(&self, name: &str) -> Result<&str, Fault> {
+    pub(crate) fn non_empty_str(&self, name: &str) -> Result<&str, Fault> {
         self.opt_str(name)?
             .filter(|s| !s.is_empty())
             .ok_or_else(|| Fault::invalid_argument(name))
     }
 
-    pub fn opt_moref(&self, name: &str) -> Result<Option<MoRef>, Fault> {
+    pub(crate) fn opt_moref(&self, name: &str) -> Result<Option<MoRef>, Fault> {
         self.typed(name, |v| v.as_moref().cloned())
     }
 
-    pub fn moref(&self, name: &str) -> Result<MoRef, Fault> {
+    pub(crate) fn moref(&self, name: &str) -> Result<MoRef, Fault> {
         self.opt_moref(name)?
             .ok_or_else(|| Fault::invalid_argument(name))
     }
 
-    pub fn opt_data(&self, name: &str) -> Result<Option<&Data>, Fault> {
+    pub(crate) fn opt_data(&self, name: &str) -> Result<Option<&Data>, Fault> {
         self.typed(name, Value::as_data)
     }
 
-    pub fn data(&self, name: &str) -> Result<&Data, Fault> {
+    pub(crate) fn data(&self, name: &str) -> Result<&Data, Fault> {
         self.opt_data(name)?
             .ok_or_else(|| Fault::invalid_argument(name))
     }
 
-    pub fn bool_or(&self, name: &str, default: bool) -> Result<bool, Fault> {
+    pub(crate) fn bool_or(&self, name: &str, default: bool) -> Result<bool, Fault> {
         Ok(self.typed(name, Value::as_bool)?.unwrap_or(default))
     }
 
     /// A `string[]` argument; absent reads as empty.
-    pub fn strings(&self, name: &str) -> Vec<String> {
+    pub(crate) fn strings(&self, name: &str) -> Vec<String> {
         self.req.get(name).map(Value::strings).unwrap_or_default()
     }
 
     /// Submits a Task for this call on `entity`: `op` runs when the task
     /// completes, in a transaction, so a failing `op` leaves the inventory as
     /// it was and its fault lands in `info.error`.
-    pub fn task(
+    pub(crate) fn task(
         &self,
         entity: &MoRef,
         op: impl FnOnce(&mut State) -> Reply + Send + 'static,
@@ -120,7 +120,7 @@ impl Call {
 }
 
 /// `m` must exist, as vCenter checks every MoRef argument.
-pub fn require(st: &State, m: &MoRef) -> Result<(), Fault> {
+pub(crate) fn require(st: &State, m: &MoRef) -> Result<(), Fault> {
     if st.objects.contains(m) {
         Ok(())
     } else {

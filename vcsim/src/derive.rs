@@ -12,7 +12,7 @@ use crate::state::State;
 /// Refreshes the derived properties of `touched`. A failure here is a bug in
 /// the simulator (a path the schema does not know), so it is logged loudly
 /// and fails debug builds rather than failing the change that triggered it.
-pub fn refresh(st: &mut State, touched: &[MoRef]) {
+pub(crate) fn refresh(st: &mut State, touched: &[MoRef]) {
     for m in touched {
         let r = match m.kind.as_str() {
             "VirtualMachine" => virtual_machine(st, m),
@@ -26,7 +26,7 @@ pub fn refresh(st: &mut State, touched: &[MoRef]) {
 }
 
 /// Everything a freshly built inventory derives (the build runs outside a change).
-pub fn refresh_all(st: &mut State) -> Result<(), Fault> {
+pub(crate) fn refresh_all(st: &mut State) -> Result<(), Fault> {
     for vm in st.objects.of_kind("VirtualMachine") {
         virtual_machine(st, &vm)?;
     }

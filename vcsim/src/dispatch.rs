@@ -11,7 +11,7 @@ use crate::methods::{self, Handler};
 use crate::mo::session_manager;
 use crate::state::Shared;
 
-pub struct Outcome {
+pub(crate) struct Outcome {
     pub result: Result<Option<Value>, Fault>,
     /// A new session cookie to hand out (after `Login`).
     pub set_cookie: Option<String>,
@@ -30,7 +30,7 @@ fn is_session_object(kind: &str) -> bool {
     kind == "PropertyFilter"
 }
 
-pub async fn dispatch(shared: &Arc<Shared>, cookie: Option<&str>, req: Request) -> Outcome {
+pub(crate) async fn dispatch(shared: &Arc<Shared>, cookie: Option<&str>, req: Request) -> Outcome {
     let Some(def) = schema().method(&req.method) else {
         return answer(Err(Fault::method_not_found(&req.this, &req.method)));
     };

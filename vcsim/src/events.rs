@@ -63,7 +63,7 @@ fn arg(st: &State, kind: &str, field: &str, m: &MoRef) -> Data {
 }
 
 /// The datacenter an entity lives in, by walking `parent`.
-pub fn datacenter_of(st: &State, m: &MoRef) -> Option<MoRef> {
+pub(crate) fn datacenter_of(st: &State, m: &MoRef) -> Option<MoRef> {
     let mut cur = m.clone();
     for _ in 0..64 {
         if cur.kind == "Datacenter" {
@@ -81,7 +81,7 @@ pub fn datacenter_of(st: &State, m: &MoRef) -> Option<MoRef> {
 
 /// Records an event. `vm`/`host` fill the entity arguments; the datacenter
 /// comes from the first of them. Returns the event key (also its chain id).
-pub fn record(
+pub(crate) fn record(
     st: &mut State,
     kind: &str,
     user: &str,

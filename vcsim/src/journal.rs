@@ -20,21 +20,21 @@ struct Level {
 }
 
 #[derive(Debug, Default)]
-pub struct Journal {
+pub(crate) struct Journal {
     levels: Vec<Level>,
 }
 
 impl Journal {
-    pub fn is_open(&self) -> bool {
+    pub(crate) fn is_open(&self) -> bool {
         !self.levels.is_empty()
     }
 
-    pub fn begin(&mut self) {
+    pub(crate) fn begin(&mut self) {
         self.levels.push(Level::default());
     }
 
     /// Notes `id` as changed; `original` is called only on its first change.
-    pub fn record(&mut self, id: &str, original: impl FnOnce() -> Option<Object>) {
+    pub(crate) fn record(&mut self, id: &str, original: impl FnOnce() -> Option<Object>) {
         let Some(level) = self.levels.last_mut() else {
             return;
         };
@@ -47,7 +47,7 @@ impl Journal {
     /// Closes the innermost transaction keeping its changes; an enclosing one
     /// inherits the originals it had not recorded yet. Returns the ids touched
     /// when the outermost transaction closes, else nothing.
-    pub fn commit(&mut self) -> Vec<String> {
+    pub(crate) fn commit(&mut self) -> Vec<String> {
         let Some(level) = self.levels.pop() else {
             return vec![];
         };
@@ -69,7 +69,7 @@ impl Journal {
     }
 
     /// Closes the innermost transaction, restoring what it changed.
-    pub fn rollback(&mut self, map: &mut HashMap<String, Object>) {
+    pub(crate) fn rollback(&mut self, map: &mut HashMap<String, Object>) {
         let Some(level) = self.levels.pop() else {
             return;
         };

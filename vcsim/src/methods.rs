@@ -15,7 +15,7 @@ use crate::mo::{
 };
 
 /// How a handler answers.
-pub enum Handler {
+pub(crate) enum Handler {
     Sync(fn(&Call) -> Reply),
     /// Opens a session: the reply and the cookie the HTTP layer hands out.
     Login(fn(&Call) -> Result<(Value, String), Fault>),
@@ -23,7 +23,7 @@ pub enum Handler {
     Async(fn(Call) -> Pin<Box<dyn Future<Output = Reply> + Send>>),
 }
 
-pub struct Method {
+pub(crate) struct Method {
     /// The managed type the method is implemented for (and its subtypes).
     pub kind: &'static str,
     pub name: &'static str,
@@ -94,14 +94,14 @@ static METHODS: &[Method] = &[
 ];
 
 /// The row serving `method` on a receiver of type `kind`, if any.
-pub fn lookup(kind: &str, method: &str) -> Option<&'static Method> {
+pub(crate) fn lookup(kind: &str, method: &str) -> Option<&'static Method> {
     METHODS
         .iter()
         .find(|m| m.name == method && vim25::schema().is_subtype(kind, m.kind))
 }
 
 /// Every `(managed type, method)` vcsim implements, sorted.
-pub fn rows() -> Vec<(&'static str, &'static str)> {
+pub(crate) fn rows() -> Vec<(&'static str, &'static str)> {
     let mut v: Vec<_> = METHODS.iter().map(|m| (m.kind, m.name)).collect();
     v.sort_unstable();
     v

@@ -33,7 +33,7 @@ pub struct Objects {
 
 /// The fault for a property path the schema does not define on a type: an
 /// internal bug (a typo in the simulator), never something to ignore.
-pub fn unknown_path(kind: &str, path: &str) -> Fault {
+pub(crate) fn unknown_path(kind: &str, path: &str) -> Fault {
     Fault::invalid_property(&format!("{kind}.{path}"))
 }
 
@@ -289,7 +289,7 @@ impl Objects {
 /// Writes `value` at a dotted path inside `root`, creating intermediate data
 /// objects typed from the schema (`guest` → `GuestInfo`). Every step, the
 /// last included, must be a property the schema defines.
-pub fn set_path(root: &mut Data, path: &str, value: Value) -> Result<(), Fault> {
+pub(crate) fn set_path(root: &mut Data, path: &str, value: Value) -> Result<(), Fault> {
     let (head, rest) = match path.split_once('.') {
         None => {
             if schema().prop(&root.type_name, path).is_none() {

@@ -93,9 +93,9 @@ const MANAGERS: &[(&str, &str, &str)] = &[
     ("cryptoManager", "CryptoManager", "CryptoManager"),
 ];
 
-pub const ROOT_FOLDER_ID: &str = "group-d1";
+pub(crate) const ROOT_FOLDER_ID: &str = "group-d1";
 
-pub fn about() -> Data {
+pub(crate) fn about() -> Data {
     Data::new("AboutInfo")
         .with("name", "VMware vCenter Server")
         .with("fullName", "VMware vCenter Server 8.0.3 build-24022515")
@@ -114,7 +114,7 @@ pub fn about() -> Data {
 }
 
 /// Creates the ServiceInstance, the root folder and every manager.
-pub fn install(st: &mut State) -> Result<(), Fault> {
+pub(crate) fn install(st: &mut State) -> Result<(), Fault> {
     let root = MoRef::new("Folder", ROOT_FOLDER_ID);
     let mut content = Data::new("ServiceContent")
         .with("rootFolder", &root)
@@ -125,7 +125,7 @@ pub fn install(st: &mut State) -> Result<(), Fault> {
         st.objects.insert(m, Data::new(kind));
     }
     st.objects.insert(
-        root.clone(),
+        root,
         Data::new("Folder")
             .with("name", "Datacenters")
             .with("childType", vec!["Folder", "Datacenter"])

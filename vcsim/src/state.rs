@@ -133,7 +133,7 @@ impl Default for State {
 }
 
 #[derive(Debug)]
-pub struct Shared {
+pub(crate) struct Shared {
     state: Mutex<State>,
     changed: watch::Sender<u64>,
     pub task_duration: Duration,
@@ -143,7 +143,7 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn new(
+    pub(crate) fn new(
         state: State,
         task_duration: Duration,
         idle_timeout: Option<Duration>,
@@ -174,13 +174,13 @@ impl Shared {
     }
 
     /// Read access to the whole state.
-    pub fn lock(&self) -> ReadGuard<'_> {
+    pub(crate) fn lock(&self) -> ReadGuard<'_> {
         ReadGuard(self.guard())
     }
 
     /// Runs a change that cannot fail, refreshes derived properties and
     /// wakes everyone waiting for updates.
-    pub fn mutate<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+    pub(crate) fn mutate<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
         let r = {
             let mut st = self.guard();
             st.begin();
@@ -194,7 +194,7 @@ impl Shared {
 
     /// Runs a change that commits only if it succeeds: on a fault the model
     /// and the event log are left exactly as they were.
-    pub fn try_mutate<T>(
+    pub(crate) fn try_mutate<T>(
         &self,
         f: impl FnOnce(&mut State) -> Result<T, Fault>,
     ) -> Result<T, Fault> {
@@ -209,7 +209,7 @@ impl Shared {
     /// filter last reported): state no client watches through
     /// PropertyCollector, so it does not advance the version. It must not
     /// touch the object model; debug builds check that.
-    pub fn bookkeeping<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+    pub(crate) fn bookkeeping<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
         let mut st = self.guard();
         let writes = st.objects.writes();
         let r = f(&mut st);
@@ -217,13 +217,13 @@ impl Shared {
         r
     }
 
-    pub fn subscribe(&self) -> watch::Receiver<u64> {
+    pub(crate) fn subscribe(&self) -> watch::Receiver<u64> {
         self.changed.subscribe()
     }
 }
 
 /// Read-only access to the state; changes go through [`Shared::mutate`].
-pub struct ReadGuard<'a>(MutexGuard<'a, State>);
+pub(crate) struct ReadGuard<'a>(MutexGuard<'a, State>);
 
 impl Deref for ReadGuard<'_> {
     type Target = State;

@@ -13,7 +13,7 @@ use crate::now;
 use crate::state::{Shared, State};
 
 /// The work a task does when it completes; its `Ok` value becomes `info.result`.
-pub type Op = Box<dyn FnOnce(&mut State) -> Result<Option<Value>, Fault> + Send>;
+pub(crate) type Op = Box<dyn FnOnce(&mut State) -> Result<Option<Value>, Fault> + Send>;
 
 /// Completed Task objects kept for reading back; older ones are dropped.
 const KEEP_TASKS: usize = 1000;
@@ -26,7 +26,7 @@ fn set_info(st: &mut State, task: &MoRef, field: &str, v: Value) -> Result<(), F
 
 /// Creates the Task and schedules `op`. `method` is the wire method name
 /// (`PowerOnVM_Task`), which pyvmomi reads back from `info.name`.
-pub fn submit(
+pub(crate) fn submit(
     shared: &Arc<Shared>,
     user: &str,
     method: &str,

@@ -8,7 +8,7 @@ use crate::state::State;
 use crate::{now, uuid_for};
 
 pub(super) fn fault(f: Fault) -> anyhow::Error {
-    anyhow::anyhow!("{f}")
+    anyhow::Error::msg(f)
 }
 
 /// What the builder needs to remember while placing VMs in one datacenter.

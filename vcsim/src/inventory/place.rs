@@ -163,5 +163,5 @@ pub(super) fn place_vm(
         ip: Some(ip),
         devices: vm::default_devices(st, &v.name, &ds, v.disk_gb, net.as_ref(), &seed),
     };
-    vm::create(st, new).map_err(fault)
+    vm::create(st, &new).map_err(fault)
 }

@@ -6,7 +6,7 @@ use crate::call::{Call, Reply};
 use crate::state::State;
 
 /// `EventManager.QueryEvents`.
-pub fn query_events(c: &Call) -> Reply {
+pub(crate) fn query_events(c: &Call) -> Reply {
     let filter = c.opt_data("filter")?;
     query(&c.read(), filter).map(Some)
 }

@@ -9,7 +9,7 @@ use crate::mo::virtual_machine::{datacenter_name, derived_ip, event, host_for_po
 use crate::state::State;
 
 /// `Folder.CreateFolder`: a child folder with the parent's child types.
-pub fn create_folder(c: &Call) -> Reply {
+pub(crate) fn create_folder(c: &Call) -> Reply {
     let name = c.non_empty_str("name")?;
     let parent = c.this();
     c.shared.try_mutate(|st| {
@@ -47,7 +47,7 @@ fn datastore_named(st: &State, path: &str) -> Option<MoRef> {
 
 /// `Folder.CreateVM_Task`: a new VM from a config spec, placed on `host` or
 /// the least-loaded host of `pool`.
-pub fn create_vm(c: &Call) -> Reply {
+pub(crate) fn create_vm(c: &Call) -> Reply {
     let folder = c.this().clone();
     let config = c.data("config")?.clone();
     let pool = c.moref("pool")?;
@@ -133,7 +133,7 @@ pub fn create_vm(c: &Call) -> Reply {
             ip: Some(derived_ip(&seed)),
             devices: devs,
         };
-        let vm = vm::create(st, new)?;
+        let vm = vm::create(st, &new)?;
         for f in [
             "cpuHotAddEnabled",
             "memoryHotAddEnabled",

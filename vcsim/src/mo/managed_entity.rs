@@ -7,12 +7,12 @@ use crate::mo::virtual_machine::{datacenter_name, event};
 use crate::state::State;
 
 /// `Reload`: the simulator's state is always current.
-pub fn reload(_: &Call) -> Reply {
+pub(crate) fn reload(_: &Call) -> Reply {
     Ok(None)
 }
 
 /// `Rename_Task`: names are unique among a folder's children.
-pub fn rename(c: &Call) -> Reply {
+pub(crate) fn rename(c: &Call) -> Reply {
     let new_name = c.str("newName")?.to_string();
     if new_name.is_empty() || new_name.len() > 80 {
         return Err(Fault::invalid_argument("newName"));

@@ -3,12 +3,12 @@
 //! table in `methods.rs` names) and the rules they share; a big type is split
 //! by concern (`virtual_machine/`).
 
-pub mod event_manager;
-pub mod folder;
-pub mod managed_entity;
-pub mod property_collector;
-pub mod search_index;
-pub mod service_instance;
-pub mod session_manager;
-pub mod view_manager;
-pub mod virtual_machine;
+pub(crate) mod event_manager;
+pub(crate) mod folder;
+pub(crate) mod managed_entity;
+pub(crate) mod property_collector;
+pub(crate) mod search_index;
+pub(crate) mod service_instance;
+pub(crate) mod session_manager;
+pub(crate) mod view_manager;
+pub(crate) mod virtual_machine;

@@ -8,12 +8,12 @@ use crate::events::datacenter_of;
 use crate::mo::view_manager::children;
 use crate::state::State;
 
-pub fn find_by_inventory_path(c: &Call) -> Reply {
+pub(crate) fn find_by_inventory_path(c: &Call) -> Reply {
     let path = c.str("inventoryPath")?;
     Ok(inventory_path(&c.read(), path).map(Value::MoRef))
 }
 
-pub fn find_child(c: &Call) -> Reply {
+pub(crate) fn find_child(c: &Call) -> Reply {
     let entity = c.moref("entity")?;
     let st = c.read();
     require(&st, &entity)?;
@@ -21,7 +21,7 @@ pub fn find_child(c: &Call) -> Reply {
     Ok(child_named(&st, &entity, name).map(Value::MoRef))
 }
 
-pub fn find_by_datastore_path(c: &Call) -> Reply {
+pub(crate) fn find_by_datastore_path(c: &Call) -> Reply {
     let path = c.str("path")?;
     let st = c.read();
     Ok(st
@@ -32,27 +32,27 @@ pub fn find_by_datastore_path(c: &Call) -> Reply {
         .map(Value::MoRef))
 }
 
-pub fn find_by_uuid(c: &Call) -> Reply {
+pub(crate) fn find_by_uuid(c: &Call) -> Reply {
     first(c, By::Uuid)
 }
 
-pub fn find_all_by_uuid(c: &Call) -> Reply {
+pub(crate) fn find_all_by_uuid(c: &Call) -> Reply {
     all(c, By::Uuid)
 }
 
-pub fn find_by_ip(c: &Call) -> Reply {
+pub(crate) fn find_by_ip(c: &Call) -> Reply {
     first(c, By::Ip)
 }
 
-pub fn find_all_by_ip(c: &Call) -> Reply {
+pub(crate) fn find_all_by_ip(c: &Call) -> Reply {
     all(c, By::Ip)
 }
 
-pub fn find_by_dns_name(c: &Call) -> Reply {
+pub(crate) fn find_by_dns_name(c: &Call) -> Reply {
     first(c, By::DnsName)
 }
 
-pub fn find_all_by_dns_name(c: &Call) -> Reply {
+pub(crate) fn find_all_by_dns_name(c: &Call) -> Reply {
     all(c, By::DnsName)
 }
 

@@ -4,10 +4,10 @@ use vim25::Value;
 
 use crate::call::{Call, Reply};
 
-pub fn retrieve_service_content(c: &Call) -> Reply {
+pub(crate) fn retrieve_service_content(c: &Call) -> Reply {
     Ok(Some(Value::Data(c.read().content.clone())))
 }
 
-pub fn current_time(_: &Call) -> Reply {
+pub(crate) fn current_time(_: &Call) -> Reply {
     Ok(Some(Value::from(crate::now())))
 }

@@ -10,28 +10,28 @@ use crate::events;
 use crate::state::{Session, Shared, State};
 
 /// `SessionManager.Login`: the `UserSession` and the new session cookie.
-pub fn login(c: &Call) -> Result<(Value, String), Fault> {
+pub(crate) fn login(c: &Call) -> Result<(Value, String), Fault> {
     let user = c.opt_str("userName")?.unwrap_or_default();
     let password = c.opt_str("password")?.unwrap_or_default();
     c.shared
         .try_mutate(|st| open_session(&c.shared, st, user, password))
 }
 
-pub fn logout(c: &Call) -> Reply {
+pub(crate) fn logout(c: &Call) -> Reply {
     if let Some(cookie) = &c.cookie {
         c.shared.try_mutate(|st| close_session(st, cookie))?;
     }
     Ok(None)
 }
 
-pub fn session_is_active(c: &Call) -> Reply {
+pub(crate) fn session_is_active(c: &Call) -> Reply {
     let id = c.opt_str("sessionID")?.unwrap_or_default();
     let user = c.opt_str("userName")?.unwrap_or_default();
     Ok(Some(Value::Bool(is_active(&c.read(), id, user))))
 }
 
 /// Finds the caller's session by cookie; an idle-expired one is dropped.
-pub fn lookup(shared: &Shared, st: &mut State, cookie: Option<&str>) -> Option<Session> {
+pub(crate) fn lookup(shared: &Shared, st: &mut State, cookie: Option<&str>) -> Option<Session> {
     let cookie = cookie?;
     let expired = match (st.sessions.get(cookie), shared.idle_timeout) {
         (Some(s), Some(t)) => s.last_active.elapsed() > t,

@@ -10,7 +10,7 @@ use crate::call::{Call, Reply};
 use crate::state::State;
 
 /// `ViewManager.CreateContainerView`.
-pub fn create_container_view(c: &Call) -> Reply {
+pub(crate) fn create_container_view(c: &Call) -> Reply {
     let container = c.moref("container")?;
     let types = c.strings("type");
     let recursive = c.bool_or("recursive", false)?;
@@ -19,12 +19,12 @@ pub fn create_container_view(c: &Call) -> Reply {
 }
 
 /// `View.DestroyView`.
-pub fn destroy_view(c: &Call) -> Reply {
+pub(crate) fn destroy_view(c: &Call) -> Reply {
     c.shared.try_mutate(|st| destroy(st, c.this()))
 }
 
 /// The inventory children of an entity, as vCenter's container views see them.
-pub fn children(st: &State, m: &MoRef) -> Vec<MoRef> {
+pub(crate) fn children(st: &State, m: &MoRef) -> Vec<MoRef> {
     let o = &st.objects;
     match m.kind.as_str() {
         "Folder" => o.refs(m, "childEntity"),
@@ -42,7 +42,7 @@ pub fn children(st: &State, m: &MoRef) -> Vec<MoRef> {
             v.extend(o.refs(m, "vm"));
             v
         }
-        "VmwareDistributedVirtualSwitch" | "DistributedVirtualSwitch" => vec![],
+        // Switches and everything else have no inventory children here.
         _ => vec![],
     }
 }
@@ -55,7 +55,7 @@ fn matches(kind: &str, types: &[String]) -> bool {
 }
 
 /// The objects a ContainerView shows right now.
-pub fn contents(st: &State, view: &MoRef) -> Vec<MoRef> {
+pub(crate) fn contents(st: &State, view: &MoRef) -> Vec<MoRef> {
     let Some(container) = st.objects.ref_prop(view, "container") else {
         return vec![];
     };

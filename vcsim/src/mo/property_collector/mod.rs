@@ -18,7 +18,7 @@ use vim25::{Data, Fault, MoRef, TypeRef, Value, schema};
 use crate::call::{Call, Reply};
 use crate::state::{Session, State};
 
-pub use retrieve::filter_property;
+pub(crate) use retrieve::filter_property;
 
 /// What one filter (or retrieval) sees: for each object, its properties by path.
 type Snapshot = BTreeMap<MoRef, Vec<(String, Value)>>;
@@ -49,7 +49,7 @@ pub struct PcState {
 /// Reads one property of one object: the generic path walk plus the handful
 /// of properties computed on demand (a view's contents, the caller's session).
 /// The value comes back wrapped with its declared type for `anyType` slots.
-pub fn read(
+pub(crate) fn read(
     st: &State,
     session: Option<&Session>,
     obj: &MoRef,
@@ -100,7 +100,7 @@ fn wrap(ty: TypeRef, v: Value) -> Value {
 
 /// `Fetch` (pyvmomi's single-property read) on any managed object, or on a
 /// PropertyFilter for its spec.
-pub fn fetch(c: &Call) -> Reply {
+pub(crate) fn fetch(c: &Call) -> Reply {
     let prop = c.str("prop")?;
     let st = c.read();
     if c.this().kind == "PropertyFilter" {
@@ -110,14 +110,14 @@ pub fn fetch(c: &Call) -> Reply {
     }
 }
 
-pub fn retrieve_properties(c: &Call) -> Reply {
+pub(crate) fn retrieve_properties(c: &Call) -> Reply {
     let specs = c
         .value("specSet")
         .ok_or_else(|| Fault::invalid_argument("specSet"))?;
     retrieve::retrieve_properties(&c.read(), c.session.as_ref(), specs)
 }
 
-pub fn retrieve_properties_ex(c: &Call) -> Reply {
+pub(crate) fn retrieve_properties_ex(c: &Call) -> Reply {
     let specs = c
         .value("specSet")
         .ok_or_else(|| Fault::invalid_argument("specSet"))?;
@@ -126,13 +126,13 @@ pub fn retrieve_properties_ex(c: &Call) -> Reply {
         .bookkeeping(|st| retrieve::retrieve_properties_ex(st, c.session.as_ref(), specs, options))
 }
 
-pub fn continue_retrieve_properties_ex(c: &Call) -> Reply {
+pub(crate) fn continue_retrieve_properties_ex(c: &Call) -> Reply {
     let token = c.str("token")?;
     c.shared
         .bookkeeping(|st| retrieve::continue_retrieve(st, c.session.as_ref(), token))
 }
 
-pub fn cancel_retrieve_properties_ex(c: &Call) -> Reply {
+pub(crate) fn cancel_retrieve_properties_ex(c: &Call) -> Reply {
     let token = c.str("token")?;
     c.shared
         .bookkeeping(|st| retrieve::cancel_retrieve(st, c.session.as_ref(), token))
@@ -140,19 +140,19 @@ pub fn cancel_retrieve_properties_ex(c: &Call) -> Reply {
 
 /// Filters are session state, but creating and destroying one advances the
 /// version so a waiting `WaitForUpdates` re-evaluates its filters.
-pub fn create_filter(c: &Call) -> Reply {
+pub(crate) fn create_filter(c: &Call) -> Reply {
     let spec = c.data("spec")?;
     let partial = c.bool_or("partialUpdates", false)?;
     c.shared
         .mutate(|st| retrieve::create_filter(st, c.session.as_ref(), spec, partial))
 }
 
-pub fn destroy_property_filter(c: &Call) -> Reply {
+pub(crate) fn destroy_property_filter(c: &Call) -> Reply {
     c.shared
         .mutate(|st| retrieve::destroy_filter(st, c.session.as_ref(), c.this()))
 }
 
-pub fn cancel_wait_for_updates(_: &Call) -> Reply {
+pub(crate) fn cancel_wait_for_updates(_: &Call) -> Reply {
     Ok(None)
 }
 
@@ -166,13 +166,13 @@ fn version(c: &Call) -> String {
 type Waiting = Pin<Box<dyn Future<Output = Reply> + Send>>;
 
 /// `WaitForUpdates`: waits as long as it takes.
-pub fn wait_for_updates(c: Call) -> Waiting {
+pub(crate) fn wait_for_updates(c: Call) -> Waiting {
     let version = version(&c);
     Box::pin(async move { updates::wait(&c.shared, c.session, version, None).await })
 }
 
 /// `WaitForUpdatesEx`: waits at most `options.maxWaitSeconds`.
-pub fn wait_for_updates_ex(c: Call) -> Waiting {
+pub(crate) fn wait_for_updates_ex(c: Call) -> Waiting {
     let version = version(&c);
     let wait = c
         .value("options")
@@ -183,7 +183,7 @@ pub fn wait_for_updates_ex(c: Call) -> Waiting {
 }
 
 /// `CheckForUpdates`: does not wait.
-pub fn check_for_updates(c: Call) -> Waiting {
+pub(crate) fn check_for_updates(c: Call) -> Waiting {
     let version = version(&c);
     Box::pin(
         async move { updates::wait(&c.shared, c.session, version, Some(Duration::ZERO)).await },

@@ -6,7 +6,7 @@ use super::select::{evaluate, retrieve_all};
 use super::{Filter, session_key};
 use crate::state::{Session, State};
 
-pub fn retrieve_properties(
+pub(super) fn retrieve_properties(
     st: &State,
     session: Option<&Session>,
     spec_set: &Value,
@@ -40,7 +40,7 @@ fn page(
     Some(Value::Data(result))
 }
 
-pub fn retrieve_properties_ex(
+pub(super) fn retrieve_properties_ex(
     st: &mut State,
     session: Option<&Session>,
     spec_set: &Value,
@@ -56,7 +56,7 @@ pub fn retrieve_properties_ex(
     Ok(page(st, session, objs, max))
 }
 
-pub fn continue_retrieve(
+pub(super) fn continue_retrieve(
     st: &mut State,
     session: Option<&Session>,
     token: &str,
@@ -75,7 +75,7 @@ pub fn continue_retrieve(
     }))
 }
 
-pub fn cancel_retrieve(
+pub(super) fn cancel_retrieve(
     st: &mut State,
     session: Option<&Session>,
     token: &str,
@@ -86,7 +86,7 @@ pub fn cancel_retrieve(
     Ok(None)
 }
 
-pub fn create_filter(
+pub(super) fn create_filter(
     st: &mut State,
     session: Option<&Session>,
     spec: &Data,
@@ -112,7 +112,7 @@ pub fn create_filter(
     Ok(Some(Value::MoRef(MoRef::new("PropertyFilter", &id))))
 }
 
-pub fn destroy_filter(
+pub(super) fn destroy_filter(
     st: &mut State,
     session: Option<&Session>,
     filter: &MoRef,
@@ -129,7 +129,7 @@ pub fn destroy_filter(
 }
 
 /// A filter's `spec`/`partialUpdates`, for `Fetch` on a PropertyFilter.
-pub fn filter_property(
+pub(crate) fn filter_property(
     st: &State,
     session: Option<&Session>,
     filter: &MoRef,

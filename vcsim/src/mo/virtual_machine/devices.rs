@@ -37,7 +37,7 @@ fn key_base(type_name: &str) -> i64 {
 }
 
 /// Applies `deviceChange` to a VM's device list.
-pub fn apply_device_changes(
+pub(crate) fn apply_device_changes(
     st: &State,
     vm_name: &str,
     ds: Option<&MoRef>,

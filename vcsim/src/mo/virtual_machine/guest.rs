@@ -12,6 +12,7 @@ use crate::call::{Call, Reply};
 use crate::state::State;
 
 /// What a guest request does once the guest has gone down.
+#[derive(Clone, Copy)]
 struct GuestOp {
     event: &'static str,
     verb: &'static str,
@@ -19,7 +20,7 @@ struct GuestOp {
     after: Option<&'static str>,
 }
 
-pub fn shutdown_guest(c: &Call) -> Reply {
+pub(crate) fn shutdown_guest(c: &Call) -> Reply {
     guest_power(
         c,
         GuestOp {
@@ -30,7 +31,7 @@ pub fn shutdown_guest(c: &Call) -> Reply {
     )
 }
 
-pub fn standby_guest(c: &Call) -> Reply {
+pub(crate) fn standby_guest(c: &Call) -> Reply {
     guest_power(
         c,
         GuestOp {
@@ -41,7 +42,7 @@ pub fn standby_guest(c: &Call) -> Reply {
     )
 }
 
-pub fn reboot_guest(c: &Call) -> Reply {
+pub(crate) fn reboot_guest(c: &Call) -> Reply {
     guest_power(
         c,
         GuestOp {
@@ -102,7 +103,7 @@ fn guest_power(c: &Call, op: GuestOp) -> Reply {
 
 /// Tools runs while the VM is on (if installed); the guest identity it
 /// reports disappears when it stops, as on vCenter.
-pub fn set_tools_running(st: &mut State, vm: &MoRef, running: bool) -> Result<(), Fault> {
+pub(crate) fn set_tools_running(st: &mut State, vm: &MoRef, running: bool) -> Result<(), Fault> {
     let installed = tools_installed(st, vm);
     let ip = guest_ip(st, vm);
     let name = st.objects.name(vm);

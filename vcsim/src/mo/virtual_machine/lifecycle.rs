@@ -12,7 +12,7 @@ use crate::events;
 use crate::state::State;
 
 /// `Destroy_Task` on a VM: refused while it runs.
-pub fn destroy(c: &Call) -> Reply {
+pub(crate) fn destroy(c: &Call) -> Reply {
     let u = c.user().to_string();
     let target = c.this().clone();
     c.task(c.this(), move |st: &mut State| {
@@ -36,7 +36,7 @@ pub fn destroy(c: &Call) -> Reply {
     })
 }
 
-pub fn clone_vm(c: &Call) -> Reply {
+pub(crate) fn clone_vm(c: &Call) -> Reply {
     let folder = c.moref("folder")?;
     let name = c.non_empty_str("name")?.to_string();
     let spec = c.data("spec")?.clone();
@@ -138,7 +138,7 @@ pub fn clone_vm(c: &Call) -> Reply {
             ip: Some(derived_ip(&seed)),
             devices: devs,
         };
-        let vm = vm::create(st, new)?;
+        let vm = vm::create(st, &new)?;
         if let Some(c) = spec.get("config").and_then(Value::as_data) {
             apply_config(st, &vm, c)?;
         }
@@ -154,7 +154,7 @@ pub fn clone_vm(c: &Call) -> Reply {
 }
 
 /// `MarkAsTemplate`: synchronous on vCenter; the VM must be powered off.
-pub fn mark_as_template(c: &Call) -> Reply {
+pub(crate) fn mark_as_template(c: &Call) -> Reply {
     let vm = c.this().clone();
     c.shared.try_mutate(|st| {
         require(st, &vm)?;
@@ -175,7 +175,7 @@ pub fn mark_as_template(c: &Call) -> Reply {
 }
 
 /// `MarkAsVirtualMachine`: back from a template into a resource pool.
-pub fn mark_as_virtual_machine(c: &Call) -> Reply {
+pub(crate) fn mark_as_virtual_machine(c: &Call) -> Reply {
     let vm = c.this().clone();
     c.shared.try_mutate(|st| {
         require(st, &vm)?;

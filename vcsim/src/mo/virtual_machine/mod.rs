@@ -5,12 +5,12 @@
 //! state faults (wrong power state, duplicate name) arrive in the task's
 //! `info.error`, as on vCenter.
 
-pub mod devices;
-pub mod guest;
-pub mod lifecycle;
-pub mod model;
-pub mod power;
-pub mod reconfig;
+pub(crate) mod devices;
+pub(crate) mod guest;
+pub(crate) mod lifecycle;
+pub(crate) mod model;
+pub(crate) mod power;
+pub(crate) mod reconfig;
 
 use vim25::{Fault, MoRef, Value};
 
@@ -18,7 +18,7 @@ use crate::events;
 use crate::state::State;
 
 /// "DC0_H0_VM0 on DC0_H0 in DC0", the way vCenter names a VM in event messages.
-pub fn where_(st: &State, vm: &MoRef) -> String {
+pub(crate) fn where_(st: &State, vm: &MoRef) -> String {
     let host = st
         .objects
         .ref_prop(vm, "runtime.host")
@@ -28,25 +28,31 @@ pub fn where_(st: &State, vm: &MoRef) -> String {
     format!("{} on {host} in {dc}", st.objects.name(vm))
 }
 
-pub fn datacenter_name(st: &State, m: &MoRef) -> String {
+pub(crate) fn datacenter_name(st: &State, m: &MoRef) -> String {
     events::datacenter_of(st, m)
         .map(|d| st.objects.name(&d))
         .unwrap_or_default()
 }
 
 /// Records a VM event (its host and datacenter filled in).
-pub fn event(st: &mut State, kind: &str, user: &str, vm: &MoRef, msg: String) -> Result<(), Fault> {
+pub(crate) fn event(
+    st: &mut State,
+    kind: &str,
+    user: &str,
+    vm: &MoRef,
+    msg: String,
+) -> Result<(), Fault> {
     events::record(st, kind, user, msg, Some(vm), None, None).map(|_| ())
 }
 
-pub fn is_template(st: &State, vm: &MoRef) -> bool {
+pub(crate) fn is_template(st: &State, vm: &MoRef) -> bool {
     st.objects
         .prop(vm, "config.template")
         .and_then(Value::as_bool)
         .unwrap_or(false)
 }
 
-pub fn not_template(st: &State, vm: &MoRef) -> Result<(), Fault> {
+pub(crate) fn not_template(st: &State, vm: &MoRef) -> Result<(), Fault> {
     if is_template(st, vm) {
         Err(Fault::new(
             "NotSupported",
@@ -58,7 +64,7 @@ pub fn not_template(st: &State, vm: &MoRef) -> Result<(), Fault> {
 }
 
 /// The least-loaded host of a pool's compute resource.
-pub fn host_for_pool(st: &State, pool: &MoRef) -> Option<MoRef> {
+pub(crate) fn host_for_pool(st: &State, pool: &MoRef) -> Option<MoRef> {
     let mut owner = st.objects.ref_prop(pool, "owner");
     if owner.is_none() {
         // A child pool: walk up to the root pool's owner.
@@ -78,7 +84,7 @@ pub fn host_for_pool(st: &State, pool: &MoRef) -> Option<MoRef> {
 }
 
 /// A guest IP for a VM made at run time, derived from its UUID.
-pub fn derived_ip(seed: &str) -> String {
+pub(crate) fn derived_ip(seed: &str) -> String {
     let u = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, seed.as_bytes());
     let b = u.as_bytes();
     format!("10.1.{}.{}", b[0], b[1] % 250 + 2)

@@ -10,12 +10,12 @@ use crate::{now, uuid_for};
 
 /// Where the guest IP a VM reports lives while the VM is off: a `guestinfo`
 /// variable, as real guests publish theirs.
-pub const IP_KEY: &str = "guestinfo.ip";
+pub(crate) const IP_KEY: &str = "guestinfo.ip";
 /// The Tools build reported while Tools is installed.
-pub const TOOLS_VERSION: i64 = 12352;
+pub(crate) const TOOLS_VERSION: i64 = 12352;
 
 #[derive(Clone, Debug)]
-pub struct NewVm {
+pub(crate) struct NewVm {
     pub name: String,
     pub folder: MoRef,
     pub pool: MoRef,
@@ -34,7 +34,7 @@ pub struct NewVm {
     pub devices: Vec<Data>,
 }
 
-pub fn guest_full_name(guest_id: &str) -> String {
+pub(crate) fn guest_full_name(guest_id: &str) -> String {
     match guest_id {
         "otherGuest" => "Other (32-bit)".into(),
         "otherGuest64" => "Other (64-bit)".into(),
@@ -46,7 +46,7 @@ pub fn guest_full_name(guest_id: &str) -> String {
 }
 
 /// A MAC in VMware's generated range, derived from a seed.
-pub fn mac_for(seed: &str) -> String {
+pub(crate) fn mac_for(seed: &str) -> String {
     let u = uuid::Uuid::new_v5(
         &uuid::Uuid::NAMESPACE_URL,
         format!("vcsim-mac:{seed}").as_bytes(),
@@ -56,7 +56,7 @@ pub fn mac_for(seed: &str) -> String {
 }
 
 /// The NIC backing for a network: a standard port group or a DV port group.
-pub fn nic_backing(st: &State, net: &MoRef) -> Data {
+pub(crate) fn nic_backing(st: &State, net: &MoRef) -> Data {
     if net.kind == "DistributedVirtualPortgroup" {
         let dvs = st.objects.ref_prop(net, "config.distributedVirtualSwitch");
         let switch_uuid = dvs
@@ -82,7 +82,7 @@ fn description(label: &str, summary: &str) -> Data {
         .with("summary", summary)
 }
 
-pub fn disk(key: i64, unit: i64, file: &str, ds: &MoRef, kb: i64, seed: &str) -> Data {
+pub(crate) fn disk(key: i64, unit: i64, file: &str, ds: &MoRef, kb: i64, seed: &str) -> Data {
     Data::new("VirtualDisk")
         .with("key", key)
         .with(
@@ -104,7 +104,7 @@ pub fn disk(key: i64, unit: i64, file: &str, ds: &MoRef, kb: i64, seed: &str) ->
         .with("capacityInBytes", kb * 1024)
 }
 
-pub fn nic(st: &State, kind: &str, key: i64, net: &MoRef, seed: &str) -> Data {
+pub(crate) fn nic(st: &State, kind: &str, key: i64, net: &MoRef, seed: &str) -> Data {
     Data::new(kind)
         .with("key", key)
         .with(
@@ -132,7 +132,7 @@ pub fn nic(st: &State, kind: &str, key: i64, net: &MoRef, seed: &str) -> Data {
 
 /// The devices of a fixture VM: PCI bus, LSI Logic SCSI controller, one thin
 /// disk and one VMXNET3 NIC.
-pub fn default_devices(
+pub(crate) fn default_devices(
     st: &State,
     name: &str,
     ds: &MoRef,
@@ -175,12 +175,12 @@ pub fn default_devices(
     devs
 }
 
-pub fn is_device(d: &Value, base: &str) -> bool {
+pub(crate) fn is_device(d: &Value, base: &str) -> bool {
     d.as_data()
         .is_some_and(|d| schema().is_subtype(&d.type_name, base))
 }
 
-pub fn devices(st: &State, vm: &MoRef) -> Vec<Data> {
+pub(crate) fn devices(st: &State, vm: &MoRef) -> Vec<Data> {
     st.objects
         .prop(vm, "config.hardware.device")
         .map(|v| {
@@ -194,7 +194,7 @@ pub fn devices(st: &State, vm: &MoRef) -> Vec<Data> {
 }
 
 /// Creates the VM object and links it into folder, pool, host, datastore and networks.
-pub fn create(st: &mut State, n: NewVm) -> Result<MoRef, Fault> {
+pub(crate) fn create(st: &mut State, n: &NewVm) -> Result<MoRef, Fault> {
     let vm = MoRef::new("VirtualMachine", &st.new_id("vm"));
     let ds_name = st.objects.name(&n.datastore);
     let vmx = format!("[{ds_name}] {}/{}.vmx", n.name, n.name);
@@ -332,7 +332,7 @@ pub fn create(st: &mut State, n: NewVm) -> Result<MoRef, Fault> {
     Ok(vm)
 }
 
-pub fn network_of(st: &State, nic: &Data) -> Option<MoRef> {
+pub(crate) fn network_of(st: &State, nic: &Data) -> Option<MoRef> {
     let backing = nic.get("backing")?.as_data()?;
     if let Some(n) = backing.get("network").and_then(Value::as_moref) {
         return Some(n.clone());
@@ -344,7 +344,7 @@ pub fn network_of(st: &State, nic: &Data) -> Option<MoRef> {
 }
 
 /// Removes a VM and every reference other objects hold to it.
-pub fn remove(st: &mut State, vm: &MoRef) -> Result<(), Fault> {
+pub(crate) fn remove(st: &mut State, vm: &MoRef) -> Result<(), Fault> {
     let parent = st.objects.ref_prop(vm, "parent");
     let pool = st.objects.ref_prop(vm, "resourcePool");
     let host = st.objects.ref_prop(vm, "runtime.host");
@@ -369,27 +369,27 @@ pub fn remove(st: &mut State, vm: &MoRef) -> Result<(), Fault> {
     Ok(())
 }
 
-pub fn power_state(st: &State, vm: &MoRef) -> String {
+pub(crate) fn power_state(st: &State, vm: &MoRef) -> String {
     st.objects
         .str_prop(vm, "runtime.powerState")
         .unwrap_or_else(|| "poweredOff".into())
 }
 
-pub fn tools_installed(st: &State, vm: &MoRef) -> bool {
+pub(crate) fn tools_installed(st: &State, vm: &MoRef) -> bool {
     st.objects
         .prop(vm, "config.tools.toolsVersion")
         .and_then(Value::as_i64)
         .is_some_and(|v| v > 0)
 }
 
-pub fn tools_running(st: &State, vm: &MoRef) -> bool {
+pub(crate) fn tools_running(st: &State, vm: &MoRef) -> bool {
     st.objects
         .str_prop(vm, "guest.toolsRunningStatus")
         .as_deref()
         == Some("guestToolsRunning")
 }
 
-pub fn guest_ip(st: &State, vm: &MoRef) -> Option<String> {
+pub(crate) fn guest_ip(st: &State, vm: &MoRef) -> Option<String> {
     st.objects.prop(vm, "config.extraConfig").and_then(|v| {
         v.as_array().iter().find_map(|o| {
             let o = o.as_data()?;

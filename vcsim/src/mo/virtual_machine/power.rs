@@ -50,19 +50,19 @@ const RESET: PowerOp = PowerOp {
     verb: "is reset",
 };
 
-pub fn power_on(c: &Call) -> Reply {
+pub(crate) fn power_on(c: &Call) -> Reply {
     power_task(c, &POWER_ON)
 }
 
-pub fn power_off(c: &Call) -> Reply {
+pub(crate) fn power_off(c: &Call) -> Reply {
     power_task(c, &POWER_OFF)
 }
 
-pub fn suspend(c: &Call) -> Reply {
+pub(crate) fn suspend(c: &Call) -> Reply {
     power_task(c, &SUSPEND)
 }
 
-pub fn reset(c: &Call) -> Reply {
+pub(crate) fn reset(c: &Call) -> Reply {
     power_task(c, &RESET)
 }
 
@@ -89,7 +89,7 @@ fn power_task(c: &Call, op: &'static PowerOp) -> Reply {
 
 /// Sets the power state and everything that follows from it: boot time,
 /// VMware Tools state, guest identity, NIC connection, (summaries follow at commit).
-pub fn set_power(st: &mut State, vm: &MoRef, state: &str) -> Result<(), Fault> {
+pub(crate) fn set_power(st: &mut State, vm: &MoRef, state: &str) -> Result<(), Fault> {
     let on = state == "poweredOn";
     let o = &mut st.objects;
     o.set(vm, "runtime.powerState", Value::from(state))?;

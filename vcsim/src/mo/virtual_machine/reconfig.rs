@@ -9,7 +9,7 @@ use super::{event, where_};
 use crate::call::{Call, Reply, require};
 use crate::state::State;
 
-pub fn reconfigure(c: &Call) -> Reply {
+pub(crate) fn reconfigure(c: &Call) -> Reply {
     let spec = c.data("spec")?.clone();
     let u = c.user().to_string();
     let target = c.this().clone();
@@ -34,7 +34,7 @@ pub fn reconfigure(c: &Call) -> Reply {
 
 /// Applies a `VirtualMachineConfigSpec` to an existing VM. On a fault the
 /// caller's transaction undoes whatever was already written.
-pub fn apply_config(st: &mut State, vm: &MoRef, spec: &Data) -> Result<(), Fault> {
+pub(crate) fn apply_config(st: &mut State, vm: &MoRef, spec: &Data) -> Result<(), Fault> {
     let on = vm::power_state(st, vm) == "poweredOn";
     let cur_cpu = st
         .objects
