@@ -99,7 +99,7 @@ impl Objects {
     }
 
     /// Write access to one object; the object counts as changed.
-    pub fn get_mut(&mut self, m: &MoRef) -> Option<&mut Object> {
+    fn get_mut(&mut self, m: &MoRef) -> Option<&mut Object> {
         if !self.contains(m) {
             return None;
         }
