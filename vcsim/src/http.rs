@@ -19,8 +19,8 @@ use crate::dispatch;
 use crate::state::Shared;
 
 /// Largest SOAP request accepted; vCenter's own limit is of this order.
-pub const MAX_BODY: usize = 16 * 1024 * 1024;
-pub const COOKIE_NAME: &str = "vmware_soap_session";
+pub(crate) const MAX_BODY: usize = 16 * 1024 * 1024;
+pub(crate) const COOKIE_NAME: &str = "vmware_soap_session";
 
 /// The namespace/version document clients read to pick an API version. Not a
 /// vim25 SOAP message, so it lives here as a literal.
@@ -49,13 +49,13 @@ const VIM_SERVICE_VERSIONS: &str = r#"<?xml version="1.0" encoding="UTF-8" ?>
 </namespaces>
 "#;
 
-pub struct ServerHandle {
+pub(crate) struct ServerHandle {
     stop: Option<oneshot::Sender<()>>,
     join: JoinHandle<()>,
 }
 
 impl ServerHandle {
-    pub async fn shutdown(mut self) {
+    pub(crate) async fn shutdown(mut self) {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
@@ -69,7 +69,7 @@ impl ServerHandle {
     }
 }
 
-pub async fn serve(
+pub(crate) async fn serve(
     shared: Arc<Shared>,
     listen: SocketAddr,
     tls: bool,

@@ -4,21 +4,20 @@
 //! Start one in-process with [`start`]; the returned [`Simulator`] serves on
 //! its own port and exposes the object model for test set-up and checks.
 
+mod call;
+mod derive;
 mod dispatch;
 mod events;
 mod http;
 pub mod inventory;
+mod journal;
+mod methods;
+mod mo;
 mod model;
-mod property_collector;
-mod search_index;
 mod service;
-mod session;
 mod state;
 mod tasks;
 mod tls;
-mod view;
-mod vm;
-mod vm_methods;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -27,7 +26,14 @@ use std::time::Duration;
 
 use vim25::{MoRef, Value};
 
+use crate::mo::property_collector;
 use crate::state::{Shared, State};
+
+/// Every `(managed type, method)` the simulator implements, sorted: the
+/// method table, for `vcsim --list-methods` and the docs.
+pub fn methods() -> Vec<(&'static str, &'static str)> {
+    methods::rows()
+}
 
 /// Which inventory the simulator starts with.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -89,7 +95,7 @@ pub async fn start(config: Config) -> anyhow::Result<Simulator> {
         Inventory::Generated { vms } => inventory::generate(*vms),
     };
     let mut st = State::new();
-    service::install(&mut st);
+    service::install(&mut st).map_err(|f| anyhow::anyhow!("{f}"))?;
     inventory::build(&mut st, &spec)?;
     tracing::info!(objects = st.objects.len(), "inventory built");
     let shared = Shared::new(
@@ -143,31 +149,31 @@ impl Simulator {
     }
 
     /// Test set-up: writes a property and keeps derived ones consistent
-    /// (setting `guest.toolsRunningStatus` updates `summary.guest` too).
+    /// (setting `guest.toolsRunningStatus` updates `summary.guest` too), as
+    /// every change does when it commits.
     pub fn set_property(&self, obj: &MoRef, path: &str, value: Value) -> anyhow::Result<()> {
         if vim25::schema().path_type(&obj.kind, path).is_none() {
             anyhow::bail!("{} has no property {path}", obj.kind);
         }
-        self.shared.mutate(|st| {
-            st.objects
-                .set(obj, path, value)
-                .map_err(anyhow::Error::msg)?;
-            if obj.kind == "VirtualMachine" {
-                if path.starts_with("guest.toolsRunningStatus") {
-                    let running = vm::tools_running(st, obj);
-                    let status = if running {
-                        "toolsOk"
-                    } else {
-                        "toolsNotRunning"
-                    };
-                    let _ = st
-                        .objects
-                        .set(obj, "guest.toolsStatus", Value::from(status));
-                }
-                vm::refresh(st, obj);
-            }
-            Ok(())
-        })
+        self.shared
+            .try_mutate(|st| st.objects.set(obj, path, value))
+            .map_err(|f| anyhow::anyhow!("{f}"))
+    }
+
+    /// Every object with its whole property tree, in creation order: for
+    /// tests that check a failed change left the model exactly as it was.
+    pub fn snapshot(&self) -> Vec<(MoRef, vim25::Data)> {
+        let st = self.shared.lock();
+        st.objects
+            .of_kind("ManagedObject")
+            .into_iter()
+            .filter_map(|m| st.objects.get(&m).map(|o| (m, o.props.clone())))
+            .collect()
+    }
+
+    /// How many managed objects exist (Tasks and views included).
+    pub fn object_count(&self) -> usize {
+        self.shared.lock().objects.len()
     }
 
     /// `(event type, fullFormattedMessage)`, oldest first.
@@ -181,6 +187,8 @@ impl Simulator {
 
     /// Drops every session, as if they had all timed out.
     pub fn expire_sessions(&self) {
+        // A change, not bookkeeping: waiting `WaitForUpdates` calls must wake
+        // up to find their session gone.
         self.shared.mutate(|st| {
             st.sessions.clear();
             st.pc.sessions.clear();
@@ -215,7 +223,7 @@ mod tests {
     #[test]
     fn every_property_of_the_default_inventory_encodes() {
         let mut st = State::new();
-        service::install(&mut st);
+        service::install(&mut st).expect("the service objects use schema paths only");
         let spec = inventory::InventorySpec::default_inventory().expect("built-in fixture parses");
         inventory::build(&mut st, &spec).expect("built-in fixture builds");
         let mut failures = vec![];

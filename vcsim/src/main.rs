@@ -37,6 +37,9 @@ struct Args {
     username: Option<String>,
     #[arg(long, requires = "username")]
     password: Option<String>,
+    /// Print every method the simulator implements (`Type.Method`, sorted) and exit.
+    #[arg(long)]
+    list_methods: bool,
 }
 
 #[tokio::main]
@@ -49,6 +52,12 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let args = Args::parse();
+    if args.list_methods {
+        for (kind, method) in vcsim::methods() {
+            println!("{kind}.{method}");
+        }
+        return Ok(());
+    }
     let inventory = match (args.inventory, args.vms) {
         (Some(p), _) => Inventory::File(p),
         (None, Some(n)) => Inventory::Generated { vms: n },

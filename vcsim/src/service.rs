@@ -2,7 +2,7 @@
 //! Every MoRef handed out in `ServiceContent` exists as an object, so a client
 //! that reads a manager's properties gets an answer rather than a fault.
 
-use vim25::{Data, MoRef, Value};
+use vim25::{Data, Fault, MoRef, Value};
 
 use crate::state::State;
 use crate::uuid_for;
@@ -93,9 +93,9 @@ const MANAGERS: &[(&str, &str, &str)] = &[
     ("cryptoManager", "CryptoManager", "CryptoManager"),
 ];
 
-pub const ROOT_FOLDER_ID: &str = "group-d1";
+pub(crate) const ROOT_FOLDER_ID: &str = "group-d1";
 
-pub fn about() -> Data {
+pub(crate) fn about() -> Data {
     Data::new("AboutInfo")
         .with("name", "VMware vCenter Server")
         .with("fullName", "VMware vCenter Server 8.0.3 build-24022515")
@@ -114,7 +114,7 @@ pub fn about() -> Data {
 }
 
 /// Creates the ServiceInstance, the root folder and every manager.
-pub fn install(st: &mut State) {
+pub(crate) fn install(st: &mut State) -> Result<(), Fault> {
     let root = MoRef::new("Folder", ROOT_FOLDER_ID);
     let mut content = Data::new("ServiceContent")
         .with("rootFolder", &root)
@@ -125,7 +125,7 @@ pub fn install(st: &mut State) {
         st.objects.insert(m, Data::new(kind));
     }
     st.objects.insert(
-        root.clone(),
+        root,
         Data::new("Folder")
             .with("name", "Datacenters")
             .with("childType", vec!["Folder", "Datacenter"])
@@ -140,7 +140,7 @@ pub fn install(st: &mut State) {
         Data::new("ServiceInstance").with("content", st.content.clone()),
     );
     let em = st.svc("eventManager");
-    let _ = st.objects.set(
+    st.objects.set(
         &em,
         "description",
         Value::Data(
@@ -148,10 +148,10 @@ pub fn install(st: &mut State) {
                 .with("category", Value::Array(vec![]))
                 .with("eventInfo", Value::Array(vec![])),
         ),
-    );
+    )?;
     let tm = st.svc("taskManager");
-    let _ = st.objects.set(&tm, "recentTask", Value::Array(vec![]));
-    let _ = st.objects.set(&tm, "maxCollector", Value::Int(32));
+    st.objects.set(&tm, "recentTask", Value::Array(vec![]))?;
+    st.objects.set(&tm, "maxCollector", Value::Int(32))?;
     let vm = st.svc("viewManager");
-    let _ = st.objects.set(&vm, "viewList", Value::Array(vec![]));
+    st.objects.set(&vm, "viewList", Value::Array(vec![]))
 }

@@ -1,13 +1,19 @@
 //! The simulator's shared state: one mutex around the object model and the
 //! per-session bookkeeping, plus a watch channel that ticks on every change so
 //! `WaitForUpdates` can sleep until something happens.
+//!
+//! [`Shared::mutate`] and [`Shared::try_mutate`] are the only ways to change
+//! the model: each runs in a transaction (rolled back when it fails), then
+//! refreshes the derived properties of what it touched (`derive.rs`), then
+//! advances the version `WaitForUpdates` watches. [`Shared::lock`] is read-only.
 
 use std::collections::HashMap;
+use std::ops::Deref;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use tokio::sync::watch;
-use vim25::{Data, MoRef, Value};
+use vim25::{Data, Fault, MoRef, Value};
 
 use crate::events::EventLog;
 use crate::model::Objects;
@@ -73,6 +79,43 @@ impl State {
         format!("{prefix}-{}", self.next_id)
     }
 
+    /// Opens a (nestable) transaction over objects and events.
+    fn begin(&mut self) {
+        self.objects.begin();
+        self.events.begin();
+    }
+
+    /// Keeps the innermost transaction's changes; when it was the outermost,
+    /// brings the derived properties of every object it touched up to date.
+    fn commit(&mut self) {
+        let touched = self.objects.commit();
+        self.events.commit();
+        if !self.objects.in_transaction() {
+            crate::derive::refresh(self, &touched);
+        }
+    }
+
+    /// Undoes the innermost transaction: objects as they were, its events dropped.
+    /// Id counters keep their advance, as on vCenter.
+    fn rollback(&mut self) {
+        self.objects.rollback();
+        self.events.rollback();
+    }
+
+    /// Runs `f` as a unit: on `Err` every change it made is undone.
+    pub fn transaction<T, E>(
+        &mut self,
+        f: impl FnOnce(&mut State) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.begin();
+        let r = f(self);
+        match &r {
+            Ok(_) => self.commit(),
+            Err(_) => self.rollback(),
+        }
+        r
+    }
+
     /// A managed object named in `ServiceContent` (`rootFolder`, `eventManager`, …).
     pub fn svc(&self, field: &str) -> MoRef {
         self.content
@@ -90,7 +133,7 @@ impl Default for State {
 }
 
 #[derive(Debug)]
-pub struct Shared {
+pub(crate) struct Shared {
     state: Mutex<State>,
     changed: watch::Sender<u64>,
     pub task_duration: Duration,
@@ -100,7 +143,7 @@ pub struct Shared {
 }
 
 impl Shared {
-    pub fn new(
+    pub(crate) fn new(
         state: State,
         task_duration: Duration,
         idle_timeout: Option<Duration>,
@@ -117,23 +160,180 @@ impl Shared {
         })
     }
 
-    /// Read access. A panic elsewhere while holding the lock must not take the
-    /// whole simulator down, so a poisoned lock is recovered.
-    pub fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    /// A panic elsewhere while holding the lock must not take the whole
+    /// simulator down, so a poisoned lock is recovered, undoing the change
+    /// that was under way.
+    fn guard(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| {
+            let mut st = e.into_inner();
+            while st.objects.in_transaction() {
+                st.rollback();
+            }
+            st
+        })
     }
 
-    /// Runs a mutation and wakes everyone waiting for updates.
-    pub fn mutate<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+    /// Read access to the whole state.
+    pub(crate) fn lock(&self) -> ReadGuard<'_> {
+        ReadGuard(self.guard())
+    }
+
+    /// Runs a change that cannot fail, refreshes derived properties and
+    /// wakes everyone waiting for updates.
+    pub(crate) fn mutate<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
         let r = {
-            let mut st = self.lock();
-            f(&mut st)
+            let mut st = self.guard();
+            st.begin();
+            let r = f(&mut st);
+            st.commit();
+            r
         };
         self.changed.send_modify(|v| *v += 1);
         r
     }
 
-    pub fn subscribe(&self) -> watch::Receiver<u64> {
+    /// Runs a change that commits only if it succeeds: on a fault the model
+    /// and the event log are left exactly as they were.
+    pub(crate) fn try_mutate<T>(
+        &self,
+        f: impl FnOnce(&mut State) -> Result<T, Fault>,
+    ) -> Result<T, Fault> {
+        let r = self.guard().transaction(f);
+        if r.is_ok() {
+            self.changed.send_modify(|v| *v += 1);
+        }
+        r
+    }
+
+    /// Session and PropertyCollector bookkeeping (idle times, pages, what a
+    /// filter last reported): state no client watches through
+    /// PropertyCollector, so it does not advance the version. It must not
+    /// touch the object model; debug builds check that.
+    pub(crate) fn bookkeeping<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        let mut st = self.guard();
+        let writes = st.objects.writes();
+        let r = f(&mut st);
+        debug_assert_eq!(writes, st.objects.writes(), "bookkeeping changed the model");
+        r
+    }
+
+    pub(crate) fn subscribe(&self) -> watch::Receiver<u64> {
         self.changed.subscribe()
+    }
+}
+
+/// Read-only access to the state; changes go through [`Shared::mutate`].
+pub(crate) struct ReadGuard<'a>(MutexGuard<'a, State>);
+
+impl Deref for ReadGuard<'_> {
+    type Target = State;
+
+    fn deref(&self) -> &State {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{events, inventory, service};
+
+    fn shared() -> Arc<Shared> {
+        let mut st = State::new();
+        service::install(&mut st).expect("the service objects use schema paths only");
+        let spec = inventory::InventorySpec::default_inventory().expect("built-in fixture parses");
+        inventory::build(&mut st, &spec).expect("built-in fixture builds");
+        Shared::new(st, Duration::ZERO, None, None, false)
+    }
+
+    fn vm0(sh: &Shared) -> MoRef {
+        let st = sh.lock();
+        st.objects
+            .of_kind("VirtualMachine")
+            .into_iter()
+            .next()
+            .expect("the fixture has VMs")
+    }
+
+    #[test]
+    fn issue_7_failed_change_is_undone_with_its_events() {
+        let sh = shared();
+        let vm = vm0(&sh);
+        let rx = sh.subscribe();
+        let (count, events, name) = {
+            let st = sh.lock();
+            (st.objects.len(), st.events.summary(), st.objects.name(&vm))
+        };
+        let r: Result<(), Fault> = sh.try_mutate(|st| {
+            st.objects.set(&vm, "name", Value::from("renamed"))?;
+            let f = MoRef::new("Folder", &st.new_id("group"));
+            st.objects
+                .insert(f, Data::new("Folder").with("name", "new"));
+            events::record(
+                st,
+                "VmRenamedEvent",
+                "u",
+                "renamed".into(),
+                Some(&vm),
+                None,
+                None,
+            )?;
+            Err(Fault::invalid_argument("late"))
+        });
+        assert!(r.is_err());
+        let st = sh.lock();
+        assert_eq!(st.objects.len(), count);
+        assert_eq!(st.objects.name(&vm), name);
+        assert_eq!(st.events.summary(), events);
+        assert!(!st.objects.in_transaction());
+        assert!(
+            !rx.has_changed().expect("sender alive"),
+            "a failed change is not an update"
+        );
+    }
+
+    #[test]
+    fn issue_7_committed_change_derives_and_advances_the_version() {
+        let sh = shared();
+        let vm = vm0(&sh);
+        let rx = sh.subscribe();
+        sh.try_mutate(|st| st.objects.set(&vm, "config.hardware.numCPU", Value::Int(7)))
+            .expect("a known path");
+        assert!(rx.has_changed().expect("sender alive"));
+        let st = sh.lock();
+        // summary is derived at commit; the method did not refresh it.
+        assert_eq!(
+            st.objects
+                .prop(&vm, "summary.config.numCpu")
+                .and_then(Value::as_i64),
+            Some(7)
+        );
+    }
+
+    #[test]
+    fn issue_7_failed_task_op_inside_a_change_keeps_the_outer_change() {
+        let sh = shared();
+        let vm = vm0(&sh);
+        let tm = sh.lock().svc("taskManager");
+        sh.mutate(|st| {
+            let inner: Result<(), Fault> = st.transaction(|st| {
+                st.objects
+                    .set(&vm, "config.annotation", Value::from("lost"))?;
+                Err(Fault::invalid_argument("x"))
+            });
+            assert!(inner.is_err());
+            st.objects
+                .set(&tm, "maxCollector", Value::Int(5))
+                .expect("a known path");
+        });
+        let st = sh.lock();
+        assert_ne!(
+            st.objects.str_prop(&vm, "config.annotation").as_deref(),
+            Some("lost")
+        );
+        assert_eq!(
+            st.objects.prop(&tm, "maxCollector").and_then(Value::as_i64),
+            Some(5)
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! Tasks: a `Task` object whose `info` goes queued → running → success|error.
 //! The work itself runs when the task completes, so a failing precondition
 //! (a VM already powered on) lands in `info.error` like on vCenter, while the
-//! method call itself has already returned the Task.
+//! method call itself has already returned the Task. The work runs in a
+//! transaction: when it fails, everything it changed is undone before the
+//! task records its error.
 
 use std::sync::Arc;
 
@@ -11,21 +13,27 @@ use crate::now;
 use crate::state::{Shared, State};
 
 /// The work a task does when it completes; its `Ok` value becomes `info.result`.
-pub type Op = Box<dyn FnOnce(&mut State) -> Result<Option<Value>, Fault> + Send>;
+pub(crate) type Op = Box<dyn FnOnce(&mut State) -> Result<Option<Value>, Fault> + Send>;
 
 /// Completed Task objects kept for reading back; older ones are dropped.
 const KEEP_TASKS: usize = 1000;
 /// Tasks listed in `TaskManager.recentTask`.
 const RECENT_TASKS: usize = 200;
 
-fn set_info(st: &mut State, task: &MoRef, field: &str, v: Value) {
-    let _ = st.objects.set(task, &format!("info.{field}"), v);
+fn set_info(st: &mut State, task: &MoRef, field: &str, v: Value) -> Result<(), Fault> {
+    st.objects.set(task, &format!("info.{field}"), v)
 }
 
 /// Creates the Task and schedules `op`. `method` is the wire method name
 /// (`PowerOnVM_Task`), which pyvmomi reads back from `info.name`.
-pub fn submit(shared: &Arc<Shared>, user: &str, method: &str, entity: &MoRef, op: Op) -> MoRef {
-    let task = shared.mutate(|st| {
+pub(crate) fn submit(
+    shared: &Arc<Shared>,
+    user: &str,
+    method: &str,
+    entity: &MoRef,
+    op: Op,
+) -> Result<MoRef, Fault> {
+    let task = shared.try_mutate(|st| {
         let task = MoRef::new("Task", &st.new_id("task"));
         let entity_name = st.objects.name(entity);
         let description_id = format!("{}.{}", entity.kind, description_verb(method));
@@ -51,62 +59,79 @@ pub fn submit(shared: &Arc<Shared>, user: &str, method: &str, entity: &MoRef, op
             let drop = recent.len() - RECENT_TASKS;
             recent.drain(..drop);
         }
-        let _ = st.objects.set(&tm, "recentTask", Value::from(recent));
-        prune(st);
-        task
-    });
+        st.objects.set(&tm, "recentTask", Value::from(recent))?;
+        prune(st)?;
+        Ok(task)
+    })?;
     let shared = shared.clone();
     let t = task.clone();
     tokio::spawn(async move {
         tokio::task::yield_now().await;
         shared.mutate(|st| {
-            set_info(st, &t, "state", Value::from("running"));
-            set_info(st, &t, "startTime", Value::from(now()));
-            set_info(st, &t, "progress", Value::Int(0));
+            let started = set_info(st, &t, "state", Value::from("running"))
+                .and_then(|()| set_info(st, &t, "startTime", Value::from(now())))
+                .and_then(|()| set_info(st, &t, "progress", Value::Int(0)));
+            report(&t, started);
         });
         if !shared.task_duration.is_zero() {
             tokio::time::sleep(shared.task_duration).await;
         }
         shared.mutate(|st| {
-            let r = op(st);
-            match r {
-                Ok(result) => {
-                    set_info(st, &t, "state", Value::from("success"));
-                    set_info(st, &t, "progress", Value::Int(100));
-                    if let Some(v) = result {
-                        let v = match v {
-                            Value::Any(..) => v,
-                            Value::MoRef(m) => Value::Any(
-                                TypeRef::new("ManagedObjectReference"),
-                                Box::new(Value::MoRef(m)),
-                            ),
-                            v => v,
-                        };
-                        set_info(st, &t, "result", v);
-                    }
-                }
-                Err(f) => {
-                    tracing::debug!(task = %t, fault = %f, "task failed");
-                    set_info(st, &t, "state", Value::from("error"));
-                    set_info(st, &t, "error", Value::Data(f.to_localized()));
-                }
-            }
-            set_info(st, &t, "completeTime", Value::from(now()));
+            // The op's own transaction: a failure undoes its changes only,
+            // then the task records the outcome.
+            let outcome = st.transaction(op);
+            let recorded = finish(st, &t, outcome);
+            report(&t, recorded);
         });
     });
-    task
+    Ok(task)
+}
+
+/// Writes a finished task's state, result or error, and completion time.
+fn finish(st: &mut State, t: &MoRef, outcome: Result<Option<Value>, Fault>) -> Result<(), Fault> {
+    match outcome {
+        Ok(result) => {
+            set_info(st, t, "state", Value::from("success"))?;
+            set_info(st, t, "progress", Value::Int(100))?;
+            if let Some(v) = result {
+                let v = match v {
+                    Value::MoRef(m) => Value::Any(
+                        TypeRef::new("ManagedObjectReference"),
+                        Box::new(Value::MoRef(m)),
+                    ),
+                    v => v,
+                };
+                set_info(st, t, "result", v)?;
+            }
+        }
+        Err(f) => {
+            tracing::debug!(task = %t, fault = %f, "task failed");
+            set_info(st, t, "state", Value::from("error"))?;
+            set_info(st, t, "error", Value::Data(f.to_localized()))?;
+        }
+    }
+    set_info(st, t, "completeTime", Value::from(now()))
+}
+
+/// A task's own bookkeeping failing is a simulator bug: loud, and fatal in debug builds.
+fn report(t: &MoRef, r: Result<(), Fault>) {
+    if let Err(f) = r {
+        tracing::error!(task = %t, fault = %f, "recording task state failed");
+        debug_assert!(false, "recording the state of {t} failed: {f}");
+    }
 }
 
 /// Drops the oldest Task objects beyond [`KEEP_TASKS`].
-fn prune(st: &mut State) {
+fn prune(st: &mut State) -> Result<(), Fault> {
     let tasks = st.objects.of_kind("Task");
     if tasks.len() > KEEP_TASKS {
         let tm = st.svc("taskManager");
         for t in &tasks[..tasks.len() - KEEP_TASKS] {
             st.objects.remove(t);
-            st.objects.remove_ref(&tm, "recentTask", t);
+            st.objects.remove_ref(&tm, "recentTask", t)?;
         }
     }
+    Ok(())
 }
 
 /// `PowerOnVM_Task` → `powerOn`, the verb vCenter uses in `descriptionId`.

@@ -27,7 +27,7 @@ fn server_config() -> anyhow::Result<rustls::ServerConfig> {
     Ok(cfg)
 }
 
-pub struct TlsListener {
+pub(crate) struct TlsListener {
     rx: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
     local: SocketAddr,
     accept_task: JoinHandle<()>,
@@ -40,7 +40,7 @@ impl Drop for TlsListener {
 }
 
 impl TlsListener {
-    pub fn new(tcp: TcpListener) -> anyhow::Result<Self> {
+    pub(crate) fn new(tcp: TcpListener) -> anyhow::Result<Self> {
         let local = tcp.local_addr()?;
         let acceptor = TlsAcceptor::from(Arc::new(server_config()?));
         let (tx, rx) = mpsc::channel(64);

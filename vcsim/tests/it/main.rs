@@ -3,10 +3,12 @@
 
 mod events_search;
 mod http;
+mod method_table;
 mod property_collector;
 mod pyvmomi;
 mod session;
 mod tasks;
+mod transactions;
 mod vm_lifecycle;
 mod vm_power;
 

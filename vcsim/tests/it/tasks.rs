@@ -5,7 +5,7 @@ use vim25::{Data, Request, Value};
 
 use crate::{logged_in, mo, obj_spec, pc, prop_str, start, vm, wait_task};
 
-fn changes(update: &Value) -> Vec<(String, String, Option<Value>)> {
+pub(crate) fn changes(update: &Value) -> Vec<(String, String, Option<Value>)> {
     let mut out = vec![];
     for fu in update
         .path("filterSet")

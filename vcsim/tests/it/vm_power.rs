@@ -132,3 +132,61 @@ async fn guest_reboot_and_standby() {
     until(&sim, &v, "runtime.powerState", "suspended").await;
     assert!(sim.events().iter().any(|(t, _)| t == "VmGuestStandbyEvent"));
 }
+
+/// Issue 7: the delayed power change after ShutdownGuest goes through the
+/// same commit path as everything else, so WaitForUpdatesEx reports it, with
+/// the derived summary alongside.
+#[tokio::test]
+async fn issue_7_wait_for_updates_sees_the_delayed_guest_power_change() {
+    let (sim, c) = logged_in().await;
+    let v = vm(&sim, "DC0_C0_RP0_VM1");
+    c.ok(Request::new("CreateFilter", &crate::pc())
+        .arg(
+            "spec",
+            crate::obj_spec(
+                &v,
+                "VirtualMachine",
+                &["runtime.powerState", "summary.runtime.powerState"],
+            ),
+        )
+        .arg("partialUpdates", false))
+        .await;
+    let wait = |version: String| {
+        Request::new("WaitForUpdatesEx", &crate::pc())
+            .arg("version", version)
+            .arg(
+                "options",
+                vim25::Data::new("WaitOptions").with("maxWaitSeconds", 10),
+            )
+    };
+    let first = c.ok(wait(String::new())).await.expect("initial update");
+    let mut version = first
+        .path("version")
+        .and_then(Value::as_str)
+        .expect("version")
+        .to_string();
+    c.ok(Request::new("ShutdownGuest", &v)).await;
+    let mut seen = vec![];
+    for _ in 0..10 {
+        let u = c
+            .ok(wait(version.clone()))
+            .await
+            .expect("an update before the timeout");
+        version = u
+            .path("version")
+            .and_then(Value::as_str)
+            .expect("version")
+            .to_string();
+        for (_, name, val) in crate::tasks::changes(&u) {
+            if val.as_ref().and_then(Value::as_str) == Some("poweredOff") {
+                seen.push(name);
+            }
+        }
+        if seen.len() == 2 {
+            break;
+        }
+    }
+    seen.sort();
+    assert_eq!(seen, ["runtime.powerState", "summary.runtime.powerState"]);
+    assert_eq!(prop_str(&sim, &v, "runtime.powerState"), "poweredOff");
+}

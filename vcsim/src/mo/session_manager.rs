@@ -5,11 +5,33 @@ use std::time::Instant;
 
 use vim25::{Fault, Value};
 
+use crate::call::{Call, Reply};
 use crate::events;
 use crate::state::{Session, Shared, State};
 
+/// `SessionManager.Login`: the `UserSession` and the new session cookie.
+pub(crate) fn login(c: &Call) -> Result<(Value, String), Fault> {
+    let user = c.opt_str("userName")?.unwrap_or_default();
+    let password = c.opt_str("password")?.unwrap_or_default();
+    c.shared
+        .try_mutate(|st| open_session(&c.shared, st, user, password))
+}
+
+pub(crate) fn logout(c: &Call) -> Reply {
+    if let Some(cookie) = &c.cookie {
+        c.shared.try_mutate(|st| close_session(st, cookie))?;
+    }
+    Ok(None)
+}
+
+pub(crate) fn session_is_active(c: &Call) -> Reply {
+    let id = c.opt_str("sessionID")?.unwrap_or_default();
+    let user = c.opt_str("userName")?.unwrap_or_default();
+    Ok(Some(Value::Bool(is_active(&c.read(), id, user))))
+}
+
 /// Finds the caller's session by cookie; an idle-expired one is dropped.
-pub fn lookup(shared: &Shared, st: &mut State, cookie: Option<&str>) -> Option<Session> {
+pub(crate) fn lookup(shared: &Shared, st: &mut State, cookie: Option<&str>) -> Option<Session> {
     let cookie = cookie?;
     let expired = match (st.sessions.get(cookie), shared.idle_timeout) {
         (Some(s), Some(t)) => s.last_active.elapsed() > t,
@@ -30,7 +52,7 @@ pub fn lookup(shared: &Shared, st: &mut State, cookie: Option<&str>) -> Option<S
 
 /// Checks the credentials and opens a session; returns the `UserSession` and
 /// the new cookie value.
-pub fn login(
+fn open_session(
     shared: &Shared,
     st: &mut State,
     user: &str,
@@ -63,11 +85,11 @@ pub fn login(
         None,
         None,
         None,
-    );
+    )?;
     Ok((Value::Data(us), cookie))
 }
 
-pub fn logout(st: &mut State, cookie: &str) {
+fn close_session(st: &mut State, cookie: &str) -> Result<(), Fault> {
     if let Some(s) = st.sessions.remove(cookie) {
         st.pc.sessions.remove(&s.key);
         events::record(
@@ -81,10 +103,11 @@ pub fn logout(st: &mut State, cookie: &str) {
             None,
             None,
             None,
-        );
+        )?;
     }
+    Ok(())
 }
 
-pub fn is_active(st: &State, key: &str, user: &str) -> bool {
+fn is_active(st: &State, key: &str, user: &str) -> bool {
     st.sessions.values().any(|s| s.key == key && s.user == user)
 }

@@ -6,10 +6,25 @@ use std::collections::HashSet;
 
 use vim25::{Data, Fault, MoRef, Value, schema};
 
+use crate::call::{Call, Reply};
 use crate::state::State;
 
+/// `ViewManager.CreateContainerView`.
+pub(crate) fn create_container_view(c: &Call) -> Reply {
+    let container = c.moref("container")?;
+    let types = c.strings("type");
+    let recursive = c.bool_or("recursive", false)?;
+    c.shared
+        .try_mutate(|st| create(st, &container, types, recursive))
+}
+
+/// `View.DestroyView`.
+pub(crate) fn destroy_view(c: &Call) -> Reply {
+    c.shared.try_mutate(|st| destroy(st, c.this()))
+}
+
 /// The inventory children of an entity, as vCenter's container views see them.
-pub fn children(st: &State, m: &MoRef) -> Vec<MoRef> {
+pub(crate) fn children(st: &State, m: &MoRef) -> Vec<MoRef> {
     let o = &st.objects;
     match m.kind.as_str() {
         "Folder" => o.refs(m, "childEntity"),
@@ -27,7 +42,7 @@ pub fn children(st: &State, m: &MoRef) -> Vec<MoRef> {
             v.extend(o.refs(m, "vm"));
             v
         }
-        "VmwareDistributedVirtualSwitch" | "DistributedVirtualSwitch" => vec![],
+        // Switches and everything else have no inventory children here.
         _ => vec![],
     }
 }
@@ -40,7 +55,7 @@ fn matches(kind: &str, types: &[String]) -> bool {
 }
 
 /// The objects a ContainerView shows right now.
-pub fn contents(st: &State, view: &MoRef) -> Vec<MoRef> {
+pub(crate) fn contents(st: &State, view: &MoRef) -> Vec<MoRef> {
     let Some(container) = st.objects.ref_prop(view, "container") else {
         return vec![];
     };
@@ -71,7 +86,7 @@ pub fn contents(st: &State, view: &MoRef) -> Vec<MoRef> {
     out
 }
 
-pub fn create_container_view(
+fn create(
     st: &mut State,
     container: &MoRef,
     types: Vec<String>,
@@ -97,15 +112,15 @@ pub fn create_container_view(
             .with("recursive", recursive),
     );
     let vm = st.svc("viewManager");
-    st.objects.push_ref(&vm, "viewList", &view);
+    st.objects.push_ref(&vm, "viewList", &view)?;
     Ok(Some(Value::MoRef(view)))
 }
 
-pub fn destroy_view(st: &mut State, view: &MoRef) -> Result<Option<Value>, Fault> {
+fn destroy(st: &mut State, view: &MoRef) -> Result<Option<Value>, Fault> {
     if st.objects.remove(view).is_none() {
         return Err(Fault::managed_object_not_found(view));
     }
     let vm = st.svc("viewManager");
-    st.objects.remove_ref(&vm, "viewList", view);
+    st.objects.remove_ref(&vm, "viewList", view)?;
     Ok(None)
 }

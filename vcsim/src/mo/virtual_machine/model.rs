@@ -1,20 +1,21 @@
-//! Virtual machine state: building a VM's property tree, keeping the derived
-//! properties (`summary.*`, `guest.*`, inventory back-references) consistent
-//! with the canonical ones (`config.*`, `runtime.*`) after every change.
+//! A virtual machine's property tree: building one (with its devices),
+//! linking it into the inventory and removing it, and reading its state.
+//! Derived properties (`summary.*`) are computed in `derive.rs`.
 
-use vim25::{Data, MoRef, TypeRef, Value, schema};
+use vim25::{Data, Fault, MoRef, TypeRef, Value, schema};
 
+use super::power::set_power;
 use crate::state::State;
 use crate::{now, uuid_for};
 
 /// Where the guest IP a VM reports lives while the VM is off: a `guestinfo`
 /// variable, as real guests publish theirs.
-const IP_KEY: &str = "guestinfo.ip";
+pub(crate) const IP_KEY: &str = "guestinfo.ip";
 /// The Tools build reported while Tools is installed.
-const TOOLS_VERSION: i64 = 12352;
+pub(crate) const TOOLS_VERSION: i64 = 12352;
 
 #[derive(Clone, Debug)]
-pub struct NewVm {
+pub(crate) struct NewVm {
     pub name: String,
     pub folder: MoRef,
     pub pool: MoRef,
@@ -33,7 +34,7 @@ pub struct NewVm {
     pub devices: Vec<Data>,
 }
 
-pub fn guest_full_name(guest_id: &str) -> String {
+pub(crate) fn guest_full_name(guest_id: &str) -> String {
     match guest_id {
         "otherGuest" => "Other (32-bit)".into(),
         "otherGuest64" => "Other (64-bit)".into(),
@@ -45,7 +46,7 @@ pub fn guest_full_name(guest_id: &str) -> String {
 }
 
 /// A MAC in VMware's generated range, derived from a seed.
-pub fn mac_for(seed: &str) -> String {
+pub(crate) fn mac_for(seed: &str) -> String {
     let u = uuid::Uuid::new_v5(
         &uuid::Uuid::NAMESPACE_URL,
         format!("vcsim-mac:{seed}").as_bytes(),
@@ -55,7 +56,7 @@ pub fn mac_for(seed: &str) -> String {
 }
 
 /// The NIC backing for a network: a standard port group or a DV port group.
-pub fn nic_backing(st: &State, net: &MoRef) -> Data {
+pub(crate) fn nic_backing(st: &State, net: &MoRef) -> Data {
     if net.kind == "DistributedVirtualPortgroup" {
         let dvs = st.objects.ref_prop(net, "config.distributedVirtualSwitch");
         let switch_uuid = dvs
@@ -81,7 +82,7 @@ fn description(label: &str, summary: &str) -> Data {
         .with("summary", summary)
 }
 
-pub fn disk(key: i64, unit: i64, file: &str, ds: &MoRef, kb: i64, seed: &str) -> Data {
+pub(crate) fn disk(key: i64, unit: i64, file: &str, ds: &MoRef, kb: i64, seed: &str) -> Data {
     Data::new("VirtualDisk")
         .with("key", key)
         .with(
@@ -103,7 +104,7 @@ pub fn disk(key: i64, unit: i64, file: &str, ds: &MoRef, kb: i64, seed: &str) ->
         .with("capacityInBytes", kb * 1024)
 }
 
-pub fn nic(st: &State, kind: &str, key: i64, net: &MoRef, seed: &str) -> Data {
+pub(crate) fn nic(st: &State, kind: &str, key: i64, net: &MoRef, seed: &str) -> Data {
     Data::new(kind)
         .with("key", key)
         .with(
@@ -131,7 +132,7 @@ pub fn nic(st: &State, kind: &str, key: i64, net: &MoRef, seed: &str) -> Data {
 
 /// The devices of a fixture VM: PCI bus, LSI Logic SCSI controller, one thin
 /// disk and one VMXNET3 NIC.
-pub fn default_devices(
+pub(crate) fn default_devices(
     st: &State,
     name: &str,
     ds: &MoRef,
@@ -174,12 +175,12 @@ pub fn default_devices(
     devs
 }
 
-fn is_device(d: &Value, base: &str) -> bool {
+pub(crate) fn is_device(d: &Value, base: &str) -> bool {
     d.as_data()
         .is_some_and(|d| schema().is_subtype(&d.type_name, base))
 }
 
-pub fn devices(st: &State, vm: &MoRef) -> Vec<Data> {
+pub(crate) fn devices(st: &State, vm: &MoRef) -> Vec<Data> {
     st.objects
         .prop(vm, "config.hardware.device")
         .map(|v| {
@@ -193,7 +194,7 @@ pub fn devices(st: &State, vm: &MoRef) -> Vec<Data> {
 }
 
 /// Creates the VM object and links it into folder, pool, host, datastore and networks.
-pub fn create(st: &mut State, n: NewVm) -> MoRef {
+pub(crate) fn create(st: &mut State, n: &NewVm) -> Result<MoRef, Fault> {
     let vm = MoRef::new("VirtualMachine", &st.new_id("vm"));
     let ds_name = st.objects.name(&n.datastore);
     let vmx = format!("[{ds_name}] {}/{}.vmx", n.name, n.name);
@@ -320,18 +321,18 @@ pub fn create(st: &mut State, n: NewVm) -> MoRef {
                 .with("settingVideoRamSizeSupported", true),
         );
     st.objects.insert(vm.clone(), props);
-    st.objects.push_ref(&n.folder, "childEntity", &vm);
-    st.objects.push_ref(&n.pool, "vm", &vm);
-    st.objects.push_ref(&n.host, "vm", &vm);
-    st.objects.push_ref(&n.datastore, "vm", &vm);
+    st.objects.push_ref(&n.folder, "childEntity", &vm)?;
+    st.objects.push_ref(&n.pool, "vm", &vm)?;
+    st.objects.push_ref(&n.host, "vm", &vm)?;
+    st.objects.push_ref(&n.datastore, "vm", &vm)?;
     for net in &nets {
-        st.objects.push_ref(net, "vm", &vm);
+        st.objects.push_ref(net, "vm", &vm)?;
     }
-    set_power(st, &vm, &n.power_state);
-    vm
+    set_power(st, &vm, &n.power_state)?;
+    Ok(vm)
 }
 
-pub fn network_of(st: &State, nic: &Data) -> Option<MoRef> {
+pub(crate) fn network_of(st: &State, nic: &Data) -> Option<MoRef> {
     let backing = nic.get("backing")?.as_data()?;
     if let Some(n) = backing.get("network").and_then(Value::as_moref) {
         return Some(n.clone());
@@ -343,51 +344,52 @@ pub fn network_of(st: &State, nic: &Data) -> Option<MoRef> {
 }
 
 /// Removes a VM and every reference other objects hold to it.
-pub fn remove(st: &mut State, vm: &MoRef) {
+pub(crate) fn remove(st: &mut State, vm: &MoRef) -> Result<(), Fault> {
     let parent = st.objects.ref_prop(vm, "parent");
     let pool = st.objects.ref_prop(vm, "resourcePool");
     let host = st.objects.ref_prop(vm, "runtime.host");
     let dss = st.objects.refs(vm, "datastore");
     let nets = st.objects.refs(vm, "network");
     if let Some(p) = parent {
-        st.objects.remove_ref(&p, "childEntity", vm);
+        st.objects.remove_ref(&p, "childEntity", vm)?;
     }
     if let Some(p) = pool {
-        st.objects.remove_ref(&p, "vm", vm);
+        st.objects.remove_ref(&p, "vm", vm)?;
     }
     if let Some(h) = host {
-        st.objects.remove_ref(&h, "vm", vm);
+        st.objects.remove_ref(&h, "vm", vm)?;
     }
     for d in dss {
-        st.objects.remove_ref(&d, "vm", vm);
+        st.objects.remove_ref(&d, "vm", vm)?;
     }
     for n in nets {
-        st.objects.remove_ref(&n, "vm", vm);
+        st.objects.remove_ref(&n, "vm", vm)?;
     }
     st.objects.remove(vm);
+    Ok(())
 }
 
-pub fn power_state(st: &State, vm: &MoRef) -> String {
+pub(crate) fn power_state(st: &State, vm: &MoRef) -> String {
     st.objects
         .str_prop(vm, "runtime.powerState")
         .unwrap_or_else(|| "poweredOff".into())
 }
 
-pub fn tools_installed(st: &State, vm: &MoRef) -> bool {
+pub(crate) fn tools_installed(st: &State, vm: &MoRef) -> bool {
     st.objects
         .prop(vm, "config.tools.toolsVersion")
         .and_then(Value::as_i64)
         .is_some_and(|v| v > 0)
 }
 
-pub fn tools_running(st: &State, vm: &MoRef) -> bool {
+pub(crate) fn tools_running(st: &State, vm: &MoRef) -> bool {
     st.objects
         .str_prop(vm, "guest.toolsRunningStatus")
         .as_deref()
         == Some("guestToolsRunning")
 }
 
-fn guest_ip(st: &State, vm: &MoRef) -> Option<String> {
+pub(crate) fn guest_ip(st: &State, vm: &MoRef) -> Option<String> {
     st.objects.prop(vm, "config.extraConfig").and_then(|v| {
         v.as_array().iter().find_map(|o| {
             let o = o.as_data()?;
@@ -395,219 +397,4 @@ fn guest_ip(st: &State, vm: &MoRef) -> Option<String> {
                 .then(|| o.get("value")?.as_str().map(str::to_string))?
         })
     })
-}
-
-/// Sets the power state and everything that follows from it: boot time,
-/// VMware Tools state, guest identity, NIC connection, summaries.
-pub fn set_power(st: &mut State, vm: &MoRef, state: &str) {
-    let on = state == "poweredOn";
-    let o = &mut st.objects;
-    let _ = o.set(vm, "runtime.powerState", Value::from(state));
-    if on {
-        let _ = o.set(vm, "runtime.bootTime", Value::from(now()));
-        o.unset(vm, "runtime.suspendTime");
-    } else {
-        o.unset(vm, "runtime.bootTime");
-        if state == "suspended" {
-            let _ = o.set(vm, "runtime.suspendTime", Value::from(now()));
-        }
-    }
-    set_tools_running(st, vm, on);
-    // NICs are connected exactly while the VM runs.
-    let devs: Vec<Value> = devices(st, vm)
-        .into_iter()
-        .map(|mut d| {
-            if schema().is_subtype(&d.type_name, "VirtualEthernetCard")
-                && let Some(Value::Data(c)) = d.get_mut("connectable")
-            {
-                let start = c
-                    .get("startConnected")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(true);
-                c.set("connected", on && start);
-                c.set("status", if on { "ok" } else { "untried" });
-            }
-            Value::Data(d)
-        })
-        .collect();
-    let _ = st
-        .objects
-        .set(vm, "config.hardware.device", Value::Array(devs));
-    refresh(st, vm);
-}
-
-/// Tools runs while the VM is on (if installed); the guest identity it
-/// reports disappears when it stops, as on vCenter.
-pub fn set_tools_running(st: &mut State, vm: &MoRef, running: bool) {
-    let installed = tools_installed(st, vm);
-    let ip = guest_ip(st, vm);
-    let name = st.objects.name(vm);
-    let guest_id = st
-        .objects
-        .str_prop(vm, "config.guestId")
-        .unwrap_or_default();
-    let full = st
-        .objects
-        .str_prop(vm, "config.guestFullName")
-        .unwrap_or_default();
-    let mut g = Data::new("GuestInfo");
-    if installed {
-        g.set("toolsVersion", TOOLS_VERSION.to_string());
-        g.set("toolsVersionStatus", "guestToolsCurrent");
-        g.set("toolsVersionStatus2", "guestToolsCurrent");
-        g.set("toolsInstallType", "guestToolsTypeOpenVMTools");
-    } else {
-        g.set("toolsVersion", "0");
-        g.set("toolsVersionStatus", "guestToolsNotInstalled");
-        g.set("toolsVersionStatus2", "guestToolsNotInstalled");
-    }
-    if running && installed {
-        g.set("toolsStatus", "toolsOk");
-        g.set("toolsRunningStatus", "guestToolsRunning");
-        g.set("guestId", guest_id);
-        g.set("guestFullName", full);
-        g.set("guestFamily", "otherGuestFamily");
-        g.set("hostName", name);
-        if let Some(ip) = ip {
-            g.set(
-                "net",
-                Value::Array(vec![Value::Data(
-                    Data::new("GuestNicInfo")
-                        .with("network", "VM Network")
-                        .with("ipAddress", vec![ip.clone()])
-                        .with("connected", true)
-                        .with("deviceConfigId", 4000),
-                )]),
-            );
-            g.set("ipAddress", ip);
-        }
-        g.set("guestState", "running");
-        g.set("guestOperationsReady", true);
-        g.set("interactiveGuestOperationsReady", false);
-        g.set("guestStateChangeSupported", true);
-    } else {
-        g.set(
-            "toolsStatus",
-            if installed {
-                "toolsNotRunning"
-            } else {
-                "toolsNotInstalled"
-            },
-        );
-        g.set("toolsRunningStatus", "guestToolsNotRunning");
-        g.set("guestState", "notRunning");
-    }
-    let _ = st.objects.set(vm, "guest", Value::Data(g));
-    refresh(st, vm);
-}
-
-/// Recomputes the VM's derived properties from its canonical ones.
-pub fn refresh(st: &mut State, vm: &MoRef) {
-    let Some(o) = st.objects.get(vm) else { return };
-    let p = &o.props;
-    let s = |path: &str| {
-        p.path(path)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string()
-    };
-    let i = |path: &str| p.path(path).and_then(Value::as_i64).unwrap_or_default();
-    let devs = p
-        .path("config.hardware.device")
-        .map(|v| v.as_array().to_vec())
-        .unwrap_or_default();
-    let nics = devs
-        .iter()
-        .filter(|d| is_device(d, "VirtualEthernetCard"))
-        .count() as i64;
-    let disks: Vec<&Value> = devs
-        .iter()
-        .filter(|d| is_device(d, "VirtualDisk"))
-        .collect();
-    let committed: i64 = disks
-        .iter()
-        .filter_map(|d| d.path("capacityInKB").and_then(Value::as_i64))
-        .sum::<i64>()
-        * 1024;
-    let on = s("runtime.powerState") == "poweredOn";
-    let tools_running = s("guest.toolsRunningStatus") == "guestToolsRunning";
-    let cpus = i("config.hardware.numCPU");
-    let mem = i("config.hardware.memoryMB");
-    let mut guest = Data::new("VirtualMachineGuestSummary");
-    for f in [
-        "guestId",
-        "guestFullName",
-        "toolsStatus",
-        "toolsVersionStatus",
-        "toolsVersionStatus2",
-        "toolsRunningStatus",
-        "hostName",
-        "ipAddress",
-    ] {
-        if let Some(v) = p.path(&format!("guest.{f}")) {
-            guest.set(f, v.clone());
-        }
-    }
-    let heartbeat = if tools_running { "green" } else { "gray" };
-    let uptime = if on { 3600 } else { 0 };
-    let mut runtime = p
-        .get("runtime")
-        .cloned()
-        .unwrap_or(Value::Data(Data::new("VirtualMachineRuntimeInfo")));
-    if let Value::Data(r) = &mut runtime {
-        r.set("maxCpuUsage", cpus * 2200);
-        r.set("maxMemoryUsage", mem);
-    }
-    let summary = Data::new("VirtualMachineSummary")
-        .with("vm", vm)
-        .with("runtime", runtime.clone())
-        .with("guest", guest)
-        .with(
-            "config",
-            Data::new("VirtualMachineConfigSummary")
-                .with("name", s("name"))
-                .with(
-                    "template",
-                    p.path("config.template")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false),
-                )
-                .with("vmPathName", s("config.files.vmPathName"))
-                .with("memorySizeMB", mem)
-                .with("cpuReservation", 0)
-                .with("memoryReservation", 0)
-                .with("numCpu", cpus)
-                .with("numEthernetCards", nics)
-                .with("numVirtualDisks", disks.len() as i64)
-                .with("uuid", s("config.uuid"))
-                .with("instanceUuid", s("config.instanceUuid"))
-                .with("guestId", s("config.guestId"))
-                .with("guestFullName", s("config.guestFullName"))
-                .with("annotation", s("config.annotation"))
-                .with("hwVersion", s("config.version")),
-        )
-        .with(
-            "storage",
-            Data::new("VirtualMachineStorageSummary")
-                .with("committed", committed)
-                .with("uncommitted", 0i64)
-                .with("unshared", committed)
-                .with("timestamp", now()),
-        )
-        .with(
-            "quickStats",
-            Data::new("VirtualMachineQuickStats")
-                .with("overallCpuUsage", if on { cpus * 22 } else { 0 })
-                .with("overallCpuDemand", if on { cpus * 22 } else { 0 })
-                .with("guestMemoryUsage", if on { mem / 4 } else { 0 })
-                .with("hostMemoryUsage", if on { mem } else { 0 })
-                .with("guestHeartbeatStatus", heartbeat)
-                .with("uptimeSeconds", uptime),
-        )
-        .with("overallStatus", "green");
-    let _ = st.objects.set(vm, "runtime", runtime);
-    let _ = st.objects.set(vm, "summary", Value::Data(summary));
-    let _ = st
-        .objects
-        .set(vm, "guestHeartbeatStatus", Value::from(heartbeat));
 }

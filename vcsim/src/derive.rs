@@ -1,0 +1,198 @@
+//! Derived properties, refreshed in one place: when a change commits
+//! (`State::commit`), every object it touched gets its type's refresh here,
+//! so no method has to remember to. One function per managed type that has
+//! derived properties.
+
+use vim25::{Data, Fault, MoRef, Value, schema};
+
+use crate::mo::virtual_machine::model::{devices, is_device, network_of, tools_installed};
+use crate::now;
+use crate::state::State;
+
+/// Refreshes the derived properties of `touched`. A failure here is a bug in
+/// the simulator (a path the schema does not know), so it is logged loudly
+/// and fails debug builds rather than failing the change that triggered it.
+pub(crate) fn refresh(st: &mut State, touched: &[MoRef]) {
+    for m in touched {
+        let r = match m.kind.as_str() {
+            "VirtualMachine" => virtual_machine(st, m),
+            _ => Ok(()),
+        };
+        if let Err(f) = r {
+            tracing::error!(object = %m, fault = %f, "deriving properties failed");
+            debug_assert!(false, "deriving properties of {m} failed: {f}");
+        }
+    }
+}
+
+/// Everything a freshly built inventory derives (the build runs outside a change).
+pub(crate) fn refresh_all(st: &mut State) -> Result<(), Fault> {
+    for vm in st.objects.of_kind("VirtualMachine") {
+        virtual_machine(st, &vm)?;
+    }
+    Ok(())
+}
+
+/// A VM's Tools status, its network links and its summary.
+fn virtual_machine(st: &mut State, vm: &MoRef) -> Result<(), Fault> {
+    vm_tools_status(st, vm)?;
+    vm_networks(st, vm)?;
+    vm_summary(st, vm)
+}
+
+/// `guest.toolsStatus` follows `guest.toolsRunningStatus` and whether Tools
+/// is installed.
+fn vm_tools_status(st: &mut State, vm: &MoRef) -> Result<(), Fault> {
+    let running = st.objects.str_prop(vm, "guest.toolsRunningStatus");
+    let Some(running) = running else {
+        return Ok(());
+    };
+    let status = if running == "guestToolsRunning" {
+        "toolsOk"
+    } else if tools_installed(st, vm) {
+        "toolsNotRunning"
+    } else {
+        "toolsNotInstalled"
+    };
+    if st.objects.str_prop(vm, "guest.toolsStatus").as_deref() != Some(status) {
+        st.objects
+            .set(vm, "guest.toolsStatus", Value::from(status))?;
+    }
+    Ok(())
+}
+
+/// Re-derives `vm.network` and the networks' `vm` back-references from the NICs.
+fn vm_networks(st: &mut State, vm: &MoRef) -> Result<(), Fault> {
+    let before = st.objects.refs(vm, "network");
+    let mut after = vec![];
+    for d in devices(st, vm) {
+        if schema().is_subtype(&d.type_name, "VirtualEthernetCard")
+            && let Some(n) = network_of(st, &d)
+            && !after.contains(&n)
+        {
+            after.push(n);
+        }
+    }
+    for n in &before {
+        if !after.contains(n) {
+            st.objects.remove_ref(n, "vm", vm)?;
+        }
+    }
+    for n in &after {
+        st.objects.push_ref(n, "vm", vm)?;
+    }
+    st.objects.set(vm, "network", Value::from(after))
+}
+
+/// `summary.*`, `runtime.max*` and the heartbeat from a VM's canonical properties.
+fn vm_summary(st: &mut State, vm: &MoRef) -> Result<(), Fault> {
+    if !st.objects.contains(vm) {
+        return Ok(());
+    }
+    // Every read goes through the checked accessor: a misspelt path fails tests.
+    let o = &st.objects;
+    let s = |path: &str| {
+        o.prop(vm, path)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let i = |path: &str| o.prop(vm, path).and_then(Value::as_i64).unwrap_or_default();
+    let devs = o
+        .prop(vm, "config.hardware.device")
+        .map(|v| v.as_array().to_vec())
+        .unwrap_or_default();
+    let nics = devs
+        .iter()
+        .filter(|d| is_device(d, "VirtualEthernetCard"))
+        .count() as i64;
+    let disks: Vec<&Value> = devs
+        .iter()
+        .filter(|d| is_device(d, "VirtualDisk"))
+        .collect();
+    let committed: i64 = disks
+        .iter()
+        .filter_map(|d| d.path("capacityInKB").and_then(Value::as_i64))
+        .sum::<i64>()
+        * 1024;
+    let on = s("runtime.powerState") == "poweredOn";
+    let tools_running = s("guest.toolsRunningStatus") == "guestToolsRunning";
+    let cpus = i("config.hardware.numCPU");
+    let mem = i("config.hardware.memoryMB");
+    let mut guest = Data::new("VirtualMachineGuestSummary");
+    for f in [
+        "guestId",
+        "guestFullName",
+        "toolsStatus",
+        "toolsVersionStatus",
+        "toolsVersionStatus2",
+        "toolsRunningStatus",
+        "hostName",
+        "ipAddress",
+    ] {
+        if let Some(v) = o.prop(vm, &format!("guest.{f}")) {
+            guest.set(f, v.clone());
+        }
+    }
+    let heartbeat = if tools_running { "green" } else { "gray" };
+    let uptime = if on { 3600 } else { 0 };
+    let mut runtime = o
+        .prop(vm, "runtime")
+        .cloned()
+        .unwrap_or(Value::Data(Data::new("VirtualMachineRuntimeInfo")));
+    if let Value::Data(r) = &mut runtime {
+        r.set("maxCpuUsage", cpus * 2200);
+        r.set("maxMemoryUsage", mem);
+    }
+    let summary = Data::new("VirtualMachineSummary")
+        .with("vm", vm)
+        .with("runtime", runtime.clone())
+        .with("guest", guest)
+        .with(
+            "config",
+            Data::new("VirtualMachineConfigSummary")
+                .with("name", s("name"))
+                .with(
+                    "template",
+                    o.prop(vm, "config.template")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false),
+                )
+                .with("vmPathName", s("config.files.vmPathName"))
+                .with("memorySizeMB", mem)
+                .with("cpuReservation", 0)
+                .with("memoryReservation", 0)
+                .with("numCpu", cpus)
+                .with("numEthernetCards", nics)
+                .with("numVirtualDisks", disks.len() as i64)
+                .with("uuid", s("config.uuid"))
+                .with("instanceUuid", s("config.instanceUuid"))
+                .with("guestId", s("config.guestId"))
+                .with("guestFullName", s("config.guestFullName"))
+                .with("annotation", s("config.annotation"))
+                .with("hwVersion", s("config.version")),
+        )
+        .with(
+            "storage",
+            Data::new("VirtualMachineStorageSummary")
+                .with("committed", committed)
+                .with("uncommitted", 0i64)
+                .with("unshared", committed)
+                .with("timestamp", now()),
+        )
+        .with(
+            "quickStats",
+            Data::new("VirtualMachineQuickStats")
+                .with("overallCpuUsage", if on { cpus * 22 } else { 0 })
+                .with("overallCpuDemand", if on { cpus * 22 } else { 0 })
+                .with("guestMemoryUsage", if on { mem / 4 } else { 0 })
+                .with("hostMemoryUsage", if on { mem } else { 0 })
+                .with("guestHeartbeatStatus", heartbeat)
+                .with("uptimeSeconds", uptime),
+        )
+        .with("overallStatus", "green");
+    st.objects.set(vm, "runtime", runtime)?;
+    st.objects.set(vm, "summary", Value::Data(summary))?;
+    st.objects
+        .set(vm, "guestHeartbeatStatus", Value::from(heartbeat))
+}

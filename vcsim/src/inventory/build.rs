@@ -1,0 +1,354 @@
+//! The builder: turns an [`InventorySpec`] into objects under the root folder.
+
+use vim25::{Data, Fault, MoRef, Value};
+
+use super::place::{host, place_vm};
+use super::spec::*;
+use crate::state::State;
+use crate::{now, uuid_for};
+
+pub(super) fn fault(f: Fault) -> anyhow::Error {
+    anyhow::Error::msg(f)
+}
+
+/// What the builder needs to remember while placing VMs in one datacenter.
+pub(super) struct DcCtx {
+    pub(super) vm_folder: MoRef,
+    pub(super) networks: Vec<(String, MoRef)>,
+    pub(super) datastores: Vec<(String, MoRef)>,
+    pub(super) dc_name: String,
+}
+
+impl DcCtx {
+    pub(super) fn network(&self, name: Option<&str>) -> Option<MoRef> {
+        match name {
+            Some(n) => self
+                .networks
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, m)| m.clone()),
+            None => self.networks.first().map(|(_, m)| m.clone()),
+        }
+    }
+    pub(super) fn datastore(&self, name: Option<&str>) -> Option<MoRef> {
+        match name {
+            Some(n) => self
+                .datastores
+                .iter()
+                .find(|(k, _)| k == n)
+                .map(|(_, m)| m.clone()),
+            None => self.datastores.first().map(|(_, m)| m.clone()),
+        }
+    }
+}
+
+fn folder(
+    st: &mut State,
+    prefix: &str,
+    name: &str,
+    parent: &MoRef,
+    child_type: &[&str],
+) -> anyhow::Result<MoRef> {
+    let id = st.new_id(prefix);
+    let m = MoRef::new("Folder", &id);
+    st.objects.insert(
+        m.clone(),
+        Data::new("Folder")
+            .with("name", name)
+            .with("parent", parent)
+            .with("childType", child_type.to_vec())
+            .with("childEntity", Value::Array(vec![]))
+            .with("overallStatus", "green")
+            .with("configStatus", "green"),
+    );
+    Ok(m)
+}
+
+/// Builds every object of `spec` under the root folder.
+pub fn build(st: &mut State, spec: &InventorySpec) -> anyhow::Result<()> {
+    let root = st.svc("rootFolder");
+    let mut vm_index = 0usize;
+    for dcs in &spec.datacenters {
+        let dc = MoRef::new("Datacenter", &st.new_id("datacenter"));
+        let vm_folder = folder(
+            st,
+            "group-v",
+            "vm",
+            &dc,
+            &["Folder", "VirtualMachine", "VirtualApp"],
+        )?;
+        let host_folder = folder(st, "group-h", "host", &dc, &["Folder", "ComputeResource"])?;
+        let ds_folder = folder(
+            st,
+            "group-s",
+            "datastore",
+            &dc,
+            &["Folder", "Datastore", "StoragePod"],
+        )?;
+        let net_folder = folder(
+            st,
+            "group-n",
+            "network",
+            &dc,
+            &["Folder", "Network", "DistributedVirtualSwitch"],
+        )?;
+        st.objects.insert(
+            dc.clone(),
+            Data::new("Datacenter")
+                .with("name", dcs.name.as_str())
+                .with("parent", &root)
+                .with("vmFolder", &vm_folder)
+                .with("hostFolder", &host_folder)
+                .with("datastoreFolder", &ds_folder)
+                .with("networkFolder", &net_folder)
+                .with("datastore", Value::Array(vec![]))
+                .with("network", Value::Array(vec![]))
+                .with("overallStatus", "green")
+                .with("configStatus", "green"),
+        );
+        st.objects
+            .push_ref(&root, "childEntity", &dc)
+            .map_err(fault)?;
+        for f in [&vm_folder, &host_folder, &ds_folder, &net_folder] {
+            st.objects
+                .set(f, "parent", Value::MoRef(dc.clone()))
+                .map_err(fault)?;
+        }
+        let mut ctx = DcCtx {
+            vm_folder,
+            networks: vec![],
+            datastores: vec![],
+            dc_name: dcs.name.clone(),
+        };
+        for n in &dcs.networks {
+            let m = MoRef::new("Network", &st.new_id("network"));
+            st.objects
+                .insert(m.clone(), network_props("Network", &m, n, &net_folder));
+            st.objects
+                .push_ref(&net_folder, "childEntity", &m)
+                .map_err(fault)?;
+            st.objects.push_ref(&dc, "network", &m).map_err(fault)?;
+            ctx.networks.push((n.clone(), m));
+        }
+        for sw in &dcs.switches {
+            let m = MoRef::new("VmwareDistributedVirtualSwitch", &st.new_id("dvs"));
+            let uuid = uuid_for(&format!("/{}/network/{}", dcs.name, sw.name));
+            let mut pgs = vec![];
+            for pg in &sw.portgroups {
+                let p = MoRef::new("DistributedVirtualPortgroup", &st.new_id("dvportgroup"));
+                st.objects.insert(
+                    p.clone(),
+                    network_props("DistributedVirtualPortgroup", &p, pg, &net_folder)
+                        .with("key", p.value.as_str())
+                        .with(
+                            "config",
+                            Data::new("DVPortgroupConfigInfo")
+                                .with("key", p.value.as_str())
+                                .with("name", pg.as_str())
+                                .with("numPorts", 8)
+                                .with("distributedVirtualSwitch", &m)
+                                .with("type", "earlyBinding"),
+                        ),
+                );
+                st.objects
+                    .push_ref(&net_folder, "childEntity", &p)
+                    .map_err(fault)?;
+                st.objects.push_ref(&dc, "network", &p).map_err(fault)?;
+                ctx.networks.push((pg.clone(), p.clone()));
+                pgs.push(p);
+            }
+            st.objects.insert(
+                m.clone(),
+                Data::new("VmwareDistributedVirtualSwitch")
+                    .with("name", sw.name.as_str())
+                    .with("parent", &net_folder)
+                    .with("uuid", uuid.as_str())
+                    .with("portgroup", pgs.clone())
+                    .with(
+                        "summary",
+                        Data::new("DVSSummary")
+                            .with("name", sw.name.as_str())
+                            .with("uuid", uuid.as_str())
+                            .with("numPorts", 8 * pgs.len() as i64)
+                            .with("portgroupName", sw.portgroups.clone()),
+                    )
+                    .with("overallStatus", "green")
+                    .with("configStatus", "green"),
+            );
+            st.objects
+                .push_ref(&net_folder, "childEntity", &m)
+                .map_err(fault)?;
+        }
+        for ds in &dcs.datastores {
+            let m = MoRef::new("Datastore", &st.new_id("datastore"));
+            let url = format!(
+                "ds:///vmfs/volumes/{}/",
+                uuid_for(&format!("/{}/datastore/{}", dcs.name, ds.name))
+            );
+            let cap = (ds.capacity_gb as i64).saturating_mul(1 << 30);
+            let free = (ds.free_gb as i64).saturating_mul(1 << 30);
+            let browser = MoRef::new(
+                "HostDatastoreBrowser",
+                &format!("datastoreBrowser-{}", m.value),
+            );
+            st.objects.insert(
+                browser.clone(),
+                Data::new("HostDatastoreBrowser").with("datastore", vec![m.clone()]),
+            );
+            st.objects.insert(
+                m.clone(),
+                Data::new("Datastore")
+                    .with("name", ds.name.as_str())
+                    .with("parent", &ds_folder)
+                    .with("browser", &browser)
+                    .with(
+                        "summary",
+                        Data::new("DatastoreSummary")
+                            .with("datastore", &m)
+                            .with("name", ds.name.as_str())
+                            .with("url", url.as_str())
+                            .with("capacity", cap)
+                            .with("freeSpace", free)
+                            .with("uncommitted", 0i64)
+                            .with("accessible", true)
+                            .with("multipleHostAccess", true)
+                            .with("type", ds.r#type.as_str())
+                            .with("maintenanceMode", "normal"),
+                    )
+                    .with(
+                        "info",
+                        Data::new("DatastoreInfo")
+                            .with("name", ds.name.as_str())
+                            .with("url", url.as_str())
+                            .with("freeSpace", free)
+                            .with("maxFileSize", cap)
+                            .with("timestamp", now()),
+                    )
+                    .with("host", Value::Array(vec![]))
+                    .with("vm", Value::Array(vec![]))
+                    .with("overallStatus", "green")
+                    .with("configStatus", "green"),
+            );
+            st.objects
+                .push_ref(&ds_folder, "childEntity", &m)
+                .map_err(fault)?;
+            st.objects.push_ref(&dc, "datastore", &m).map_err(fault)?;
+            ctx.datastores.push((ds.name.clone(), m));
+        }
+        for h in &dcs.hosts {
+            let cr = MoRef::new("ComputeResource", &st.new_id("domain-s"));
+            let pool = compute_resource(st, &cr, &h.name, &host_folder)?;
+            let hm = host(st, h, &cr, &ctx)?;
+            cluster_summary(st, &cr, std::slice::from_ref(h))?;
+            for v in &h.vms {
+                place_vm(st, &ctx, v, &pool, &hm, vm_index)?;
+                vm_index += 1;
+            }
+        }
+        for c in &dcs.clusters {
+            let cr = MoRef::new("ClusterComputeResource", &st.new_id("domain-c"));
+            let pool = compute_resource(st, &cr, &c.name, &host_folder)?;
+            let hosts: Vec<MoRef> = c
+                .hosts
+                .iter()
+                .map(|h| host(st, h, &cr, &ctx))
+                .collect::<anyhow::Result<_>>()?;
+            cluster_summary(st, &cr, &c.hosts)?;
+            for (i, v) in c.vms.iter().enumerate() {
+                let h = hosts
+                    .get(i % hosts.len().max(1))
+                    .ok_or_else(|| anyhow::anyhow!("cluster {} has VMs but no hosts", c.name))?;
+                place_vm(st, &ctx, v, &pool, h, vm_index)?;
+                vm_index += 1;
+            }
+        }
+    }
+    // Built outside any change, so derived properties are computed once here.
+    crate::derive::refresh_all(st).map_err(fault)
+}
+
+/// A ComputeResource/ClusterComputeResource with its root pool `Resources`.
+fn compute_resource(
+    st: &mut State,
+    cr: &MoRef,
+    name: &str,
+    host_folder: &MoRef,
+) -> anyhow::Result<MoRef> {
+    let pool = MoRef::new("ResourcePool", &st.new_id("resgroup"));
+    st.objects.insert(
+        pool.clone(),
+        Data::new("ResourcePool")
+            .with("name", "Resources")
+            .with("parent", cr)
+            .with("owner", cr)
+            .with("resourcePool", Value::Array(vec![]))
+            .with("vm", Value::Array(vec![]))
+            .with("overallStatus", "green")
+            .with("configStatus", "green"),
+    );
+    st.objects.insert(
+        cr.clone(),
+        Data::new(&cr.kind)
+            .with("name", name)
+            .with("parent", host_folder)
+            .with("resourcePool", &pool)
+            .with("host", Value::Array(vec![]))
+            .with("datastore", Value::Array(vec![]))
+            .with("network", Value::Array(vec![]))
+            .with("overallStatus", "green")
+            .with("configStatus", "green"),
+    );
+    st.objects
+        .push_ref(host_folder, "childEntity", cr)
+        .map_err(fault)?;
+    Ok(pool)
+}
+
+fn cluster_summary(st: &mut State, cr: &MoRef, hosts: &[HostSpec]) -> anyhow::Result<()> {
+    let cores: i64 = hosts.iter().map(|h| i64::from(h.cpu_cores)).sum();
+    let mem: i64 = hosts.iter().map(|h| (h.memory_gb as i64) << 30).sum();
+    let ty = if cr.kind == "ClusterComputeResource" {
+        "ClusterComputeResourceSummary"
+    } else {
+        "ComputeResourceSummary"
+    };
+    let n = hosts.len() as i64;
+    st.objects
+        .set(
+            cr,
+            "summary",
+            Value::Data(
+                Data::new(ty)
+                    .with("totalCpu", cores * 2000)
+                    .with("totalMemory", mem)
+                    .with("numCpuCores", cores)
+                    .with("numCpuThreads", cores)
+                    .with("effectiveCpu", cores * 2000)
+                    .with("effectiveMemory", mem >> 20)
+                    .with("numHosts", n)
+                    .with("numEffectiveHosts", n)
+                    .with("overallStatus", "green"),
+            ),
+        )
+        .map_err(fault)
+}
+
+/// The properties every network (standard or distributed port group) has;
+/// host and vm lists start empty and fill in as VMs attach.
+fn network_props(kind: &str, m: &MoRef, name: &str, parent: &MoRef) -> Data {
+    Data::new(kind)
+        .with("name", name)
+        .with("parent", parent)
+        .with(
+            "summary",
+            Data::new("NetworkSummary")
+                .with("network", m)
+                .with("name", name)
+                .with("accessible", true)
+                .with("ipPoolName", ""),
+        )
+        .with("host", Value::Array(vec![]))
+        .with("vm", Value::Array(vec![]))
+        .with("overallStatus", "green")
+        .with("configStatus", "green")
+}

@@ -1,0 +1,134 @@
+//! EventManager: `QueryEvents` over the event log (`events.rs` records).
+
+use vim25::{Data, Fault, MoRef, Value};
+
+use crate::call::{Call, Reply};
+use crate::state::State;
+
+/// `EventManager.QueryEvents`.
+pub(crate) fn query_events(c: &Call) -> Reply {
+    let filter = c.opt_data("filter")?;
+    query(&c.read(), filter).map(Some)
+}
+
+fn entity_of(e: &Data) -> Vec<MoRef> {
+    [
+        "vm",
+        "host",
+        "datacenter",
+        "computeResource",
+        "ds",
+        "net",
+        "dvs",
+    ]
+    .iter()
+    .filter_map(|f| {
+        e.get(f)?
+            .as_data()?
+            .fields
+            .iter()
+            .find_map(|(_, v)| v.as_moref().cloned())
+    })
+    .collect()
+}
+
+/// Whether `m` is `target` or (with `recursion` `all`/`children`) inside it.
+fn within(st: &State, m: &MoRef, target: &MoRef, recursion: &str) -> bool {
+    if m == target {
+        return recursion != "children";
+    }
+    if recursion == "self" {
+        return false;
+    }
+    let mut cur = st.objects.ref_prop(m, "parent").or_else(|| {
+        st.objects
+            .prop_if_defined(m, "runtime.host")
+            .and_then(Value::as_moref)
+            .cloned()
+    });
+    let mut depth = 0;
+    while let Some(c) = cur {
+        if &c == target {
+            return recursion == "all" || depth == 0;
+        }
+        depth += 1;
+        if depth > 64 {
+            break;
+        }
+        cur = st.objects.ref_prop(&c, "parent");
+    }
+    false
+}
+
+/// `QueryEvents`: newest first as vCenter returns them, filtered by entity,
+/// time, type and chain, capped by `maxCount`.
+fn query(st: &State, filter: Option<&Data>) -> Result<Value, Fault> {
+    let f = filter
+        .cloned()
+        .unwrap_or_else(|| Data::new("EventFilterSpec"));
+    let entity = f.path("entity.entity").and_then(Value::as_moref).cloned();
+    let recursion = f
+        .path("entity.recursion")
+        .and_then(Value::as_str)
+        .unwrap_or("self")
+        .to_string();
+    if let Some(e) = &entity
+        && !st.objects.contains(e)
+    {
+        return Err(Fault::managed_object_not_found(e));
+    }
+    let begin = f
+        .path("time.beginTime")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let end = f
+        .path("time.endTime")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let types = f
+        .get("type")
+        .or_else(|| f.get("eventTypeId"))
+        .map(Value::strings)
+        .unwrap_or_default();
+    let chain = f.get("eventChainId").and_then(Value::as_i64);
+    let max = f
+        .get("maxCount")
+        .and_then(Value::as_i64)
+        .filter(|m| *m > 0)
+        .unwrap_or(1000) as usize;
+    let user_names = f
+        .path("userName.userList")
+        .map(Value::strings)
+        .unwrap_or_default();
+    let out: Vec<Value> = st
+        .events
+        .events
+        .iter()
+        .rev()
+        .filter(|e| {
+            let created = e
+                .get("createdTime")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            // RFC 3339 in UTC with fixed precision sorts as text.
+            begin.as_deref().is_none_or(|b| created >= b)
+                && end.as_deref().is_none_or(|x| created <= x)
+                && (types.is_empty()
+                    || types
+                        .iter()
+                        .any(|t| vim25::schema().is_subtype(&e.type_name, t)))
+                && chain.is_none_or(|c| e.get("chainId").and_then(Value::as_i64) == Some(c))
+                && (user_names.is_empty()
+                    || user_names
+                        .iter()
+                        .any(|u| e.get("userName").and_then(Value::as_str) == Some(u)))
+                && entity
+                    .as_ref()
+                    .is_none_or(|t| entity_of(e).iter().any(|m| within(st, m, t, &recursion)))
+        })
+        .take(max)
+        .cloned()
+        .map(Value::Data)
+        .collect();
+    Ok(Value::Array(out))
+}

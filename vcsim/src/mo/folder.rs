@@ -1,0 +1,155 @@
+//! Folder: `CreateFolder`, and `CreateVM_Task` (a VM is created in a folder).
+
+use vim25::{Data, Fault, MoRef, Value};
+
+use crate::call::{Call, Reply, require};
+use crate::mo::virtual_machine::devices::apply_device_changes;
+use crate::mo::virtual_machine::model::{self as vm, NewVm};
+use crate::mo::virtual_machine::{datacenter_name, derived_ip, event, host_for_pool};
+use crate::state::State;
+
+/// `Folder.CreateFolder`: a child folder with the parent's child types.
+pub(crate) fn create_folder(c: &Call) -> Reply {
+    let name = c.non_empty_str("name")?;
+    let parent = c.this();
+    c.shared.try_mutate(|st| {
+        if let Some(other) = st.objects.child_named(parent, name) {
+            return Err(Fault::duplicate_name(name, &other));
+        }
+        let child_type = st
+            .objects
+            .prop(parent, "childType")
+            .cloned()
+            .unwrap_or(Value::Array(vec![]));
+        let f = MoRef::new("Folder", &st.new_id("group"));
+        st.objects.insert(
+            f.clone(),
+            Data::new("Folder")
+                .with("name", name)
+                .with("parent", parent)
+                .with("childType", child_type)
+                .with("childEntity", Value::Array(vec![]))
+                .with("overallStatus", "green")
+                .with("configStatus", "green"),
+        );
+        st.objects.push_ref(parent, "childEntity", &f)?;
+        Ok(Some(Value::MoRef(f)))
+    })
+}
+
+fn datastore_named(st: &State, path: &str) -> Option<MoRef> {
+    let name = path.strip_prefix('[')?.split(']').next()?;
+    st.objects
+        .of_kind("Datastore")
+        .into_iter()
+        .find(|d| st.objects.name(d) == name)
+}
+
+/// `Folder.CreateVM_Task`: a new VM from a config spec, placed on `host` or
+/// the least-loaded host of `pool`.
+pub(crate) fn create_vm(c: &Call) -> Reply {
+    let folder = c.this().clone();
+    let config = c.data("config")?.clone();
+    let pool = c.moref("pool")?;
+    let host = c.opt_moref("host")?;
+    let name = config
+        .get("name")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| Fault::invalid_argument("config.name"))?
+        .to_string();
+    {
+        let st = c.read();
+        require(&st, &folder)?;
+        require(&st, &pool)?;
+        if let Some(h) = &host {
+            require(&st, h)?;
+        }
+    }
+    let u = c.user().to_string();
+    c.task(c.this(), move |st: &mut State| {
+        require(st, &folder)?;
+        if let Some(other) = st.objects.child_named(&folder, &name) {
+            return Err(Fault::duplicate_name(&name, &other));
+        }
+        let host = match host {
+            Some(h) => h,
+            None => host_for_pool(st, &pool).ok_or_else(|| Fault::invalid_argument("host"))?,
+        };
+        let vmx = config
+            .path("files.vmPathName")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let ds = datastore_named(st, vmx)
+            .or_else(|| st.objects.refs(&host, "datastore").into_iter().next())
+            .ok_or_else(|| Fault::invalid_argument("config.files.vmPathName"))?;
+        let dc = datacenter_name(st, &folder);
+        let seed = format!("/{dc}/vm/{name}#{}", st.objects.len());
+        let mut devs = vec![
+            Data::new("VirtualPCIController")
+                .with("key", 100)
+                .with("busNumber", 0)
+                .with(
+                    "deviceInfo",
+                    Data::new("Description")
+                        .with("label", "PCI controller 0")
+                        .with("summary", "PCI controller 0"),
+                ),
+        ];
+        if let Some(ch) = config.get("deviceChange") {
+            apply_device_changes(st, &name, Some(&ds), &mut devs, ch.as_array(), &seed)?;
+        }
+        let guest_id = config
+            .get("guestId")
+            .and_then(Value::as_str)
+            .unwrap_or("otherGuest")
+            .to_string();
+        let new = NewVm {
+            name: name.clone(),
+            folder: folder.clone(),
+            pool: pool.clone(),
+            host: host.clone(),
+            datastore: ds,
+            uuid_seed: seed.clone(),
+            cpus: config
+                .get("numCPUs")
+                .and_then(Value::as_i64)
+                .unwrap_or(1)
+                .clamp(1, 768) as u32,
+            memory_mb: config
+                .get("memoryMB")
+                .and_then(Value::as_i64)
+                .unwrap_or(32)
+                .clamp(4, 1 << 24) as u32,
+            guest_id,
+            annotation: config
+                .get("annotation")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            template: false,
+            power_state: "poweredOff".into(),
+            tools: false,
+            ip: Some(derived_ip(&seed)),
+            devices: devs,
+        };
+        let vm = vm::create(st, &new)?;
+        for f in [
+            "cpuHotAddEnabled",
+            "memoryHotAddEnabled",
+            "cpuHotRemoveEnabled",
+        ] {
+            if let Some(v) = config.get(f) {
+                st.objects
+                    .set(&vm, &format!("config.{f}"), v.plain().clone())?;
+            }
+        }
+        let msg = format!(
+            "Created virtual machine {} on {} in {dc}",
+            name,
+            st.objects.name(&host)
+        );
+        event(st, "VmCreatedEvent", &u, &vm, msg)?;
+        Ok(Some(Value::MoRef(vm)))
+    })
+}

@@ -1,0 +1,14 @@
+//! One module per managed type, as govmomi's simulator has one file per
+//! type. Each holds that type's method handlers (the functions the method
+//! table in `methods.rs` names) and the rules they share; a big type is split
+//! by concern (`virtual_machine/`).
+
+pub(crate) mod event_manager;
+pub(crate) mod folder;
+pub(crate) mod managed_entity;
+pub(crate) mod property_collector;
+pub(crate) mod search_index;
+pub(crate) mod service_instance;
+pub(crate) mod session_manager;
+pub(crate) mod view_manager;
+pub(crate) mod virtual_machine;

@@ -1,0 +1,250 @@
+//! Object and property selection: ObjectSpec/TraversalSpec walks and
+//! PropertySpec paths evaluated over the object model.
+
+use std::collections::{HashMap, HashSet};
+
+use vim25::{Data, Fault, MoRef, Value, schema};
+
+use super::{Snapshot, read};
+use crate::state::{Session, State};
+
+fn bool_field(d: &Data, f: &str) -> bool {
+    d.get(f).and_then(Value::as_bool).unwrap_or(false)
+}
+
+fn data_list<'a>(d: &'a Data, f: &str) -> Vec<&'a Data> {
+    d.get(f)
+        .map(|v| v.as_array().iter().filter_map(Value::as_data).collect())
+        .unwrap_or_default()
+}
+
+/// Every TraversalSpec in a filter spec by name, so SelectionSpecs can refer to them.
+fn named_specs<'a>(specs: &[&'a Data], out: &mut HashMap<String, &'a Data>) {
+    for s in specs {
+        if s.type_name == "TraversalSpec" {
+            if let Some(n) = s.get("name").and_then(Value::as_str) {
+                if out.contains_key(n) {
+                    continue;
+                }
+                out.insert(n.to_string(), s);
+            }
+            named_specs(&data_list(s, "selectSet"), out);
+        }
+    }
+}
+
+struct Walk<'a> {
+    st: &'a State,
+    session: Option<&'a Session>,
+    named: HashMap<String, &'a Data>,
+    seen: HashSet<(MoRef, String)>,
+    found: Vec<MoRef>,
+    found_set: HashSet<MoRef>,
+}
+
+impl Walk<'_> {
+    fn add(&mut self, m: &MoRef) {
+        if self.found_set.insert(m.clone()) {
+            self.found.push(m.clone());
+        }
+    }
+
+    fn traverse(&mut self, obj: &MoRef, selects: &[&Data], depth: usize) -> Result<(), Fault> {
+        if depth > 64 {
+            return Ok(());
+        }
+        for sel in selects {
+            let ts: &Data = if sel.type_name == "TraversalSpec" {
+                sel
+            } else {
+                let Some(name) = sel.get("name").and_then(Value::as_str) else {
+                    continue;
+                };
+                match self.named.get(name) {
+                    Some(t) => t,
+                    None => {
+                        return Err(Fault::invalid_argument(&format!(
+                            "selectSet: no TraversalSpec named {name}"
+                        )));
+                    }
+                }
+            };
+            let ty = ts.get("type").and_then(Value::as_str).unwrap_or_default();
+            if !(obj.kind == ty || schema().is_subtype(&obj.kind, ty)) {
+                continue;
+            }
+            let path = ts.get("path").and_then(Value::as_str).unwrap_or_default();
+            let key = format!(
+                "{ty}/{path}/{}",
+                ts.get("name").and_then(Value::as_str).unwrap_or_default()
+            );
+            if !self.seen.insert((obj.clone(), key)) {
+                continue;
+            }
+            if schema().path_type(ty, path).is_none() {
+                return Err(Fault::invalid_property(path));
+            }
+            let targets: Vec<MoRef> = match read(self.st, self.session, obj, path) {
+                Ok(Some(v)) => v
+                    .as_array()
+                    .iter()
+                    .filter_map(Value::as_moref)
+                    .cloned()
+                    .collect(),
+                _ => vec![],
+            };
+            let skip = bool_field(ts, "skip");
+            let next = data_list(ts, "selectSet");
+            for t in targets {
+                if !self.st.objects.contains(&t) {
+                    continue;
+                }
+                if !skip {
+                    self.add(&t);
+                }
+                self.traverse(&t, &next, depth + 1)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Evaluates one PropertyFilterSpec: the objects it selects with the
+/// properties it asks for, and the starting objects that do not exist.
+pub(super) fn evaluate(
+    st: &State,
+    session: Option<&Session>,
+    spec: &Data,
+) -> Result<(Snapshot, Vec<MoRef>), Fault> {
+    let prop_specs = data_list(spec, "propSet");
+    let obj_specs = data_list(spec, "objectSet");
+    for ps in &prop_specs {
+        let ty = ps.get("type").and_then(Value::as_str).unwrap_or_default();
+        if schema().get(ty).is_none() {
+            return Err(Fault::invalid_argument("type"));
+        }
+        for p in ps
+            .get("pathSet")
+            .map(|v| v.as_array().to_vec())
+            .unwrap_or_default()
+        {
+            let p = p.as_str().unwrap_or_default();
+            if schema().path_type(ty, p).is_none() {
+                return Err(Fault::invalid_property(p));
+            }
+        }
+    }
+    let mut named = HashMap::new();
+    for os in &obj_specs {
+        named_specs(&data_list(os, "selectSet"), &mut named);
+    }
+    let mut w = Walk {
+        st,
+        session,
+        named,
+        seen: HashSet::new(),
+        found: vec![],
+        found_set: HashSet::new(),
+    };
+    let mut missing = vec![];
+    for os in &obj_specs {
+        let Some(obj) = os.get("obj").and_then(Value::as_moref) else {
+            return Err(Fault::invalid_argument("objectSet.obj"));
+        };
+        if !st.objects.contains(obj) {
+            missing.push(obj.clone());
+            continue;
+        }
+        if !bool_field(os, "skip") {
+            w.add(obj);
+        }
+        w.traverse(obj, &data_list(os, "selectSet"), 0)?;
+    }
+    let mut snap = Snapshot::new();
+    for obj in &w.found {
+        let mut paths: Vec<String> = vec![];
+        let mut matched = false;
+        for ps in &prop_specs {
+            let ty = ps.get("type").and_then(Value::as_str).unwrap_or_default();
+            if !(obj.kind == ty || schema().is_subtype(&obj.kind, ty)) {
+                continue;
+            }
+            matched = true;
+            if bool_field(ps, "all") {
+                if let Some(o) = st.objects.get(obj) {
+                    paths.extend(o.props.fields.iter().map(|(n, _)| n.clone()));
+                }
+                if obj.kind == "ContainerView" {
+                    paths.push("view".into());
+                }
+            } else {
+                paths.extend(ps.get("pathSet").map(Value::strings).unwrap_or_default());
+            }
+        }
+        if !matched {
+            continue;
+        }
+        let mut seen = HashSet::new();
+        let mut props = vec![];
+        for p in paths {
+            if !seen.insert(p.clone()) {
+                continue;
+            }
+            if let Some(v) = read(st, session, obj, &p)? {
+                props.push((p, v));
+            }
+        }
+        snap.insert(obj.clone(), props);
+    }
+    Ok((snap, missing))
+}
+
+fn object_content(obj: &MoRef, props: &[(String, Value)]) -> Value {
+    Value::Data(
+        Data::new("ObjectContent").with("obj", obj).with(
+            "propSet",
+            props
+                .iter()
+                .map(|(n, v)| {
+                    Value::Data(
+                        Data::new("DynamicProperty")
+                            .with("name", n.as_str())
+                            .with("val", v.clone()),
+                    )
+                })
+                .collect::<Vec<_>>(),
+        ),
+    )
+}
+
+/// Runs every spec of a `specSet`, in traversal order, merging objects seen twice.
+pub(super) fn retrieve_all(
+    st: &State,
+    session: Option<&Session>,
+    spec_set: &Value,
+) -> Result<Vec<Value>, Fault> {
+    let mut out = vec![];
+    let mut any_found = false;
+    let mut first_missing = None;
+    for spec in spec_set.as_array().iter().filter_map(Value::as_data) {
+        let (snap, missing) = evaluate(st, session, spec)?;
+        // Re-walk in traversal order for stable, inventory-ordered output.
+        let mut objs: Vec<&MoRef> = snap.keys().collect();
+        objs.sort_by_key(|m| st.objects.get(m).map(|o| o.seq).unwrap_or(u64::MAX));
+        for m in objs {
+            any_found = true;
+            if let Some(p) = snap.get(m) {
+                out.push(object_content(m, p));
+            }
+        }
+        if first_missing.is_none() {
+            first_missing = missing.into_iter().next();
+        }
+    }
+    // Like vcsim: vanished objects are skipped, but a query that finds
+    // nothing because its objects are gone is a ManagedObjectNotFound.
+    if let (false, Some(m)) = (any_found, first_missing) {
+        return Err(Fault::managed_object_not_found(&m));
+    }
+    Ok(out)
+}

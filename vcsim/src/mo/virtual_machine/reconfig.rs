@@ -1,0 +1,131 @@
+//! `ReconfigVM_Task` and the config-spec rules clone shares: CPU and memory
+//! (with the hot-add/remove rules while powered on), devices, extraConfig.
+
+use vim25::{Data, Fault, MoRef, Value};
+
+use super::devices::apply_device_changes;
+use super::model as vm;
+use super::{event, where_};
+use crate::call::{Call, Reply, require};
+use crate::state::State;
+
+pub(crate) fn reconfigure(c: &Call) -> Reply {
+    let spec = c.data("spec")?.clone();
+    let u = c.user().to_string();
+    let target = c.this().clone();
+    c.task(c.this(), move |st: &mut State| {
+        require(st, &target)?;
+        if let Some(n) = spec.get("name").and_then(Value::as_str)
+            && let Some(parent) = st.objects.ref_prop(&target, "parent")
+            && let Some(other) = st.objects.child_named(&parent, n).filter(|o| o != &target)
+        {
+            return Err(Fault::duplicate_name(n, &other));
+        }
+        apply_config(st, &target, &spec)?;
+        if let Some(n) = spec.get("name").and_then(Value::as_str) {
+            st.objects.set(&target, "name", Value::from(n))?;
+            st.objects.set(&target, "config.name", Value::from(n))?;
+        }
+        let msg = format!("Reconfigured {}", where_(st, &target));
+        event(st, "VmReconfiguredEvent", &u, &target, msg)?;
+        Ok(None)
+    })
+}
+
+/// Applies a `VirtualMachineConfigSpec` to an existing VM. On a fault the
+/// caller's transaction undoes whatever was already written.
+pub(crate) fn apply_config(st: &mut State, vm: &MoRef, spec: &Data) -> Result<(), Fault> {
+    let on = vm::power_state(st, vm) == "poweredOn";
+    let cur_cpu = st
+        .objects
+        .prop(vm, "config.hardware.numCPU")
+        .and_then(Value::as_i64)
+        .unwrap_or(1);
+    let cur_mem = st
+        .objects
+        .prop(vm, "config.hardware.memoryMB")
+        .and_then(Value::as_i64)
+        .unwrap_or(0);
+    let flag = |st: &State, p: &str| {
+        st.objects
+            .prop(vm, p)
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
+    };
+    if let Some(n) = spec.get("numCPUs").and_then(Value::as_i64) {
+        if n < 1 {
+            return Err(Fault::invalid_argument("numCPUs"));
+        }
+        if on
+            && ((n > cur_cpu && !flag(st, "config.cpuHotAddEnabled"))
+                || (n < cur_cpu && !flag(st, "config.cpuHotRemoveEnabled")))
+        {
+            return Err(Fault::invalid_power_state(None, "poweredOn"));
+        }
+    }
+    if let Some(m) = spec.get("memoryMB").and_then(Value::as_i64) {
+        if m < 4 {
+            return Err(Fault::invalid_argument("memoryMB"));
+        }
+        if on && (m < cur_mem || (m > cur_mem && !flag(st, "config.memoryHotAddEnabled"))) {
+            return Err(Fault::invalid_power_state(None, "poweredOn"));
+        }
+    }
+    let name = st.objects.name(vm);
+    let ds = st.objects.refs(vm, "datastore").into_iter().next();
+    let seed = st.objects.str_prop(vm, "config.uuid").unwrap_or_default();
+    let mut devs = vm::devices(st, vm);
+    if let Some(ch) = spec.get("deviceChange") {
+        apply_device_changes(st, &name, ds.as_ref(), &mut devs, ch.as_array(), &seed)?;
+    }
+    let o = &mut st.objects;
+    o.set(
+        vm,
+        "config.hardware.device",
+        Value::from(devs.into_iter().map(Value::Data).collect::<Vec<_>>()),
+    )?;
+    for (spec_field, path) in [
+        ("numCPUs", "config.hardware.numCPU"),
+        ("numCoresPerSocket", "config.hardware.numCoresPerSocket"),
+        ("memoryMB", "config.hardware.memoryMB"),
+        ("annotation", "config.annotation"),
+        ("guestId", "config.guestId"),
+        ("cpuHotAddEnabled", "config.cpuHotAddEnabled"),
+        ("cpuHotRemoveEnabled", "config.cpuHotRemoveEnabled"),
+        ("memoryHotAddEnabled", "config.memoryHotAddEnabled"),
+        ("version", "config.version"),
+        ("firmware", "config.firmware"),
+    ] {
+        if let Some(v) = spec.get(spec_field) {
+            o.set(vm, path, v.plain().clone())?;
+        }
+    }
+    if let Some(g) = spec.get("guestId").and_then(Value::as_str) {
+        o.set(
+            vm,
+            "config.guestFullName",
+            Value::from(vm::guest_full_name(g)),
+        )?;
+    }
+    if let Some(extra) = spec.get("extraConfig") {
+        let mut cur: Vec<Value> = o
+            .prop(vm, "config.extraConfig")
+            .map(|v| v.as_array().to_vec())
+            .unwrap_or_default();
+        for e in extra.as_array().iter().filter_map(Value::as_data) {
+            let Some(k) = e.get("key").and_then(Value::as_str) else {
+                continue;
+            };
+            cur.retain(|x| x.path("key").and_then(Value::as_str) != Some(k));
+            let empty = e.get("value").is_none_or(|v| v.as_str() == Some(""));
+            if !empty {
+                cur.push(Value::Data(e.clone()));
+            }
+        }
+        o.set(vm, "config.extraConfig", Value::Array(cur))?;
+    }
+    let now = crate::now();
+    o.set(vm, "config.changeVersion", Value::from(now.as_str()))?;
+    o.set(vm, "config.modified", Value::from(now))?;
+    Ok(())
+}
