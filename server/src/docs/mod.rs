@@ -1,7 +1,8 @@
 //! The documentation site's generated pages (`mcvsphere docs --out docs`):
 //! the tool reference (one page per registered tool), the permission table,
-//! the settings table and the resources, rendered from the registry,
-//! [`crate::rbac`], [`crate::config::SETTINGS`] and [`crate::resources`] —
+//! the settings table, the resources and the simulator's method table,
+//! rendered from the registry, [`crate::rbac`], [`crate::config::SETTINGS`],
+//! [`crate::resources`] and `vcsim::methods()` —
 //! never from parsing source. Example results come from running each tool
 //! against a fresh embedded simulator with the default inventory, so they
 //! are real and deterministic. A test (`server/tests/it/docs.rs`) renders
@@ -16,6 +17,7 @@ use serde_json::{Value as Json, json};
 use crate::tools::{self, Defaults, ToolContext};
 
 mod reference;
+mod simulator;
 mod tool_pages;
 
 pub use tool_pages::{default_label, example_args, type_label};
@@ -86,6 +88,7 @@ pub async fn render() -> anyhow::Result<Vec<Page>> {
         tool_pages::sidebar(),
         reference::permissions_page(),
         reference::settings_page(),
+        simulator::methods_page(),
     ];
     pages.push(reference::resources_page().await?);
     for def in tools::registry() {
