@@ -40,11 +40,7 @@ pub struct Env {
 }
 
 pub async fn sim() -> vcsim::Simulator {
-    let config = vcsim::Config {
-        credentials: Some((USER.into(), PASSWORD.into())),
-        ..Default::default()
-    };
-    vcsim::start(config).await.unwrap()
+    testkit::simulator(USER, PASSWORD).await
 }
 
 pub fn settings(sim: &vcsim::Simulator, password: &str) -> VCenterSettings {
@@ -120,32 +116,17 @@ impl Env {
     }
 
     pub fn vm_prop(&self, vm: &str, path: &str) -> Option<Value> {
-        let m = self.sim.find("VirtualMachine", vm)?;
-        self.sim.property(&m, path)
+        testkit::vm_prop(&self.sim, vm, path)
     }
 
     pub fn power(&self, vm: &str) -> String {
-        self.vm_prop(vm, "runtime.powerState")
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default()
+        testkit::power_state(&self.sim, vm)
     }
 
     pub fn int(&self, vm: &str, path: &str) -> Option<i64> {
-        self.vm_prop(vm, path).and_then(|v| v.as_i64())
+        testkit::vm_int(&self.sim, vm, path)
     }
 }
 
-/// Asserts `msg` mentions each needle (case-insensitive) and leaks no panic or Debug dump.
-#[track_caller]
-pub fn says(msg: &str, needles: &[&str]) {
-    let lower = msg.to_lowercase();
-    for n in needles {
-        assert!(
-            lower.contains(&n.to_lowercase()),
-            "expected {n:?} in: {msg}"
-        );
-    }
-    for bad in ["panicked", "Fault {", "Some(", "VsError", "Data {"] {
-        assert!(!msg.contains(bad), "message leaks internals ({bad}): {msg}");
-    }
-}
+// Shared with the other crates' tests: one copy, in testkit.
+pub use testkit::says;

@@ -1,6 +1,7 @@
 //! power_ops tools against the simulator, effects checked in its state.
 
 use serde_json::json;
+use testkit::eventually;
 use vim25::Value;
 
 use crate::{env, says};
@@ -8,21 +9,7 @@ use crate::{env, says};
 const VM: &str = "DC0_H0_VM0";
 
 fn has_event(e: &crate::Env, since: usize, kind: &str) -> bool {
-    e.sim
-        .events()
-        .get(since..)
-        .is_some_and(|evs| evs.iter().any(|(t, _)| t == kind))
-}
-
-/// Polls the simulator for effects that land after the call (guest requests).
-async fn eventually(what: &str, mut f: impl FnMut() -> bool) {
-    for _ in 0..400 {
-        if f() {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    panic!("{what} never happened");
+    testkit::has_event_since(&e.sim, since, kind)
 }
 
 #[tokio::test]
