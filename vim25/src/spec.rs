@@ -180,6 +180,18 @@ pub fn disk_add(disk: &NewDisk) -> Result<Data, SpecError> {
     ))
 }
 
+/// Adds a SCSI controller of `type_name` (`ParaVirtualSCSIController`,
+/// `VirtualLsiLogicController`, …) on `bus`, its bus not shared; vSphere
+/// puts the controller itself on unit 7 of its bus.
+pub fn scsi_controller_add(key: i64, type_name: &str, bus: i64) -> Result<Data, SpecError> {
+    let device = Data::new(type_name)
+        .with("key", key)
+        .with("busNumber", bus)
+        .with("sharedBus", "noSharing");
+    expect_type(&device, "VirtualSCSIController")?;
+    Ok(device_change(Operation::Add, None, device))
+}
+
 /// Grows `disk` (as the VM reports it) to `new_kb`. vSphere cannot shrink a
 /// disk, so a smaller size is refused; the same size is a harmless no-op edit.
 pub fn disk_extend(disk: &Data, new_kb: i64) -> Result<Data, SpecError> {

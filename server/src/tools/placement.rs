@@ -2,7 +2,8 @@
 //! the configured (or first) cluster's or standalone host's resource pool,
 //! a datastore and a network backing for the NIC.
 
-use vim25::{Data, MoRef, Value};
+use vim25::MoRef;
+use vim25::spec::NicBacking;
 
 use super::Ctx;
 use crate::error::ToolError;
@@ -118,7 +119,7 @@ pub async fn datastore(
 }
 
 /// The NIC backing for the network (standard port group or distributed port group) named `name`.
-pub async fn nic_backing(ctx: &Ctx, dc: &Datacenter, name: &str) -> Result<Data, ToolError> {
+pub async fn nic_backing(ctx: &Ctx, dc: &Datacenter, name: &str) -> Result<NicBacking, ToolError> {
     let nets = ctx.client.list_in(&dc.moref, "Network", &NAME).await?;
     let mut net = nets.into_iter().find(|n| n.name() == name).map(|n| n.moref);
     if net.is_none() {
@@ -135,34 +136,29 @@ pub async fn nic_backing(ctx: &Ctx, dc: &Datacenter, name: &str) -> Result<Data,
         ))
     })?;
     if net.kind != "DistributedVirtualPortgroup" {
-        return Ok(Data::new("VirtualEthernetCardNetworkBackingInfo")
-            .with("deviceName", name)
-            .with("network", &net));
+        return Ok(NicBacking::Standard {
+            network_name: name.to_string(),
+            network: Some(net),
+        });
     }
     let pg = ctx
         .client
         .properties(&net, &views::network::PORTGROUP)
         .await?;
-    let key = pg.str("key").unwrap_or(&net.value).to_string();
+    let portgroup_key = pg.str("key").unwrap_or(&net.value).to_string();
     let dvs = pg
         .moref("config.distributedVirtualSwitch")
         .cloned()
         .ok_or_else(|| ToolError::new(format!("Port group '{name}' has no distributed switch")))?;
-    let uuid = ctx
+    let switch_uuid = ctx
         .client
         .properties(&dvs, &views::network::SWITCH_UUID)
         .await?
         .str("uuid")
         .map(str::to_string)
         .ok_or_else(|| ToolError::new(format!("The switch of port group '{name}' has no uuid")))?;
-    Ok(
-        Data::new("VirtualEthernetCardDistributedVirtualPortBackingInfo").with(
-            "port",
-            Value::Data(
-                Data::new("DistributedVirtualSwitchPortConnection")
-                    .with("switchUuid", uuid)
-                    .with("portgroupKey", key),
-            ),
-        ),
-    )
+    Ok(NicBacking::Distributed {
+        switch_uuid,
+        portgroup_key,
+    })
 }

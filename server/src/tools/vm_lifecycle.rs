@@ -2,6 +2,7 @@
 //! reconfigure_vm, rename_vm.
 
 use serde_json::Value as Json;
+use vim25::spec::{self, Mac, NewDisk, NewNic, Provisioning};
 use vim25::{Data, Request, Value};
 
 use super::params::VM_NAME;
@@ -239,41 +240,35 @@ async fn create_vm(ctx: Ctx, args: CreateVmArgs) -> Result<Output, ToolError> {
     let backing = placement::nic_backing(&ctx, &dc, &network).await?;
     let pool = placement::resource_pool(&ctx, &dc).await?;
 
-    let controller = Data::new("ParaVirtualSCSIController")
-        .with("key", -100)
-        .with("busNumber", 0)
-        .with("sharedBus", "noSharing");
-    let disk = Data::new("VirtualDisk")
-        .with("key", -101)
-        .with("controllerKey", -100)
-        .with("unitNumber", 0)
-        .with("capacityInKB", disk_gb * 1024 * 1024)
-        .with(
-            "backing",
-            Data::new("VirtualDiskFlatVer2BackingInfo")
-                .with("fileName", "")
-                .with("diskMode", "persistent")
-                .with("thinProvisioned", true),
-        );
-    let nic = Data::new("VirtualVmxnet3")
-        .with("key", -102)
-        .with("addressType", "generated")
-        .with("backing", backing)
-        .with(
-            "connectable",
-            Data::new("VirtualDeviceConnectInfo")
-                .with("startConnected", true)
-                .with("allowGuestControl", true)
-                .with("connected", false),
-        );
-    let add = |device: Data, create_file: bool| {
-        Value::Data(
-            Data::new("VirtualDeviceConfigSpec")
-                .with("operation", "add")
-                .with_opt("fileOperation", create_file.then_some("create"))
-                .with("device", device),
-        )
-    };
+    // Temporary (negative) keys tie the disk to the new controller; vCenter
+    // assigns the real ones.
+    const CONTROLLER: i64 = -100;
+    let devices = [
+        spec::scsi_controller_add(CONTROLLER, "ParaVirtualSCSIController", 0),
+        spec::disk_add(&NewDisk {
+            key: -101,
+            controller_key: CONTROLLER,
+            unit: 0,
+            capacity_kb: disk_gb * 1024 * 1024,
+            provisioning: Provisioning::Thin,
+            disk_mode: "persistent".into(),
+            file_name: None,
+            datastore: None,
+        }),
+        spec::nic_add(&NewNic {
+            key: -102,
+            type_name: "VirtualVmxnet3".into(),
+            backing,
+            mac: Mac::Generated,
+            start_connected: true,
+            connected: false,
+        }),
+    ];
+    let device_change = devices
+        .into_iter()
+        .map(|d| d.map(Value::Data))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ToolError::new(format!("Cannot build the devices of VM '{name}': {e}")))?;
     let spec = Data::new("VirtualMachineConfigSpec")
         .with("name", name.as_str())
         .with("guestId", guest_id.as_str())
@@ -283,14 +278,7 @@ async fn create_vm(ctx: Ctx, args: CreateVmArgs) -> Result<Output, ToolError> {
             "files",
             Data::new("VirtualMachineFileInfo").with("vmPathName", format!("[{ds_name}]")),
         )
-        .with(
-            "deviceChange",
-            Value::Array(vec![
-                add(controller, false),
-                add(disk, true),
-                add(nic, false),
-            ]),
-        );
+        .with("deviceChange", Value::Array(device_change));
     let req = Request::new("CreateVM_Task", &dc.vm_folder)
         .arg("config", spec)
         .arg("pool", &pool);

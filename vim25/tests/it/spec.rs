@@ -467,3 +467,19 @@ fn generated_macs_equal_the_simulators_and_stay_in_range() {
         assert!(spec::check_manual_mac(&m).is_ok(), "{m}");
     }
 }
+
+#[test]
+fn a_scsi_controller_is_added_unshared_on_its_bus_and_only_a_scsi_type_is_accepted() {
+    let c = spec::scsi_controller_add(-100, "ParaVirtualSCSIController", 1).unwrap();
+    assert_eq!(c.get("operation").and_then(Value::as_str), Some("add"));
+    assert!(c.get("fileOperation").is_none());
+    let d = c.get("device").and_then(Value::as_data).unwrap();
+    assert_eq!(d.type_name, "ParaVirtualSCSIController");
+    assert_eq!(d.get("key").and_then(Value::as_i64), Some(-100));
+    assert_eq!(d.get("busNumber").and_then(Value::as_i64), Some(1));
+    assert_eq!(
+        d.get("sharedBus").and_then(Value::as_str),
+        Some("noSharing")
+    );
+    assert!(spec::scsi_controller_add(-1, "VirtualIDEController", 0).is_err());
+}

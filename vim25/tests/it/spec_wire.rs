@@ -23,6 +23,7 @@ fn every_change() -> Vec<Data> {
     ))
     .clone();
     vec![
+        spec::scsi_controller_add(-100, "ParaVirtualSCSIController", 0).unwrap(),
         spec::disk_add(&new_disk(Provisioning::Thin)).unwrap(),
         spec::disk_add(&new_disk(Provisioning::EagerZeroedThick)).unwrap(),
         spec::disk_extend(&disk(2000, 1000, 0), 4096).unwrap(),
