@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use serde_json::{Map, Value as Json, json};
+use vim25::devices::DeviceList;
 use vim25::{Data, MoRef, Value};
 
 use crate::error::VsError;
@@ -111,25 +112,14 @@ pub async fn info(client: &Client, vm: &MoRef) -> Result<Json, VsError> {
         .map(|n| (n.moref.clone(), n.name().to_string()))
         .collect();
     let name_of = |m: &MoRef| names.get(m).cloned();
-    let devices: Vec<Data> = o
+    let devices = o
         .get("config.hardware.device")
-        .map(|v| {
-            v.as_array()
-                .iter()
-                .filter_map(Value::as_data)
-                .cloned()
-                .collect()
-        })
+        .map(DeviceList::from_value)
         .unwrap_or_default();
-    let disks: Vec<Json> = devices
-        .iter()
-        .filter(|d| d.type_name == "VirtualDisk")
-        .map(disk_json)
-        .collect();
-    let schema = vim25::schema();
+    let disks: Vec<Json> = devices.disks().into_iter().map(disk_json).collect();
     let nics: Vec<Json> = devices
-        .iter()
-        .filter(|d| schema.is_subtype(&d.type_name, "VirtualEthernetCard"))
+        .nics()
+        .into_iter()
         .map(|d| nic_json(d, &names))
         .collect();
     Ok(json!({
