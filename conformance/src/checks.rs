@@ -516,7 +516,7 @@ pub fn summarize(text: &str) -> String {
 mod tests {
     use super::*;
 
-    fn tool(name: &str, params: Json) -> ContractTool {
+    fn tool(name: &str, params: &Json) -> ContractTool {
         serde_json::from_value(json!({
             "name": name, "category": "c", "permission": "read_only", "result": "text",
             "annotations": {"readOnlyHint": true}, "params": params
@@ -539,7 +539,7 @@ mod tests {
     fn vm_arguments_are_derived_and_others_are_skipped_with_the_reason() {
         let get = tool(
             "get_vm_info",
-            json!([{"name": "name", "type": "string", "required": true}]),
+            &json!([{"name": "name", "type": "string", "required": true}]),
         );
         assert_eq!(vm_param(&get), Some("name"));
         assert_eq!(
@@ -548,7 +548,7 @@ mod tests {
         );
         let ds = tool(
             "get_datastore_info",
-            json!([{"name": "name", "type": "string", "required": true}]),
+            &json!([{"name": "name", "type": "string", "required": true}]),
         );
         assert_eq!(vm_param(&ds), None);
         assert_eq!(
@@ -557,7 +557,7 @@ mod tests {
         );
         let guest = tool(
             "list_guest_processes",
-            json!([{"name": "name", "type": "string", "required": true},
+            &json!([{"name": "name", "type": "string", "required": true},
                    {"name": "username", "type": "string", "required": true}]),
         );
         let why = derive_args(&guest, &inv(), Some("vm1")).expect_err("username is not derivable");

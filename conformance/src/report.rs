@@ -340,7 +340,7 @@ mod tests {
             server_name: None,
             server_version: None,
             protocol_version: None,
-            vcenter_about: Some(serde_json::json!({"note": pw.clone()})),
+            vcenter_about: Some(serde_json::json!({"note": pw})),
             inventory: None,
             started_at: String::new(),
             finished_at: String::new(),

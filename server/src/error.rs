@@ -81,8 +81,8 @@ impl ToolError {
     }
 
     /// A vSphere failure explained for the VM (or other object) the tool was working on.
-    pub fn vsphere(err: VsError, subject: Option<&str>) -> Self {
-        ToolError(explain(&err, subject))
+    pub fn vsphere(err: &VsError, subject: Option<&str>) -> Self {
+        ToolError(explain(err, subject))
     }
 }
 
@@ -102,7 +102,7 @@ impl std::error::Error for ToolError {}
 
 impl From<VsError> for ToolError {
     fn from(e: VsError) -> Self {
-        ToolError::vsphere(e, None)
+        ToolError::vsphere(&e, None)
     }
 }
 

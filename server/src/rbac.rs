@@ -21,7 +21,7 @@ pub use crate::permission::{Levels, Permission};
 
 /// The contract's groups and the levels each grants, literally.
 pub const GROUPS: &[(&str, &[Permission])] = {
-    use Permission::*;
+    use Permission::{FullAdmin, HostAdmin, PowerOps, ReadOnly, VmLifecycle};
     &[
         ("vsphere-readers", &[ReadOnly]),
         ("vsphere-operators", &[ReadOnly, PowerOps]),
@@ -55,7 +55,7 @@ pub fn group_levels(group: &str) -> Option<Levels> {
 /// that could fail at start-up. `tests/it/rbac.rs` checks every row against
 /// the contract, both ways. Rows for tools not registered yet are inert.
 pub const TABLE: &[(&str, Permission)] = {
-    use Permission::*;
+    use Permission::{FullAdmin, HostAdmin, PowerOps, ReadOnly, VmLifecycle};
     &[
         // console
         ("get_vm_tools_status", ReadOnly),

@@ -27,7 +27,7 @@ pub enum Verdict {
     Reply(Json),
 }
 
-fn error(id: Json, code: i64, message: String) -> Json {
+fn error(id: &Json, code: i64, message: &str) -> Json {
     json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}})
 }
 
@@ -37,9 +37,9 @@ pub fn judge(line: &[u8]) -> Verdict {
         Ok(t) => t.trim(),
         Err(_) => {
             return Verdict::Reply(error(
-                Json::Null,
+                &Json::Null,
                 -32700,
-                "Parse error: input is not UTF-8".into(),
+                "Parse error: input is not UTF-8",
             ));
         }
     };
@@ -48,7 +48,7 @@ pub fn judge(line: &[u8]) -> Verdict {
     }
     let value: Json = match serde_json::from_str(text) {
         Ok(v) => v,
-        Err(e) => return Verdict::Reply(error(Json::Null, -32700, format!("Parse error: {e}"))),
+        Err(e) => return Verdict::Reply(error(&Json::Null, -32700, &format!("Parse error: {e}"))),
     };
     let Some(obj) = value.as_object() else {
         let why = if value.is_array() {
@@ -56,23 +56,27 @@ pub fn judge(line: &[u8]) -> Verdict {
         } else {
             "a JSON-RPC message must be a JSON object"
         };
-        return Verdict::Reply(error(Json::Null, -32600, format!("Invalid Request: {why}")));
+        return Verdict::Reply(error(
+            &Json::Null,
+            -32600,
+            &format!("Invalid Request: {why}"),
+        ));
     };
     let id = obj.get("id").cloned().unwrap_or(Json::Null);
     if obj.get("jsonrpc").and_then(Json::as_str) != Some("2.0") {
         return Verdict::Reply(error(
-            id,
+            &id,
             -32600,
-            "Invalid Request: \"jsonrpc\" must be \"2.0\"".into(),
+            "Invalid Request: \"jsonrpc\" must be \"2.0\"",
         ));
     }
     let is_request = obj.get("method").is_some_and(Json::is_string);
     let is_response = obj.contains_key("result") || obj.contains_key("error");
     if !is_request && !is_response {
         return Verdict::Reply(error(
-            id,
+            &id,
             -32600,
-            "Invalid Request: a message needs a string \"method\" (or a result/error)".into(),
+            "Invalid Request: a message needs a string \"method\" (or a result/error)",
         ));
     }
     if is_request
@@ -81,9 +85,9 @@ pub fn judge(line: &[u8]) -> Verdict {
             .is_some_and(|p| !p.is_object() && !p.is_null())
     {
         return Verdict::Reply(error(
-            id,
+            &id,
             -32602,
-            "Invalid params: \"params\" must be an object".into(),
+            "Invalid params: \"params\" must be an object",
         ));
     }
     Verdict::Forward
@@ -117,7 +121,7 @@ async fn read_input<R: AsyncRead + Unpin>(
             Ok(LineRead::Eof) => break,
             Ok(LineRead::TooLong) => {
                 let msg = format!("Invalid Request: message longer than {MAX_LINE} bytes");
-                if errors.send(error(Json::Null, -32600, msg)).await.is_err() {
+                if errors.send(error(&Json::Null, -32600, &msg)).await.is_err() {
                     break;
                 }
             }

@@ -252,13 +252,13 @@ impl DeviceList {
 
     /// Where a new disk goes: SCSI first, then SATA, NVMe, IDE.
     pub fn disk_slot(&self) -> Option<(i64, i64)> {
-        use ControllerKind::*;
+        use ControllerKind::{Ide, Nvme, Sata, Scsi};
         self.slot_on(&[Scsi, Sata, Nvme, Ide], "VirtualDisk")
     }
 
     /// Where a new CD/DVD drive goes: IDE first, then SATA.
     pub fn cdrom_slot(&self) -> Option<(i64, i64)> {
-        use ControllerKind::*;
+        use ControllerKind::{Ide, Sata};
         self.slot_on(&[Ide, Sata], "VirtualCdrom")
     }
 

@@ -107,13 +107,11 @@ pub fn decode_request(input: &[u8]) -> Result<Request, Error> {
     let this_el = call
         .child("_this")
         .ok_or_else(|| Error::Decode(format!("{} has no _this", call.name)))?;
-    let this = match read_element(this_el, &TypeRef::new("ManagedObjectReference"), s)? {
-        Value::MoRef(m) => m,
-        _ => {
-            return Err(Error::Decode(
-                "_this is not a managed object reference".into(),
-            ));
-        }
+    let Value::MoRef(this) = read_element(this_el, &TypeRef::new("ManagedObjectReference"), s)?
+    else {
+        return Err(Error::Decode(
+            "_this is not a managed object reference".into(),
+        ));
     };
     let mut req = Request {
         method: call.name.clone(),

@@ -21,7 +21,7 @@ pub(crate) struct Element {
 }
 
 impl Element {
-    pub fn attr(&self, qname: &str) -> Option<&str> {
+    pub(crate) fn attr(&self, qname: &str) -> Option<&str> {
         self.attrs
             .iter()
             .find(|(k, _)| k == qname)
@@ -30,14 +30,14 @@ impl Element {
 
     /// `xsi:type` under whatever prefix the sender bound to the XSI namespace,
     /// with its own prefix stripped (`xsd:string` → `string`).
-    pub fn xsi_type(&self) -> Option<&str> {
+    pub(crate) fn xsi_type(&self) -> Option<&str> {
         self.attrs
             .iter()
             .find(|(k, _)| k.ends_with(":type") && k.len() > 5)
             .map(|(_, v)| local(v))
     }
 
-    pub fn child(&self, name: &str) -> Option<&Element> {
+    pub(crate) fn child(&self, name: &str) -> Option<&Element> {
         self.children.iter().find(|c| c.name == name)
     }
 }

@@ -169,7 +169,7 @@ fn main() -> ExitCode {
         },
         report_dir: cli.report.clone(),
         allow_writes: cli.allow_writes,
-        scratch_vm: cli.scratch_vm.clone(),
+        scratch_vm: cli.scratch_vm,
         vcenter,
     };
     let rt = match tokio::runtime::Builder::new_multi_thread()

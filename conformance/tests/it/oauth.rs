@@ -10,7 +10,7 @@ use conformance::oauth::{API_KEY, OAuthServer, REDIRECT, SIGNING_KEY, Walker, mc
 use conformance::{SIM_PASSWORD, free_port, server_binary, start_sim};
 use serde_json::Value as Json;
 
-pub const GROUPS: [&str; 5] = [
+pub(crate) const GROUPS: [&str; 5] = [
     "vsphere-readers",
     "vsphere-operators",
     "vsphere-admins",

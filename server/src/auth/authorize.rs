@@ -140,7 +140,7 @@ pub async fn authorize(State(auth): State<Arc<Auth>>, RawQuery(q): RawQuery) -> 
     if auth.trusted_clients.contains(&redirect_uri) {
         return to_upstream(&auth, req).await;
     }
-    consent::page(&auth, req)
+    consent::page(&auth, &req)
 }
 
 /// Sends the browser to the IdP with this server's own state, nonce and PKCE.

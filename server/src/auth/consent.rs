@@ -89,7 +89,7 @@ pub fn redirect(status: StatusCode, location: &str) -> Response {
 }
 
 /// The consent page for `req`, with its CSRF cookie.
-pub fn page(auth: &Auth, req: AuthRequest) -> Response {
+pub fn page(auth: &Auth, req: &AuthRequest) -> Response {
     let cookie = random_token();
     let consent = Consent {
         req: req.clone(),

@@ -63,10 +63,10 @@ pub fn client_fingerprint(client_id: &str) -> String {
     sha256_b64(client_id)
 }
 
-pub fn is_loopback(host: Option<Host<&str>>) -> bool {
+pub fn is_loopback(host: Option<&Host<&str>>) -> bool {
     match host {
-        Some(Host::Ipv4(ip)) => ip == Ipv4Addr::LOCALHOST,
-        Some(Host::Ipv6(ip)) => ip == Ipv6Addr::LOCALHOST,
+        Some(Host::Ipv4(ip)) => *ip == Ipv4Addr::LOCALHOST,
+        Some(Host::Ipv6(ip)) => *ip == Ipv6Addr::LOCALHOST,
         Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         None => false,
     }
@@ -88,19 +88,19 @@ pub fn check_redirect_uri(s: &str) -> Result<Url, String> {
         "https" if u.host().is_none() => {
             return Err("an https redirect URI needs a host".into());
         }
-        "http" if !is_loopback(u.host()) => {
+        "http" if !is_loopback(u.host().as_ref()) => {
             return Err(
                 "http redirect URIs are allowed only for loopback (127.0.0.1, [::1], localhost); use https".into(),
             );
         }
-        "https" | "http" => {}
         "javascript" | "data" | "file" | "vbscript" | "about" | "blob" | "ftp" | "ws" | "wss" => {
             return Err(format!(
                 "the '{}' scheme is not allowed for redirects",
                 u.scheme()
             ));
         }
-        // Private-use schemes of native apps (RFC 8252 §7.1), e.g. `cursor://…`.
+        // https and loopback http, and the private-use schemes of native apps
+        // (RFC 8252 §7.1), e.g. `cursor://…`.
         _ => {}
     }
     Ok(u)
@@ -109,7 +109,7 @@ pub fn check_redirect_uri(s: &str) -> Result<Url, String> {
 /// RFC 8252: exact match of scheme, host, path and query; the port too,
 /// except for loopback `http` URIs where the client picks a port at run time.
 pub fn redirect_matches(registered: &Url, presented: &Url) -> bool {
-    let loopback_http = registered.scheme() == "http" && is_loopback(registered.host());
+    let loopback_http = registered.scheme() == "http" && is_loopback(registered.host().as_ref());
     registered.scheme() == presented.scheme()
         && registered.host() == presented.host()
         && (loopback_http

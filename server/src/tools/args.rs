@@ -8,7 +8,7 @@ use super::def::{DefaultValue, ParamType, ToolDef};
 use crate::error::ToolError;
 
 /// The longest VM name vSphere accepts.
-pub const MAX_NAME_LEN: usize = 80;
+pub(super) const MAX_NAME_LEN: usize = 80;
 
 pub struct Args {
     def: &'static ToolDef,
@@ -36,6 +36,47 @@ fn article(t: ParamType) -> &'static str {
     }
 }
 
+/// Checks `v` against the parameter's type, converting leniently.
+fn coerce(name: &str, ty: ParamType, v: &Json) -> Result<Json, ToolError> {
+    let wrong = || {
+        ToolError::new(format!(
+            "Argument '{name}' must be {}, got {}",
+            article(ty),
+            json_kind(v)
+        ))
+    };
+    // Lenient like pydantic: "4" for an integer, "true" for a boolean.
+    match (ty, v) {
+        (ParamType::String, Json::String(_)) | (ParamType::Boolean, Json::Bool(_)) => Ok(v.clone()),
+        (ParamType::Integer, Json::Number(n)) => match n.as_i64() {
+            Some(i) => Ok(Json::from(i)),
+            None => match n.as_f64() {
+                Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Json::from(f as i64)),
+                _ => Err(wrong()),
+            },
+        },
+        (ParamType::Integer, Json::String(s)) => {
+            s.trim().parse::<i64>().map(Json::from).map_err(|_| wrong())
+        }
+        // No leniency for lists: a lone string is not a list of one.
+        (ParamType::StringArray, Json::Array(items)) => {
+            match items.iter().find(|i| !i.is_string()) {
+                None => Ok(v.clone()),
+                Some(bad) => Err(ToolError::new(format!(
+                    "Argument '{name}' must be a list of strings, got a list containing {}",
+                    json_kind(bad)
+                ))),
+            }
+        }
+        (ParamType::Boolean, Json::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" => Ok(Json::Bool(true)),
+            "false" => Ok(Json::Bool(false)),
+            _ => Err(wrong()),
+        },
+        _ => Err(wrong()),
+    }
+}
+
 impl Args {
     /// Checks every given argument's type against the tool's parameters and
     /// that required ones are present. Unknown arguments are ignored, as the
@@ -59,52 +100,11 @@ impl Args {
                 }
                 None | Some(Json::Null) => {}
                 Some(v) => {
-                    args.coerce(p.name, p.ty, v)?;
+                    coerce(p.name, p.ty, v)?;
                 }
             }
         }
         Ok(args)
-    }
-
-    fn coerce(&self, name: &str, ty: ParamType, v: &Json) -> Result<Json, ToolError> {
-        let wrong = || {
-            ToolError::new(format!(
-                "Argument '{name}' must be {}, got {}",
-                article(ty),
-                json_kind(v)
-            ))
-        };
-        // Lenient like pydantic: "4" for an integer, "true" for a boolean.
-        match (ty, v) {
-            (ParamType::String, Json::String(_)) => Ok(v.clone()),
-            (ParamType::Integer, Json::Number(n)) => match n.as_i64() {
-                Some(i) => Ok(Json::from(i)),
-                None => match n.as_f64() {
-                    Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(Json::from(f as i64)),
-                    _ => Err(wrong()),
-                },
-            },
-            (ParamType::Integer, Json::String(s)) => {
-                s.trim().parse::<i64>().map(Json::from).map_err(|_| wrong())
-            }
-            (ParamType::Boolean, Json::Bool(_)) => Ok(v.clone()),
-            // No leniency for lists: a lone string is not a list of one.
-            (ParamType::StringArray, Json::Array(items)) => {
-                match items.iter().find(|i| !i.is_string()) {
-                    None => Ok(v.clone()),
-                    Some(bad) => Err(ToolError::new(format!(
-                        "Argument '{name}' must be a list of strings, got a list containing {}",
-                        json_kind(bad)
-                    ))),
-                }
-            }
-            (ParamType::Boolean, Json::String(s)) => match s.trim().to_ascii_lowercase().as_str() {
-                "true" => Ok(Json::Bool(true)),
-                "false" => Ok(Json::Bool(false)),
-                _ => Err(wrong()),
-            },
-            _ => Err(wrong()),
-        }
     }
 
     fn value(&self, name: &str) -> Result<Option<Json>, ToolError> {
@@ -118,7 +118,7 @@ impl Args {
                 DefaultValue::Str(s) => Some(Json::from(s)),
                 DefaultValue::Bool(b) => Some(Json::Bool(b)),
             }),
-            Some(v) => self.coerce(name, p.ty, v).map(Some),
+            Some(v) => coerce(name, p.ty, v).map(Some),
         }
     }
 
@@ -187,7 +187,7 @@ impl Args {
     }
 }
 
-pub fn check_name(arg: &str, v: &str) -> Result<(), ToolError> {
+pub(super) fn check_name(arg: &str, v: &str) -> Result<(), ToolError> {
     if v.trim().is_empty() {
         return Err(ToolError::new(format!(
             "Argument '{arg}' must not be empty"
@@ -208,7 +208,7 @@ pub fn check_name(arg: &str, v: &str) -> Result<(), ToolError> {
 }
 
 /// Checks `value` lies in `1..=max`, naming the argument and unit otherwise.
-pub fn positive(arg: &str, value: i64, max: i64, unit: &str) -> Result<i64, ToolError> {
+pub(super) fn positive(arg: &str, value: i64, max: i64, unit: &str) -> Result<i64, ToolError> {
     if value < 1 {
         return Err(ToolError::new(format!(
             "Argument '{arg}' must be a positive number of {unit}, got {value}"

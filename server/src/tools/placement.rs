@@ -10,7 +10,7 @@ use crate::error::ToolError;
 use crate::views;
 use crate::vsphere::{NAME, Obj};
 
-pub struct Datacenter {
+pub(super) struct Datacenter {
     pub name: String,
     pub moref: MoRef,
     pub vm_folder: MoRef,
@@ -18,7 +18,7 @@ pub struct Datacenter {
     pub datastores: Vec<MoRef>,
 }
 
-pub async fn datacenter(ctx: &Ctx) -> Result<Datacenter, ToolError> {
+pub(super) async fn datacenter(ctx: &Ctx) -> Result<Datacenter, ToolError> {
     let dcs = ctx
         .client
         .list("Datacenter", &views::datacenter::PLACEMENT)
@@ -50,7 +50,7 @@ pub async fn datacenter(ctx: &Ctx) -> Result<Datacenter, ToolError> {
 
 /// The resource pool of the configured cluster, else of the first cluster,
 /// else of the first standalone host.
-pub async fn resource_pool(ctx: &Ctx, dc: &Datacenter) -> Result<MoRef, ToolError> {
+pub(super) async fn resource_pool(ctx: &Ctx, dc: &Datacenter) -> Result<MoRef, ToolError> {
     let clusters = ctx
         .client
         .list_in(
@@ -86,7 +86,7 @@ pub async fn resource_pool(ctx: &Ctx, dc: &Datacenter) -> Result<MoRef, ToolErro
 }
 
 /// A datastore by name (in the datacenter), or the default one.
-pub async fn datastore(
+pub(super) async fn datastore(
     ctx: &Ctx,
     dc: &Datacenter,
     name: Option<&str>,
@@ -119,7 +119,11 @@ pub async fn datastore(
 }
 
 /// The NIC backing for the network (standard port group or distributed port group) named `name`.
-pub async fn nic_backing(ctx: &Ctx, dc: &Datacenter, name: &str) -> Result<NicBacking, ToolError> {
+pub(super) async fn nic_backing(
+    ctx: &Ctx,
+    dc: &Datacenter,
+    name: &str,
+) -> Result<NicBacking, ToolError> {
     let nets = ctx.client.list_in(&dc.moref, "Network", &NAME).await?;
     let mut net = nets.into_iter().find(|n| n.name() == name).map(|n| n.moref);
     if net.is_none() {

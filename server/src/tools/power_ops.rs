@@ -135,7 +135,7 @@ async fn power_task(
         .run_task(&Request::new(method, vm))
         .await
         .map(|_| ())
-        .map_err(|e| ToolError::vsphere(e, Some(name)))
+        .map_err(|e| ToolError::vsphere(&e, Some(name)))
 }
 
 async fn power_on(ctx: Ctx, args: VmName) -> Result<Output, ToolError> {
@@ -208,7 +208,7 @@ async fn guest_request(
     ctx.client
         .invoke(&Request::new(method, &vm))
         .await
-        .map_err(|e| ToolError::vsphere(e, Some(&name)))?;
+        .map_err(|e| ToolError::vsphere(&e, Some(&name)))?;
     Ok(Output::Text(format!("{done} VM '{name}'")))
 }
 

@@ -8,21 +8,21 @@ use crate::views;
 use crate::vsphere::Obj;
 
 /// The VM named `name`, or "VM 'name' not found".
-pub async fn find_vm(ctx: &Ctx, name: &str) -> Result<MoRef, ToolError> {
+pub(super) async fn find_vm(ctx: &Ctx, name: &str) -> Result<MoRef, ToolError> {
     ctx.client
         .find_by_name("VirtualMachine", name)
         .await
-        .map_err(|e| ToolError::vsphere(e, Some(name)))?
+        .map_err(|e| ToolError::vsphere(&e, Some(name)))?
         .ok_or_else(|| ToolError::new(format!("VM '{name}' not found")))
 }
 
 /// Fails with "VM 'name' already exists" when the name is taken.
-pub async fn ensure_vm_absent(ctx: &Ctx, name: &str) -> Result<(), ToolError> {
+pub(super) async fn ensure_vm_absent(ctx: &Ctx, name: &str) -> Result<(), ToolError> {
     let found = ctx
         .client
         .find_by_name("VirtualMachine", name)
         .await
-        .map_err(|e| ToolError::vsphere(e, Some(name)))?;
+        .map_err(|e| ToolError::vsphere(&e, Some(name)))?;
     match found {
         Some(_) => Err(ToolError::new(format!("VM '{name}' already exists"))),
         None => Ok(()),
@@ -30,17 +30,17 @@ pub async fn ensure_vm_absent(ctx: &Ctx, name: &str) -> Result<(), ToolError> {
 }
 
 /// Power state and VMware Tools state of a VM.
-pub struct VmState {
+pub(super) struct VmState {
     pub power: String,
     pub tools_running: bool,
 }
 
-pub async fn state(ctx: &Ctx, vm: &MoRef, name: &str) -> Result<VmState, ToolError> {
+pub(super) async fn state(ctx: &Ctx, vm: &MoRef, name: &str) -> Result<VmState, ToolError> {
     let o: Obj = ctx
         .client
         .properties(vm, &views::vm::STATE)
         .await
-        .map_err(|e| ToolError::vsphere(e, Some(name)))?;
+        .map_err(|e| ToolError::vsphere(&e, Some(name)))?;
     let power = o.str("runtime.powerState").unwrap_or("unknown").to_string();
     // toolsRunningStatus is the current field; toolsStatus the older one.
     let tools_running = match o.str("guest.toolsRunningStatus") {
@@ -54,7 +54,7 @@ pub async fn state(ctx: &Ctx, vm: &MoRef, name: &str) -> Result<VmState, ToolErr
 }
 
 /// "VM 'x' is powered off" (or suspended) unless it is powered on.
-pub fn require_powered_on(name: &str, st: &VmState, what: &str) -> Result<(), ToolError> {
+pub(super) fn require_powered_on(name: &str, st: &VmState, what: &str) -> Result<(), ToolError> {
     if st.power == "poweredOn" {
         return Ok(());
     }
@@ -65,7 +65,7 @@ pub fn require_powered_on(name: &str, st: &VmState, what: &str) -> Result<(), To
 }
 
 /// "VMware Tools is not running in VM 'x'" unless Tools is up.
-pub fn require_tools(name: &str, st: &VmState, what: &str) -> Result<(), ToolError> {
+pub(super) fn require_tools(name: &str, st: &VmState, what: &str) -> Result<(), ToolError> {
     if st.tools_running {
         return Ok(());
     }

@@ -216,7 +216,7 @@ async fn get_vm_info(ctx: Ctx, args: VmName) -> Result<Output, ToolError> {
     let vm = find_vm(&ctx, &name).await?;
     let info = views::vm::info(&ctx.client, &vm)
         .await
-        .map_err(|e| ToolError::vsphere(e, Some(&name)))?;
+        .map_err(|e| ToolError::vsphere(&e, Some(&name)))?;
     Ok(Output::Json(info))
 }
 
@@ -285,7 +285,7 @@ async fn create_vm(ctx: Ctx, args: CreateVmArgs) -> Result<Output, ToolError> {
     ctx.client
         .run_task(&req)
         .await
-        .map_err(|e| ToolError::vsphere(e, Some(&name)))?;
+        .map_err(|e| ToolError::vsphere(&e, Some(&name)))?;
     Ok(Output::Text(format!(
         "VM '{name}' created in datacenter '{}': {cpu} vCPU, {memory_mb} MB memory, \
          {disk_gb} GB thin disk on datastore '{ds_name}', NIC on '{network}', guest {guest_id}; \
@@ -305,14 +305,14 @@ async fn clone_vm(ctx: Ctx, args: CloneVmArgs) -> Result<Output, ToolError> {
         .client
         .find_by_name("VirtualMachine", &source)
         .await
-        .map_err(|e| ToolError::vsphere(e, Some(&source)))?
+        .map_err(|e| ToolError::vsphere(&e, Some(&source)))?
         .ok_or_else(|| ToolError::new(format!("VM or template '{source}' not found")))?;
     ensure_vm_absent(&ctx, &new_name).await?;
     let o: Obj = ctx
         .client
         .properties(&src, &views::vm::CLONE_SOURCE)
         .await
-        .map_err(|e| ToolError::vsphere(e, Some(&source)))?;
+        .map_err(|e| ToolError::vsphere(&e, Some(&source)))?;
     let mut relocate = Data::new("VirtualMachineRelocateSpec");
     let mut on_ds = String::new();
     let dc = if datastore.is_some()
@@ -355,7 +355,7 @@ async fn clone_vm(ctx: Ctx, args: CloneVmArgs) -> Result<Output, ToolError> {
     ctx.client
         .run_task(&req)
         .await
-        .map_err(|e| ToolError::vsphere(e, Some(&new_name)))?;
+        .map_err(|e| ToolError::vsphere(&e, Some(&new_name)))?;
     Ok(Output::Text(format!(
         "VM '{new_name}' cloned from '{source}'{on_ds}; it is {}",
         if power_on {
@@ -375,13 +375,13 @@ async fn delete_vm(ctx: Ctx, args: VmName) -> Result<Output, ToolError> {
         ctx.client
             .run_task(&Request::new("PowerOffVM_Task", &vm))
             .await
-            .map_err(|e| ToolError::vsphere(e, Some(&name)))?;
+            .map_err(|e| ToolError::vsphere(&e, Some(&name)))?;
         note = " (powered off first)";
     }
     ctx.client
         .run_task(&Request::new("Destroy_Task", &vm))
         .await
-        .map_err(|e| ToolError::vsphere(e, Some(&name)))?;
+        .map_err(|e| ToolError::vsphere(&e, Some(&name)))?;
     Ok(Output::Text(format!("VM '{name}' deleted{note}")))
 }
 
@@ -408,7 +408,7 @@ async fn reconfigure_vm(ctx: Ctx, args: ReconfigureVmArgs) -> Result<Output, Too
     ctx.client
         .run_task(&Request::new("ReconfigVM_Task", &vm).arg("spec", spec))
         .await
-        .map_err(|e| ToolError::vsphere(e, Some(&name)))?;
+        .map_err(|e| ToolError::vsphere(&e, Some(&name)))?;
     let mut changes = vec![];
     if let Some(c) = cpu {
         changes.push(format!("{c} vCPU"));
@@ -435,6 +435,6 @@ async fn rename_vm(ctx: Ctx, args: RenameVmArgs) -> Result<Output, ToolError> {
     ctx.client
         .run_task(&Request::new("Rename_Task", &vm).arg("newName", new_name.as_str()))
         .await
-        .map_err(|e| ToolError::vsphere(e, Some(&name)))?;
+        .map_err(|e| ToolError::vsphere(&e, Some(&name)))?;
     Ok(Output::Text(format!("VM '{name}' renamed to '{new_name}'")))
 }

@@ -16,7 +16,7 @@ use rmcp::transport::streamable_http_server::session::local::LocalSessionManager
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::{Value as Json, json};
 
-pub fn identity(subject: &str, groups: &[&str]) -> Identity {
+pub(crate) fn identity(subject: &str, groups: &[&str]) -> Identity {
     Identity {
         subject: subject.into(),
         name: None,
@@ -26,7 +26,7 @@ pub fn identity(subject: &str, groups: &[&str]) -> Identity {
 }
 
 /// An initialised MCP session against a server with `ctx`, as `who`.
-pub struct Session {
+pub(crate) struct Session {
     http: reqwest::Client,
     url: String,
     session: String,
@@ -35,13 +35,13 @@ pub struct Session {
 
 /// What a `tools/call` came back with.
 #[derive(Debug)]
-pub struct CallResult {
+pub(crate) struct CallResult {
     pub id: i64,
     pub is_error: bool,
     pub text: String,
 }
 
-pub async fn connect(ctx: App, who: Option<Identity>) -> Session {
+pub(crate) async fn connect(ctx: App, who: Option<Identity>) -> Session {
     let service: StreamableHttpService<McpServer, LocalSessionManager> = StreamableHttpService::new(
         move || Ok(McpServer::new(ctx.clone())),
         Arc::new(LocalSessionManager::default()),
@@ -112,7 +112,7 @@ impl Session {
     }
 
     /// A request; the whole JSON-RPC response (with `result` or `error`).
-    pub async fn request(&self, method: &str, params: Json) -> (i64, Json) {
+    pub(crate) async fn request(&self, method: &str, params: Json) -> (i64, Json) {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
         let msgs = messages(self.post(&body).await).await;
@@ -123,7 +123,7 @@ impl Session {
         (id, resp)
     }
 
-    pub async fn tool_names(&self) -> Vec<String> {
+    pub(crate) async fn tool_names(&self) -> Vec<String> {
         let (_, r) = self.request("tools/list", json!({})).await;
         let tools = r["result"]["tools"]
             .as_array()
@@ -135,7 +135,7 @@ impl Session {
     }
 
     /// `tools/call`; a JSON-RPC error (unknown tool) panics.
-    pub async fn call(&self, tool: &str, args: Json) -> CallResult {
+    pub(crate) async fn call(&self, tool: &str, args: Json) -> CallResult {
         let (id, r) = self
             .request("tools/call", json!({"name": tool, "arguments": args}))
             .await;
@@ -160,7 +160,7 @@ impl Session {
 
 /// An audit sink the test can read back.
 #[derive(Clone, Default)]
-pub struct Buf(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Buf(Arc<Mutex<Vec<u8>>>);
 
 impl std::io::Write for Buf {
     fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
@@ -173,12 +173,12 @@ impl std::io::Write for Buf {
 }
 
 impl Buf {
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
     }
 
     /// Every line, each of which must be one JSON object.
-    pub fn records(&self) -> Vec<Json> {
+    pub(crate) fn records(&self) -> Vec<Json> {
         self.text()
             .lines()
             .map(|l| {

@@ -41,21 +41,20 @@ impl ControllerKind {
     pub fn units_for(self, type_name: &str) -> RangeInclusive<i64> {
         match self {
             ControllerKind::Scsi => 0..=15,
-            ControllerKind::Ide => 0..=1,
-            ControllerKind::Sata => 0..=29,
+            // IDE: master and slave on each channel; PS/2: keyboard and mouse.
+            ControllerKind::Ide | ControllerKind::Ps2 => 0..=1,
             // 15 namespaces per controller up to hardware version 20; newer
             // hardware allows more, which this model does not claim.
             ControllerKind::Nvme => 0..=14,
             // Units below 7 hold the built-in video card and friends; vCenter
             // places NICs from 7 (govmomi's AssignController offset).
             ControllerKind::Pci if is(type_name, "VirtualEthernetCard") => 7..=29,
-            ControllerKind::Pci => 0..=29,
+            ControllerKind::Sata | ControllerKind::Pci => 0..=29,
             ControllerKind::Sio => match sio_class(type_name) {
                 SioClass::Parallel => 0..=2,
                 SioClass::Floppy => 0..=1,
                 SioClass::Serial | SioClass::Other => 0..=3,
             },
-            ControllerKind::Ps2 => 0..=1,
         }
     }
 }

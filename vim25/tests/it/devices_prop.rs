@@ -42,11 +42,13 @@ fn key(d: &Data) -> i64 {
     int(d, "key").unwrap_or(0)
 }
 
-fn the_device(change: Data) -> Data {
+fn the_device(mut change: Data) -> Data {
     change
-        .get("device")
-        .and_then(Value::as_data)
-        .cloned()
+        .remove("device")
+        .and_then(|v| match v {
+            Value::Data(d) => Some(d),
+            _ => None,
+        })
         .expect("every builder puts the device in the spec")
 }
 

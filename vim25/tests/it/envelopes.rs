@@ -114,7 +114,7 @@ fn any_type_values_round_trip_with_their_wire_type() {
             ),
         ],
     );
-    let ret = Value::Array(vec![Value::Data(content.clone())]);
+    let ret = Value::Array(vec![Value::Data(content)]);
     let xml = encode_response("RetrieveProperties", &Ok(Some(ret.clone()))).unwrap();
     assert!(
         xml.contains(r#"xsi:type="VirtualMachinePowerState""#),

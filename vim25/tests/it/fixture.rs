@@ -4,25 +4,25 @@
 
 use vim25::Data;
 
-pub fn controller(type_name: &str, key: i64, bus: i64) -> Data {
+pub(crate) fn controller(type_name: &str, key: i64, bus: i64) -> Data {
     Data::new(type_name)
         .with("key", key)
         .with("busNumber", bus)
         .with("device", Vec::<i64>::new())
 }
 
-pub fn scsi(key: i64, bus: i64) -> Data {
+pub(crate) fn scsi(key: i64, bus: i64) -> Data {
     controller("VirtualLsiLogicController", key, bus)
         .with("sharedBus", "noSharing")
         .with("scsiCtlrUnitNumber", 7)
 }
 
-pub fn on(d: Data, controller_key: i64, unit: i64) -> Data {
+pub(crate) fn on(d: Data, controller_key: i64, unit: i64) -> Data {
     d.with("controllerKey", controller_key)
         .with("unitNumber", unit)
 }
 
-pub fn disk(key: i64, controller_key: i64, unit: i64) -> Data {
+pub(crate) fn disk(key: i64, controller_key: i64, unit: i64) -> Data {
     on(
         Data::new("VirtualDisk")
             .with("key", key)
@@ -35,7 +35,7 @@ pub fn disk(key: i64, controller_key: i64, unit: i64) -> Data {
 /// PCI 100, IDE 200/201, PS2 300, SIO 400, video 500, keyboard 600, mouse
 /// 700, VMCI 12000, SCSI 1000 (bus 0), SATA 15000, NVMe 31000. Child lists
 /// are those of the devices present; the storage controllers sit on PCI.
-pub fn new_vm() -> Vec<Data> {
+pub(crate) fn new_vm() -> Vec<Data> {
     vec![
         controller("VirtualPCIController", 100, 0)
             .with("device", vec![500_i64, 12000, 1000, 15000, 31000]),
