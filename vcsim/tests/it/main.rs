@@ -4,6 +4,7 @@
 //! events) come from `testkit`; this file keeps the raw SOAP client and the
 //! request builders on top of it.
 
+mod devices;
 mod events_search;
 mod http;
 mod method_table;
