@@ -3,7 +3,7 @@
 //! so no method has to remember to. One function per managed type that has
 //! derived properties.
 
-use vim25::{Data, Fault, MoRef, Value, schema};
+use vim25::{Data, Fault, MoRef, Value};
 
 use crate::mo::virtual_machine::model::{devices, is_device, network_of, tools_installed};
 use crate::now;
@@ -65,9 +65,9 @@ fn vm_tools_status(st: &mut State, vm: &MoRef) -> Result<(), Fault> {
 fn vm_networks(st: &mut State, vm: &MoRef) -> Result<(), Fault> {
     let before = st.objects.refs(vm, "network");
     let mut after = vec![];
-    for d in devices(st, vm) {
-        if schema().is_subtype(&d.type_name, "VirtualEthernetCard")
-            && let Some(n) = network_of(st, &d)
+    let devs = devices(st, vm);
+    for d in devs.nics() {
+        if let Some(n) = network_of(st, d)
             && !after.contains(&n)
         {
             after.push(n);

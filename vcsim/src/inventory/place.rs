@@ -146,6 +146,8 @@ pub(super) fn place_vm(
         "poweredOn" | "poweredOff" | "suspended" => v.power.clone(),
         other => anyhow::bail!("VM {}: unknown power state {other:?}", v.name),
     };
+    let devices =
+        vm::default_devices(st, &v.name, &ds, v.disk_gb, net.as_ref(), &seed).map_err(fault)?;
     let new = NewVm {
         name: v.name.clone(),
         folder: ctx.vm_folder.clone(),
@@ -161,7 +163,7 @@ pub(super) fn place_vm(
         power_state: power,
         tools: v.tools,
         ip: Some(ip),
-        devices: vm::default_devices(st, &v.name, &ds, v.disk_gb, net.as_ref(), &seed),
+        devices,
     };
     vm::create(st, &new).map_err(fault)
 }

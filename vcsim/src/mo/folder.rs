@@ -1,9 +1,10 @@
 //! Folder: `CreateFolder`, and `CreateVM_Task` (a VM is created in a folder).
 
+use vim25::devices::DeviceList;
 use vim25::{Data, Fault, MoRef, Value};
 
 use crate::call::{Call, Reply, require};
-use crate::mo::virtual_machine::devices::apply_device_changes;
+use crate::mo::virtual_machine::devices::{Target, apply_device_changes};
 use crate::mo::virtual_machine::model::{self as vm, NewVm};
 use crate::mo::virtual_machine::{datacenter_name, derived_ip, event, host_for_pool};
 use crate::state::State;
@@ -85,19 +86,17 @@ pub(crate) fn create_vm(c: &Call) -> Reply {
             .ok_or_else(|| Fault::invalid_argument("config.files.vmPathName"))?;
         let dc = datacenter_name(st, &folder);
         let seed = format!("/{dc}/vm/{name}#{}", st.objects.len());
-        let mut devs = vec![
-            Data::new("VirtualPCIController")
-                .with("key", 100)
-                .with("busNumber", 0)
-                .with(
-                    "deviceInfo",
-                    Data::new("Description")
-                        .with("label", "PCI controller 0")
-                        .with("summary", "PCI controller 0"),
-                ),
-        ];
+        let mut devs = DeviceList::new(vec![]);
+        devs.add(vm::pci_controller())
+            .map_err(|e| Fault::invalid_state(e.to_string()))?;
         if let Some(ch) = config.get("deviceChange") {
-            apply_device_changes(st, &name, Some(&ds), &mut devs, ch.as_array(), &seed)?;
+            let target = Target {
+                st,
+                vm_name: &name,
+                datastore: Some(&ds),
+                seed: &seed,
+            };
+            apply_device_changes(&target, &mut devs, ch.as_array())?;
         }
         let guest_id = config
             .get("guestId")
@@ -131,7 +130,7 @@ pub(crate) fn create_vm(c: &Call) -> Reply {
             power_state: "poweredOff".into(),
             tools: false,
             ip: Some(derived_ip(&seed)),
-            devices: devs,
+            devices: devs.into_vec(),
         };
         let vm = vm::create(st, &new)?;
         for f in [

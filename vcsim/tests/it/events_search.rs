@@ -1,6 +1,7 @@
 use vim25::{Data, Request, Value};
 
-use crate::{logged_in, mo, vm, wait_task};
+use crate::{logged_in, mo};
+use testkit::{vm, wait_task};
 
 fn si() -> vim25::MoRef {
     mo("SearchIndex", "SearchIndex")
@@ -77,14 +78,14 @@ async fn search_index_finds_by_path_uuid_and_child() {
         host.as_ref().and_then(Value::as_moref),
         sim.find("HostSystem", "DC0_C0_H1").as_ref()
     );
-    let uuid = crate::prop_str(&sim, &v, "config.uuid");
+    let uuid = testkit::prop_str(&sim, &v, "config.uuid");
     let by_uuid = c
         .ok(Request::new("FindByUuid", &si())
             .arg("uuid", uuid.to_uppercase())
             .arg("vmSearch", true))
         .await;
     assert_eq!(by_uuid.as_ref().and_then(Value::as_moref), Some(&v));
-    let iuuid = crate::prop_str(&sim, &v, "config.instanceUuid");
+    let iuuid = testkit::prop_str(&sim, &v, "config.instanceUuid");
     let by_iuuid = c
         .ok(Request::new("FindByUuid", &si())
             .arg("uuid", iuuid.as_str())

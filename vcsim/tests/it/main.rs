@@ -1,6 +1,10 @@
 //! vcsim integration tests: real SOAP over HTTP against an in-process
-//! simulator, effects checked through the simulator's own API.
+//! simulator, effects checked through the simulator's own API. Helpers every
+//! crate's tests share (reading the simulator, waiting on tasks, finding
+//! events) come from `testkit`; this file keeps the raw SOAP client and the
+//! request builders on top of it.
 
+mod devices;
 mod events_search;
 mod http;
 mod method_table;
@@ -26,7 +30,7 @@ pub struct Client {
 
 impl Client {
     pub fn new(sim: &Simulator) -> Self {
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        testkit::init_tls();
         let http = reqwest::Client::builder()
             .tls_danger_accept_invalid_certs(true)
             .timeout(Duration::from_secs(60))
@@ -130,55 +134,11 @@ pub async fn logged_in() -> (Simulator, Client) {
     (sim, c)
 }
 
-pub fn vm(sim: &Simulator, name: &str) -> MoRef {
-    sim.find("VirtualMachine", name)
-        .unwrap_or_else(|| panic!("fixture has VM {name}"))
-}
-
-pub fn prop_int(sim: &Simulator, obj: &MoRef, path: &str) -> Option<i64> {
-    sim.property(obj, path).and_then(|v| v.as_i64())
-}
-
-pub fn prop_str(sim: &Simulator, obj: &MoRef, path: &str) -> String {
-    sim.property(obj, path)
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
-}
-
 pub fn fault_type(r: &Result<Option<Value>, Fault>) -> String {
     match r {
         Err(f) => f.fault_type().unwrap_or_default().to_string(),
         Ok(v) => panic!("expected a fault, got {v:?}"),
     }
-}
-
-/// Waits (by polling the simulator) until a task finishes; returns its final info.
-pub async fn wait_task(sim: &Simulator, task: &Option<Value>) -> Data {
-    let t = task
-        .as_ref()
-        .and_then(Value::as_moref)
-        .cloned()
-        .unwrap_or_else(|| panic!("expected a Task, got {task:?}"));
-    assert_eq!(t.kind, "Task");
-    for _ in 0..2000 {
-        let state = prop_str(sim, &t, "info.state");
-        if state == "success" || state == "error" {
-            return sim
-                .property(&t, "info")
-                .and_then(|v| v.as_data().cloned())
-                .expect("task info is a data object");
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    panic!("task {t} did not finish");
-}
-
-/// The fault type in a finished task's `info.error`.
-pub fn task_fault(info: &Data) -> String {
-    info.path("error.fault")
-        .and_then(Value::as_data)
-        .map(|d| d.type_name.clone())
-        .unwrap_or_default()
 }
 
 /// A PropertyFilterSpec for `paths` of `obj`.

@@ -8,7 +8,8 @@ use std::process::Command;
 use vcsim::Simulator;
 use vim25::{MoRef, Request, Value};
 
-use crate::{Client, fault_type, logged_in, mo, obj_spec, pc, vm};
+use crate::{Client, fault_type, logged_in, mo, obj_spec, pc};
+use testkit::vm;
 
 /// An existing receiver for a row's type.
 async fn receiver(sim: &Simulator, c: &Client, kind: &str) -> MoRef {

@@ -1,6 +1,7 @@
 use vim25::{Data, MoRef, Request, Value};
 
-use crate::{fault_type, logged_in, mo, obj_spec, pc, vm};
+use crate::{fault_type, logged_in, mo, obj_spec, pc};
+use testkit::vm;
 
 fn container_view_spec(view: &MoRef, kind: &str, paths: &[&str]) -> Data {
     Data::new("PropertyFilterSpec")

@@ -2,6 +2,7 @@ use vcsim::Config;
 use vim25::{Request, Value};
 
 use crate::{fault_type, logged_in, mo, start};
+use testkit::has_event;
 
 #[tokio::test]
 async fn service_content_is_public_and_complete() {
@@ -61,11 +62,7 @@ async fn login_sets_a_cookie_and_counts() {
         .await
         .expect("current session");
     assert_eq!(cur.path("userName").and_then(Value::as_str), Some("user"));
-    assert!(
-        sim.events()
-            .iter()
-            .any(|(t, _)| t == "UserLoginSessionEvent")
-    );
+    assert!(has_event(&sim, "UserLoginSessionEvent"));
 }
 
 #[tokio::test]
@@ -114,11 +111,7 @@ async fn logout_and_expiry_end_the_session() {
     ))
     .await;
     assert_eq!(fault_type(&c.check(fetch()).await), "NotAuthenticated");
-    assert!(
-        sim.events()
-            .iter()
-            .any(|(t, _)| t == "UserLogoutSessionEvent")
-    );
+    assert!(has_event(&sim, "UserLogoutSessionEvent"));
 }
 
 #[tokio::test]

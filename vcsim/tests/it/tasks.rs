@@ -3,7 +3,8 @@ use std::time::Duration;
 use vcsim::Config;
 use vim25::{Data, Request, Value};
 
-use crate::{logged_in, mo, obj_spec, pc, prop_str, start, vm, wait_task};
+use crate::{logged_in, mo, obj_spec, pc, start};
+use testkit::{prop_str, vm, wait_task};
 
 pub(crate) fn changes(update: &Value) -> Vec<(String, String, Option<Value>)> {
     let mut out = vec![];

@@ -6,7 +6,8 @@
 use vcsim::Simulator;
 use vim25::{Data, MoRef, Request, Value};
 
-use crate::{Client, logged_in, obj_spec, pc, task_fault, vm, wait_task};
+use crate::{Client, logged_in, obj_spec, pc};
+use testkit::{has_event, task_fault, vm, wait_task};
 
 /// Everything but the Task objects and the task list a failed task is
 /// allowed to add to.
@@ -241,5 +242,5 @@ async fn issue_7_successful_reconfigure_commits_and_derives() {
             .as_deref(),
         Some("sticks")
     );
-    assert!(sim.events().iter().any(|(t, _)| t == "VmReconfiguredEvent"));
+    assert!(has_event(&sim, "VmReconfiguredEvent"));
 }

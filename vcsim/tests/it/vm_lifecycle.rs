@@ -1,6 +1,7 @@
 use vim25::{Data, MoRef, Request, Value};
 
-use crate::{fault_type, logged_in, prop_int, prop_str, task_fault, vm, wait_task};
+use crate::{fault_type, logged_in};
+use testkit::{has_event, last_event, prop_int, prop_str, task_fault, vm, wait_task};
 
 fn vm_folder(sim: &vcsim::Simulator) -> MoRef {
     let dc = sim.find("Datacenter", "DC0").expect("DC0");
@@ -132,11 +133,7 @@ async fn create_vm_builds_devices_and_links_inventory() {
         })
         .expect("disk file");
     assert_eq!(disk_file, "[LocalDS_0] new-vm/new-vm.vmdk");
-    assert!(
-        sim.events()
-            .iter()
-            .any(|(t, m)| t == "VmCreatedEvent" && m.contains("new-vm"))
-    );
+    assert!(last_event(&sim, "VmCreatedEvent").is_some_and(|m| m.contains("new-vm")));
     // Same name again in the same folder.
     let t = c
         .ok(Request::new("CreateVM_Task", &folder)
@@ -163,7 +160,7 @@ async fn destroy_refuses_a_running_vm_and_removes_a_stopped_one() {
     assert!(sim.find("VirtualMachine", "DC0_H0_VM1").is_none());
     let host_vms = sim.property(&host, "vm").expect("host vms");
     assert!(!host_vms.as_array().iter().any(|x| x.as_moref() == Some(&v)));
-    assert!(sim.events().iter().any(|(t, _)| t == "VmRemovedEvent"));
+    assert!(has_event(&sim, "VmRemovedEvent"));
     let r = c.check(Request::new("PowerOnVM_Task", &v)).await;
     assert_eq!(fault_type(&r), "ManagedObjectNotFound");
 }
@@ -194,7 +191,7 @@ async fn clone_copies_config_and_can_power_on() {
         prop_str(&sim, &cl, "config.uuid"),
         prop_str(&sim, &src, "config.uuid")
     );
-    assert!(sim.events().iter().any(|(t, _)| t == "VmClonedEvent"));
+    assert!(has_event(&sim, "VmClonedEvent"));
     let t = c
         .ok(Request::new("CloneVM_Task", &src)
             .arg("folder", vm_folder(&sim))
@@ -285,7 +282,7 @@ async fn reconfigure_respects_hot_add_and_changes_devices() {
         sim.property(&v, "network")
             .is_none_or(|n| n.as_array().is_empty())
     );
-    assert!(sim.events().iter().any(|(t, _)| t == "VmReconfiguredEvent"));
+    assert!(has_event(&sim, "VmReconfiguredEvent"));
 }
 
 #[tokio::test]
@@ -307,7 +304,7 @@ async fn rename_refuses_a_sibling_name() {
     .await;
     assert_eq!(prop_str(&sim, &v, "name"), "fresh");
     assert_eq!(prop_str(&sim, &v, "config.name"), "fresh");
-    assert!(sim.events().iter().any(|(t, _)| t == "VmRenamedEvent"));
+    assert!(has_event(&sim, "VmRenamedEvent"));
 }
 
 #[tokio::test]

@@ -1,8 +1,7 @@
-use std::time::Duration;
-
 use vim25::{Request, Value};
 
-use crate::{fault_type, logged_in, prop_str, task_fault, vm, wait_task};
+use crate::{fault_type, logged_in};
+use testkit::{eventually, has_event, prop_str, task_fault, vm, wait_task};
 
 #[tokio::test]
 async fn power_off_then_on_updates_runtime_summary_and_tools() {
@@ -35,11 +34,7 @@ async fn power_off_then_on_updates_runtime_summary_and_tools() {
         "poweredOn"
     );
     assert_eq!(prop_str(&sim, &v, "guest.toolsStatus"), "toolsOk");
-    let evs: Vec<String> = sim.events().into_iter().map(|(t, _)| t).collect();
-    assert!(
-        evs.contains(&"VmPoweredOffEvent".to_string())
-            && evs.contains(&"VmPoweredOnEvent".to_string())
-    );
+    assert!(has_event(&sim, "VmPoweredOffEvent") && has_event(&sim, "VmPoweredOnEvent"));
 }
 
 #[tokio::test]
@@ -73,18 +68,15 @@ async fn suspend_then_power_on_and_reset() {
     assert_eq!(prop_str(&sim, &v, "runtime.powerState"), "poweredOn");
     let info = wait_task(&sim, &c.ok(Request::new("ResetVM_Task", &v)).await).await;
     assert_eq!(info.get("state").and_then(Value::as_str), Some("success"));
-    assert!(sim.events().iter().any(|(t, _)| t == "VmResettingEvent"));
-    assert!(sim.events().iter().any(|(t, _)| t == "VmSuspendedEvent"));
+    assert!(has_event(&sim, "VmResettingEvent"));
+    assert!(has_event(&sim, "VmSuspendedEvent"));
 }
 
 async fn until(sim: &vcsim::Simulator, v: &vim25::MoRef, path: &str, want: &str) {
-    for _ in 0..1000 {
-        if prop_str(sim, v, path) == want {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    panic!("{path} never became {want}: {}", prop_str(sim, v, path));
+    eventually(&format!("{path} becoming {want}"), || {
+        prop_str(sim, v, path) == want
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -111,11 +103,7 @@ async fn guest_shutdown_needs_tools_and_powers_off() {
     .expect("set tools state");
     c.ok(Request::new("ShutdownGuest", &v)).await;
     until(&sim, &v, "runtime.powerState", "poweredOff").await;
-    assert!(
-        sim.events()
-            .iter()
-            .any(|(t, _)| t == "VmGuestShutdownEvent")
-    );
+    assert!(has_event(&sim, "VmGuestShutdownEvent"));
     let r = c.check(Request::new("ShutdownGuest", &v)).await;
     assert_eq!(fault_type(&r), "InvalidPowerState");
 }
@@ -125,12 +113,12 @@ async fn guest_reboot_and_standby() {
     let (sim, c) = logged_in().await;
     let v = vm(&sim, "DC0_H0_VM0");
     c.ok(Request::new("RebootGuest", &v)).await;
-    assert!(sim.events().iter().any(|(t, _)| t == "VmGuestRebootEvent"));
+    assert!(has_event(&sim, "VmGuestRebootEvent"));
     until(&sim, &v, "guest.toolsRunningStatus", "guestToolsRunning").await;
     assert_eq!(prop_str(&sim, &v, "runtime.powerState"), "poweredOn");
     c.ok(Request::new("StandbyGuest", &v)).await;
     until(&sim, &v, "runtime.powerState", "suspended").await;
-    assert!(sim.events().iter().any(|(t, _)| t == "VmGuestStandbyEvent"));
+    assert!(has_event(&sim, "VmGuestStandbyEvent"));
 }
 
 /// Issue 7: the delayed power change after ShutdownGuest goes through the

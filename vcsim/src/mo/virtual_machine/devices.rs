@@ -1,52 +1,39 @@
-//! The device-change rules of a config spec: keys, disk backings and labels,
-//! NIC backings and MACs, controller device lists. One narrow entry point,
-//! [`apply_device_changes`], so the rules can move to a shared device model.
+//! The device changes of a config spec (`ReconfigVM_Task`, `CreateVM_Task`,
+//! `CloneVM_Task`), applied to a [`DeviceList`]: vim25's device model decides
+//! keys, free units, labels and controllers' child lists, so the simulator
+//! answers as the server and the tests expect; `prepare` fills in what
+//! vCenter adds to a disk or NIC; `faults` turns refusals into vCenter's
+//! faults. One entry point, [`apply_device_changes`].
 
-use vim25::{Data, Fault, MoRef, Value, schema};
+mod faults;
+mod prepare;
 
-use super::model as vm;
-use crate::state::State;
+use std::collections::HashMap;
 
-/// Next free device key at or above `base`.
-fn free_key(devs: &[Data], base: i64) -> i64 {
-    let mut k = base;
-    while devs
-        .iter()
-        .any(|d| d.get("key").and_then(Value::as_i64) == Some(k))
-    {
-        k += 1;
-    }
-    k
+use vim25::devices::{ControllerKind, DeviceList, key_of};
+use vim25::{Data, Fault, Value, schema};
+
+pub(crate) use prepare::Target;
+
+fn is(d: &Data, base: &str) -> bool {
+    schema().is_subtype(&d.type_name, base)
 }
 
-fn key_base(type_name: &str) -> i64 {
-    let s = schema();
-    if s.is_subtype(type_name, "VirtualDisk") {
-        2000
-    } else if s.is_subtype(type_name, "VirtualEthernetCard") {
-        4000
-    } else if s.is_subtype(type_name, "VirtualCdrom") {
-        3000
-    } else if s.is_subtype(type_name, "VirtualSCSIController") {
-        1000
-    } else if s.is_subtype(type_name, "VirtualController") {
-        200
-    } else {
-        9000
-    }
+fn int(d: &Data, field: &str) -> Option<i64> {
+    d.get(field).and_then(Value::as_i64)
 }
 
-/// Applies `deviceChange` to a VM's device list.
+/// Applies `deviceChange` to `list`, in order. Stops at the first change
+/// that fails; the caller's transaction discards whatever came before it.
 pub(crate) fn apply_device_changes(
-    st: &State,
-    vm_name: &str,
-    ds: Option<&MoRef>,
-    devs: &mut Vec<Data>,
+    t: &Target,
+    list: &mut DeviceList,
     changes: &[Value],
-    seed: &str,
 ) -> Result<(), Fault> {
-    let ds_name = ds.map(|d| st.objects.name(d)).unwrap_or_default();
-    for ch in changes.iter().filter_map(Value::as_data) {
+    // The keys the spec gave its new devices (negative, temporary) and the
+    // keys they got, so a later change can name a device added before it.
+    let mut assigned: HashMap<i64, i64> = HashMap::new();
+    for (i, ch) in changes.iter().filter_map(Value::as_data).enumerate() {
         let op = ch
             .get("operation")
             .and_then(Value::as_str)
@@ -54,204 +41,12 @@ pub(crate) fn apply_device_changes(
         let Some(dev) = ch.get("device").and_then(Value::as_data) else {
             return Err(Fault::invalid_argument("deviceChange.device"));
         };
-        let key = dev.get("key").and_then(Value::as_i64).unwrap_or(0);
         match op {
-            "add" => {
-                let mut d = dev.clone();
-                let k = if key <= 0
-                    || devs
-                        .iter()
-                        .any(|x| x.get("key").and_then(Value::as_i64) == Some(key))
-                {
-                    free_key(devs, key_base(&d.type_name))
-                } else {
-                    key
-                };
-                d.set("key", k);
-                if schema().is_subtype(&d.type_name, "VirtualDisk") {
-                    let kb = d
-                        .get("capacityInKB")
-                        .and_then(Value::as_i64)
-                        .or_else(|| {
-                            d.get("capacityInBytes")
-                                .and_then(Value::as_i64)
-                                .map(|b| b / 1024)
-                        })
-                        .unwrap_or(1 << 20);
-                    if kb <= 0 {
-                        return Err(Fault::invalid_argument("deviceChange.device.capacityInKB"));
-                    }
-                    d.set("capacityInKB", kb);
-                    d.set("capacityInBytes", kb * 1024);
-                    let n = devs
-                        .iter()
-                        .filter(|x| schema().is_subtype(&x.type_name, "VirtualDisk"))
-                        .count();
-                    let mut b = d
-                        .get("backing")
-                        .and_then(Value::as_data)
-                        .cloned()
-                        .unwrap_or_else(|| {
-                            Data::new("VirtualDiskFlatVer2BackingInfo")
-                                .with("diskMode", "persistent")
-                        });
-                    if b.get("fileName")
-                        .and_then(Value::as_str)
-                        .is_none_or(|f| f.is_empty() || f.ends_with(']'))
-                    {
-                        let file = if n == 0 {
-                            format!("{vm_name}.vmdk")
-                        } else {
-                            format!("{vm_name}_{n}.vmdk")
-                        };
-                        b.set("fileName", format!("[{ds_name}] {vm_name}/{file}"));
-                    }
-                    if let Some(ds) = ds
-                        && b.get("datastore").is_none()
-                    {
-                        b.set("datastore", ds);
-                    }
-                    if b.type_name == "VirtualDiskFlatVer2BackingInfo" && b.get("uuid").is_none() {
-                        b.set("uuid", crate::uuid_for(&format!("{seed}/disk/{k}")));
-                    }
-                    d.set("backing", b);
-                    if d.get("unitNumber").is_none() {
-                        d.set("unitNumber", n as i64);
-                    }
-                    if d.get("controllerKey")
-                        .is_none_or(|c| c.as_i64().is_some_and(|c| c <= 0))
-                    {
-                        d.set("controllerKey", 1000);
-                    }
-                    d.set(
-                        "deviceInfo",
-                        Data::new("Description")
-                            .with("label", format!("Hard disk {}", n + 1))
-                            .with("summary", format!("{kb} KB")),
-                    );
-                }
-                if schema().is_subtype(&d.type_name, "VirtualEthernetCard") {
-                    if d.get("macAddress")
-                        .and_then(Value::as_str)
-                        .is_none_or(str::is_empty)
-                    {
-                        d.set("macAddress", vm::mac_for(&format!("{seed}/{k}")));
-                        d.set("addressType", "generated");
-                    }
-                    if d.get("connectable").is_none() {
-                        d.set(
-                            "connectable",
-                            Data::new("VirtualDeviceConnectInfo")
-                                .with("startConnected", true)
-                                .with("allowGuestControl", true)
-                                .with("connected", false),
-                        );
-                    }
-                    if let Some(net) = vm::network_of(st, &d) {
-                        d.set("backing", vm::nic_backing(st, &net));
-                    } else if let Some(name) = d.path("backing.deviceName").and_then(Value::as_str)
-                    {
-                        let net = st
-                            .objects
-                            .of_kind("Network")
-                            .into_iter()
-                            .find(|n| st.objects.name(n) == name);
-                        match net {
-                            Some(n) => d.set("backing", vm::nic_backing(st, &n)),
-                            None => {
-                                return Err(Fault::not_found(format!("network {name} not found")));
-                            }
-                        }
-                    }
-                    if d.get("controllerKey").is_none() {
-                        d.set("controllerKey", 100);
-                    }
-                    let n = devs
-                        .iter()
-                        .filter(|x| schema().is_subtype(&x.type_name, "VirtualEthernetCard"))
-                        .count();
-                    d.set(
-                        "deviceInfo",
-                        Data::new("Description")
-                            .with("label", format!("Network adapter {}", n + 1))
-                            .with("summary", "network"),
-                    );
-                }
-                if let Some(ck) = d.get("controllerKey").and_then(Value::as_i64)
-                    && let Some(c) = devs
-                        .iter_mut()
-                        .find(|x| x.get("key").and_then(Value::as_i64) == Some(ck))
-                    && schema().is_subtype(&c.type_name, "VirtualController")
-                {
-                    let mut keys: Vec<Value> = c
-                        .get("device")
-                        .map(|v| v.as_array().to_vec())
-                        .unwrap_or_default();
-                    keys.push(Value::Int(k));
-                    c.set("device", Value::Array(keys));
-                }
-                devs.push(d);
-            }
+            "add" => add(t, list, &mut assigned, i, dev)?,
+            "edit" => edit(t, list, &assigned, i, dev)?,
             "remove" => {
-                let Some(i) = devs
-                    .iter()
-                    .position(|x| x.get("key").and_then(Value::as_i64) == Some(key))
-                else {
-                    return Err(Fault::invalid_argument("deviceChange.device.key"));
-                };
-                devs.remove(i);
-                for c in devs.iter_mut() {
-                    if let Some(Value::Array(keys)) = c.get_mut("device") {
-                        keys.retain(|x| x.as_i64() != Some(key));
-                    }
-                }
-            }
-            "edit" => {
-                let Some(cur) = devs
-                    .iter_mut()
-                    .find(|x| x.get("key").and_then(Value::as_i64) == Some(key))
-                else {
-                    return Err(Fault::invalid_argument("deviceChange.device.key"));
-                };
-                if schema().is_subtype(&cur.type_name, "VirtualDisk") {
-                    let old = cur.get("capacityInKB").and_then(Value::as_i64).unwrap_or(0);
-                    let new = dev
-                        .get("capacityInKB")
-                        .and_then(Value::as_i64)
-                        .or_else(|| {
-                            dev.get("capacityInBytes")
-                                .and_then(Value::as_i64)
-                                .map(|b| b / 1024)
-                        })
-                        .unwrap_or(old);
-                    if new < old {
-                        return Err(Fault::invalid_argument("deviceChange.device.capacityInKB"));
-                    }
-                }
-                let mut merged = cur.clone();
-                for (n, v) in &dev.fields {
-                    merged.set(n, v.clone());
-                }
-                if schema().is_subtype(&merged.type_name, "VirtualDisk") {
-                    let kb = merged
-                        .get("capacityInKB")
-                        .and_then(Value::as_i64)
-                        .unwrap_or(0);
-                    let kb = dev
-                        .get("capacityInBytes")
-                        .and_then(Value::as_i64)
-                        .map(|b| b / 1024)
-                        .filter(|b| *b > kb)
-                        .unwrap_or(kb);
-                    merged.set("capacityInKB", kb);
-                    merged.set("capacityInBytes", kb * 1024);
-                }
-                if schema().is_subtype(&merged.type_name, "VirtualEthernetCard")
-                    && let Some(net) = vm::network_of(st, &merged)
-                {
-                    merged.set("backing", vm::nic_backing(st, &net));
-                }
-                *cur = merged;
+                list.remove(key_of(dev))
+                    .map_err(|e| faults::from_device_error(i, &e))?;
             }
             other => {
                 return Err(Fault::invalid_argument(&format!(
@@ -260,5 +55,142 @@ pub(crate) fn apply_device_changes(
             }
         }
     }
+    Ok(())
+}
+
+/// Maps a temporary `controllerKey` to the key its controller was given; a
+/// temporary key no earlier change introduced names no controller. `0` (unset
+/// in many clients) means "let the server choose".
+fn resolve_controller(assigned: &HashMap<i64, i64>, i: usize, d: &mut Data) -> Result<(), Fault> {
+    match int(d, "controllerKey") {
+        Some(0) => {
+            d.remove("controllerKey");
+        }
+        Some(ck) if ck < 0 => {
+            let real = assigned
+                .get(&ck)
+                .ok_or_else(|| faults::invalid_controller(i, ck))?;
+            d.set("controllerKey", *real);
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Where a device the spec did not place goes, as vCenter places it: disks
+/// on SCSI (then SATA, NVMe, IDE), CD/DVD drives on IDE (then SATA), NICs on
+/// PCI from unit 7, serial ports on SIO, storage controllers on PCI.
+fn default_slot(list: &DeviceList, d: &Data) -> Option<(i64, i64)> {
+    let type_name = d.type_name.as_str();
+    if is(d, "VirtualDisk") {
+        list.disk_slot()
+    } else if is(d, "VirtualEthernetCard") {
+        list.nic_slot()
+    } else if is(d, "VirtualCdrom") {
+        list.cdrom_slot()
+    } else if is(d, "VirtualSerialPort") {
+        list.serial_slot()
+    } else if matches!(
+        ControllerKind::of(type_name),
+        Some(ControllerKind::Scsi | ControllerKind::Sata | ControllerKind::Nvme)
+    ) {
+        list.slot_on(&[ControllerKind::Pci], type_name)
+    } else {
+        None
+    }
+}
+
+/// Gives `d` a controller and unit when the spec left them out.
+fn place(list: &DeviceList, i: usize, d: &mut Data) -> Result<(), Fault> {
+    match int(d, "controllerKey") {
+        None => {
+            if let Some((ck, unit)) = default_slot(list, d) {
+                d.set("controllerKey", ck);
+                if d.get("unitNumber").is_none() {
+                    d.set("unitNumber", unit);
+                }
+            } else if is(d, "VirtualDisk") || is(d, "VirtualEthernetCard") {
+                // These always sit on a controller; none has room.
+                return Err(faults::invalid_spec(
+                    i,
+                    "virtualDeviceSpec.device.controllerKey",
+                ));
+            }
+        }
+        Some(ck) if d.get("unitNumber").is_none() => {
+            let controller = list.by_key(ck).filter(|c| is(c, "VirtualController"));
+            if controller.is_none() {
+                return Err(faults::invalid_controller(i, ck));
+            }
+            let unit = list
+                .free_unit_for(ck, &d.type_name)
+                .ok_or_else(|| faults::invalid_spec(i, "virtualDeviceSpec.device.unitNumber"))?;
+            d.set("unitNumber", unit);
+        }
+        Some(_) => {}
+    }
+    Ok(())
+}
+
+fn add(
+    t: &Target,
+    list: &mut DeviceList,
+    assigned: &mut HashMap<i64, i64>,
+    i: usize,
+    dev: &Data,
+) -> Result<(), Fault> {
+    let mut d = dev.clone();
+    if !is(&d, "VirtualDevice") {
+        return Err(Fault::invalid_argument("deviceChange.device"));
+    }
+    let requested = key_of(&d);
+    let key = if requested <= 0 || list.by_key(requested).is_some() {
+        list.assigned_key(&d.type_name)
+    } else {
+        requested
+    };
+    d.set("key", key);
+    resolve_controller(assigned, i, &mut d)?;
+    if is(&d, "VirtualDisk") {
+        prepare::new_disk(t, list, &mut d)?;
+    } else if is(&d, "VirtualEthernetCard") {
+        prepare::new_nic(t, i, &mut d)?;
+    } else if is(&d, "VirtualSCSIController") && d.get("scsiCtlrUnitNumber").is_none() {
+        // The unit a SCSI controller itself occupies on its bus.
+        d.set("scsiCtlrUnitNumber", 7);
+    }
+    place(list, i, &mut d)?;
+    list.add(d).map_err(|e| faults::from_device_error(i, &e))?;
+    if requested < 0 {
+        assigned.insert(requested, key);
+    }
+    Ok(())
+}
+
+/// An edit sends the whole device; its fields replace the current ones.
+fn edit(
+    t: &Target,
+    list: &mut DeviceList,
+    assigned: &HashMap<i64, i64>,
+    i: usize,
+    dev: &Data,
+) -> Result<(), Fault> {
+    let Some(current) = list.by_key(key_of(dev)).cloned() else {
+        return Err(Fault::invalid_argument("deviceChange.device.key"));
+    };
+    let mut spec_device = dev.clone();
+    resolve_controller(assigned, i, &mut spec_device)?;
+    let mut merged = current.clone();
+    for (n, v) in &spec_device.fields {
+        merged.set(n, v.clone());
+    }
+    if is(&current, "VirtualDisk") {
+        prepare::edited_disk(i, &current, &spec_device, &mut merged)?;
+    }
+    if is(&merged, "VirtualEthernetCard") {
+        prepare::edited_nic(t.st, &mut merged);
+    }
+    list.replace(merged)
+        .map_err(|e| faults::from_device_error(i, &e))?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! VM lifecycle: clone, destroy, and turning a VM into a template and back.
 //! (`Folder.CreateVM_Task` lives with Folder.)
 
+use vim25::spec::generated_mac;
 use vim25::{Data, Fault, Value, schema};
 
 use super::model::{self as vm, NewVm};
@@ -86,6 +87,7 @@ pub(crate) fn clone_vm(c: &Call) -> Reply {
             .unwrap_or_default();
         let seed = format!("/{dc}/vm/{name}#{}", st.objects.len());
         let devs: Vec<Data> = vm::devices(st, &source)
+            .into_vec()
             .into_iter()
             .map(|mut d| {
                 let key = d.get("key").and_then(Value::as_i64).unwrap_or(0);
@@ -104,7 +106,7 @@ pub(crate) fn clone_vm(c: &Call) -> Reply {
                 if schema().is_subtype(&d.type_name, "VirtualEthernetCard")
                     && d.get("addressType").and_then(Value::as_str) != Some("manual")
                 {
-                    d.set("macAddress", vm::mac_for(&format!("{seed}/{key}")));
+                    d.set("macAddress", generated_mac(&format!("{seed}/{key}")));
                 }
                 d
             })

@@ -2,6 +2,8 @@
 //! linking it into the inventory and removing it, and reading its state.
 //! Derived properties (`summary.*`) are computed in `derive.rs`.
 
+use vim25::devices::{DeviceError, DeviceList};
+use vim25::spec::generated_mac;
 use vim25::{Data, Fault, MoRef, TypeRef, Value, schema};
 
 use super::power::set_power;
@@ -45,16 +47,6 @@ pub(crate) fn guest_full_name(guest_id: &str) -> String {
     }
 }
 
-/// A MAC in VMware's generated range, derived from a seed.
-pub(crate) fn mac_for(seed: &str) -> String {
-    let u = uuid::Uuid::new_v5(
-        &uuid::Uuid::NAMESPACE_URL,
-        format!("vcsim-mac:{seed}").as_bytes(),
-    );
-    let b = u.as_bytes();
-    format!("00:50:56:{:02x}:{:02x}:{:02x}", b[0] & 0x3f, b[1], b[2])
-}
-
 /// The NIC backing for a network: a standard port group or a DV port group.
 pub(crate) fn nic_backing(st: &State, net: &MoRef) -> Data {
     if net.kind == "DistributedVirtualPortgroup" {
@@ -76,19 +68,18 @@ pub(crate) fn nic_backing(st: &State, net: &MoRef) -> Data {
     }
 }
 
-fn description(label: &str, summary: &str) -> Data {
+fn description(summary: &str) -> Data {
+    // The label is the device list's to give (`DeviceList::add` relabels).
     Data::new("Description")
-        .with("label", label)
+        .with("label", "")
         .with("summary", summary)
 }
 
-pub(crate) fn disk(key: i64, unit: i64, file: &str, ds: &MoRef, kb: i64, seed: &str) -> Data {
+/// A fixture disk on `controller` at `unit`.
+fn disk(key: i64, controller: i64, unit: i64, file: &str, ds: &MoRef, kb: i64, seed: &str) -> Data {
     Data::new("VirtualDisk")
         .with("key", key)
-        .with(
-            "deviceInfo",
-            description(&format!("Hard disk {}", unit + 1), &format!("{kb} KB")),
-        )
+        .with("deviceInfo", description(&format!("{kb} KB")))
         .with(
             "backing",
             Data::new("VirtualDiskFlatVer2BackingInfo")
@@ -98,22 +89,24 @@ pub(crate) fn disk(key: i64, unit: i64, file: &str, ds: &MoRef, kb: i64, seed: &
                 .with("thinProvisioned", true)
                 .with("uuid", uuid_for(&format!("{seed}/disk/{key}"))),
         )
-        .with("controllerKey", 1000)
+        .with("controllerKey", controller)
         .with("unitNumber", unit)
         .with("capacityInKB", kb)
         .with("capacityInBytes", kb * 1024)
 }
 
-pub(crate) fn nic(st: &State, kind: &str, key: i64, net: &MoRef, seed: &str) -> Data {
+/// A fixture NIC of type `kind` on `controller` at `unit`.
+fn nic(
+    st: &State,
+    kind: &str,
+    key: i64,
+    (controller, unit): (i64, i64),
+    net: &MoRef,
+    seed: &str,
+) -> Data {
     Data::new(kind)
         .with("key", key)
-        .with(
-            "deviceInfo",
-            description(
-                &format!("Network adapter {}", key - 3999),
-                &st.objects.name(net),
-            ),
-        )
+        .with("deviceInfo", description(&st.objects.name(net)))
         .with("backing", nic_backing(st, net))
         .with(
             "connectable",
@@ -123,15 +116,26 @@ pub(crate) fn nic(st: &State, kind: &str, key: i64, net: &MoRef, seed: &str) -> 
                 .with("connected", false)
                 .with("status", "untried"),
         )
-        .with("controllerKey", 100)
-        .with("unitNumber", key - 4000 + 7)
+        .with("controllerKey", controller)
+        .with("unitNumber", unit)
         .with("addressType", "generated")
-        .with("macAddress", mac_for(&format!("{seed}/{key}")))
+        .with("macAddress", generated_mac(&format!("{seed}/{key}")))
         .with("wakeOnLanEnabled", true)
 }
 
+/// vSphere's fixed key for a VM's PCI controller.
+pub(crate) const PCI_KEY: i64 = 100;
+
+/// A VM's PCI bus, which every VM has and everything else hangs from.
+pub(crate) fn pci_controller() -> Data {
+    Data::new("VirtualPCIController")
+        .with("key", PCI_KEY)
+        .with("deviceInfo", description("PCI controller 0"))
+        .with("busNumber", 0)
+}
+
 /// The devices of a fixture VM: PCI bus, LSI Logic SCSI controller, one thin
-/// disk and one VMXNET3 NIC.
+/// disk and one VMXNET3 NIC, placed, keyed and labelled by the device model.
 pub(crate) fn default_devices(
     st: &State,
     name: &str,
@@ -139,40 +143,50 @@ pub(crate) fn default_devices(
     disk_gb: u64,
     net: Option<&MoRef>,
     seed: &str,
-) -> Vec<Data> {
+) -> Result<Vec<Data>, Fault> {
+    // The list starts empty, so none of these can be refused; if the model's
+    // rules ever change so that one is, inventory loading says which.
+    let refused = |e: DeviceError| Fault::invalid_state(format!("fixture devices of {name}: {e}"));
+    let no_room =
+        |what: &str| Fault::invalid_state(format!("fixture devices of {name}: no room for {what}"));
     let ds_name = st.objects.name(ds);
-    let mut devs = vec![
-        Data::new("VirtualPCIController")
-            .with("key", 100)
-            .with(
-                "deviceInfo",
-                description("PCI controller 0", "PCI controller 0"),
-            )
-            .with("busNumber", 0)
-            .with("device", vec![1000i64, 4000]),
+    let mut list = DeviceList::new(vec![]);
+    list.add(pci_controller()).map_err(refused)?;
+    let scsi = list.assigned_key("VirtualLsiLogicController");
+    list.add(
         Data::new("VirtualLsiLogicController")
-            .with("key", 1000)
-            .with("deviceInfo", description("SCSI controller 0", "LSI Logic"))
-            .with("controllerKey", 100)
+            .with("key", scsi)
+            .with("deviceInfo", description("LSI Logic"))
+            .with("controllerKey", PCI_KEY)
+            // Where vCenter puts the first SCSI controller on the PCI bus.
             .with("unitNumber", 3)
             .with("busNumber", 0)
-            .with("device", vec![2000i64])
             .with("hotAddRemove", true)
             .with("sharedBus", "noSharing")
             .with("scsiCtlrUnitNumber", 7),
-        disk(
-            2000,
-            0,
-            &format!("[{ds_name}] {name}/{name}.vmdk"),
-            ds,
-            (disk_gb as i64).saturating_mul(1 << 20),
-            seed,
-        ),
-    ];
+    )
+    .map_err(refused)?;
+    let key = list.assigned_key("VirtualDisk");
+    let unit = list
+        .free_unit_for(scsi, "VirtualDisk")
+        .ok_or_else(|| no_room("a disk"))?;
+    list.add(disk(
+        key,
+        scsi,
+        unit,
+        &format!("[{ds_name}] {name}/{name}.vmdk"),
+        ds,
+        (disk_gb as i64).saturating_mul(1 << 20),
+        seed,
+    ))
+    .map_err(refused)?;
     if let Some(n) = net {
-        devs.push(nic(st, "VirtualVmxnet3", 4000, n, seed));
+        let key = list.assigned_key("VirtualVmxnet3");
+        let slot = list.nic_slot().ok_or_else(|| no_room("a NIC"))?;
+        list.add(nic(st, "VirtualVmxnet3", key, slot, n, seed))
+            .map_err(refused)?;
     }
-    devs
+    Ok(list.into_vec())
 }
 
 pub(crate) fn is_device(d: &Value, base: &str) -> bool {
@@ -180,16 +194,10 @@ pub(crate) fn is_device(d: &Value, base: &str) -> bool {
         .is_some_and(|d| schema().is_subtype(&d.type_name, base))
 }
 
-pub(crate) fn devices(st: &State, vm: &MoRef) -> Vec<Data> {
+pub(crate) fn devices(st: &State, vm: &MoRef) -> DeviceList {
     st.objects
         .prop(vm, "config.hardware.device")
-        .map(|v| {
-            v.as_array()
-                .iter()
-                .filter_map(Value::as_data)
-                .cloned()
-                .collect()
-        })
+        .map(DeviceList::from_value)
         .unwrap_or_default()
 }
 

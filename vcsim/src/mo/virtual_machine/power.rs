@@ -105,6 +105,7 @@ pub(crate) fn set_power(st: &mut State, vm: &MoRef, state: &str) -> Result<(), F
     set_tools_running(st, vm, on)?;
     // NICs are connected exactly while the VM runs.
     let devs: Vec<Value> = devices(st, vm)
+        .into_vec()
         .into_iter()
         .map(|mut d| {
             if schema().is_subtype(&d.type_name, "VirtualEthernetCard")

@@ -3,7 +3,7 @@
 
 use vim25::{Data, Fault, MoRef, Value};
 
-use super::devices::apply_device_changes;
+use super::devices::{Target, apply_device_changes};
 use super::model as vm;
 use super::{event, where_};
 use crate::call::{Call, Reply, require};
@@ -76,14 +76,16 @@ pub(crate) fn apply_config(st: &mut State, vm: &MoRef, spec: &Data) -> Result<()
     let seed = st.objects.str_prop(vm, "config.uuid").unwrap_or_default();
     let mut devs = vm::devices(st, vm);
     if let Some(ch) = spec.get("deviceChange") {
-        apply_device_changes(st, &name, ds.as_ref(), &mut devs, ch.as_array(), &seed)?;
+        let target = Target {
+            st,
+            vm_name: &name,
+            datastore: ds.as_ref(),
+            seed: &seed,
+        };
+        apply_device_changes(&target, &mut devs, ch.as_array())?;
     }
     let o = &mut st.objects;
-    o.set(
-        vm,
-        "config.hardware.device",
-        Value::from(devs.into_iter().map(Value::Data).collect::<Vec<_>>()),
-    )?;
+    o.set(vm, "config.hardware.device", devs.to_value())?;
     for (spec_field, path) in [
         ("numCPUs", "config.hardware.numCPU"),
         ("numCoresPerSocket", "config.hardware.numCoresPerSocket"),
