@@ -290,15 +290,12 @@ impl Objects {
 /// objects typed from the schema (`guest` → `GuestInfo`). Every step, the
 /// last included, must be a property the schema defines.
 pub(crate) fn set_path(root: &mut Data, path: &str, value: Value) -> Result<(), Fault> {
-    let (head, rest) = match path.split_once('.') {
-        None => {
-            if schema().prop(&root.type_name, path).is_none() {
-                return Err(unknown_path(&root.type_name, path));
-            }
-            root.set(path, value);
-            return Ok(());
+    let Some((head, rest)) = path.split_once('.') else {
+        if schema().prop(&root.type_name, path).is_none() {
+            return Err(unknown_path(&root.type_name, path));
         }
-        Some(x) => x,
+        root.set(path, value);
+        return Ok(());
     };
     if root.get(head).and_then(Value::as_data).is_none() {
         let ty = schema()

@@ -153,7 +153,7 @@ pub(super) fn place_vm(
         folder: ctx.vm_folder.clone(),
         pool: pool.clone(),
         host: host.clone(),
-        datastore: ds.clone(),
+        datastore: ds,
         uuid_seed: path,
         cpus: v.cpus,
         memory_mb: v.memory_mb,

@@ -26,7 +26,7 @@ fn int(d: &Data, field: &str) -> Option<i64> {
 /// Applies `deviceChange` to `list`, in order. Stops at the first change
 /// that fails; the caller's transaction discards whatever came before it.
 pub(crate) fn apply_device_changes(
-    t: &Target,
+    t: &Target<'_>,
     list: &mut DeviceList,
     changes: &[Value],
 ) -> Result<(), Fault> {
@@ -133,7 +133,7 @@ fn place(list: &DeviceList, i: usize, d: &mut Data) -> Result<(), Fault> {
 }
 
 fn add(
-    t: &Target,
+    t: &Target<'_>,
     list: &mut DeviceList,
     assigned: &mut HashMap<i64, i64>,
     i: usize,
@@ -169,7 +169,7 @@ fn add(
 
 /// An edit sends the whole device; its fields replace the current ones.
 fn edit(
-    t: &Target,
+    t: &Target<'_>,
     list: &mut DeviceList,
     assigned: &HashMap<i64, i64>,
     i: usize,

@@ -41,7 +41,7 @@ fn with_summary(d: &mut Data, summary: String) {
 
 /// A new disk: size (1 GB when the spec gives none), a file in the VM's
 /// folder when the spec leaves the name to the server, datastore and UUID.
-pub(super) fn new_disk(t: &Target, list: &DeviceList, d: &mut Data) -> Result<(), Fault> {
+pub(super) fn new_disk(t: &Target<'_>, list: &DeviceList, d: &mut Data) -> Result<(), Fault> {
     let kb = requested_kb(d).unwrap_or(1 << 20);
     if kb <= 0 {
         return Err(Fault::invalid_argument("deviceChange.device.capacityInKB"));
@@ -140,7 +140,7 @@ fn network_for(st: &State, nic: &Data) -> Result<Option<MoRef>, Fault> {
 
 /// A new NIC: a generated MAC unless a valid manual one is given, connection
 /// defaults, and the backing of the network it names.
-pub(super) fn new_nic(t: &Target, i: usize, d: &mut Data) -> Result<(), Fault> {
+pub(super) fn new_nic(t: &Target<'_>, i: usize, d: &mut Data) -> Result<(), Fault> {
     let key = int(d, "key").unwrap_or(0);
     let given = d
         .get("macAddress")
