@@ -94,6 +94,29 @@ pub fn says(msg: &str, needles: &[&str]) {
     }
 }
 
+/// The result keys the tool contract (`fixtures/spec/tools.json`) promises
+/// for `tool`: what users' scripts read, so every tool's result must carry them.
+#[track_caller]
+pub fn contract_result_keys(tool: &str) -> Vec<String> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/spec/tools.json");
+    let text = std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("the tool contract {path} is readable: {e}"));
+    let contract: serde_json::Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("the tool contract {path} is JSON: {e}"));
+    let entry = contract["tools"]
+        .as_array()
+        .and_then(|tools| tools.iter().find(|t| t["name"] == tool))
+        .unwrap_or_else(|| panic!("the tool contract has {tool}"));
+    entry["result_keys"]
+        .as_array()
+        .map(|keys| {
+            keys.iter()
+                .filter_map(|k| k.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// How often and how long [`eventually`] polls: 2,000 × 5 ms = 10 s at most.
 const POLLS: u32 = 2000;
 const POLL_EVERY: Duration = Duration::from_millis(5);

@@ -51,7 +51,30 @@ async fn example_succeeds(def: &ToolDef) {
         out.text
     );
     assert!(!out.text.trim().is_empty(), "{}: empty result", def.name);
+    if let Some(result) = &out.structured {
+        has_contract_keys(def.name, result);
+    }
     h.shutdown().await;
+}
+
+/// The keys the contract promises are in the result: in the object itself,
+/// or in every item of a list (`{"result": [...]}`).
+#[track_caller]
+fn has_contract_keys(tool: &str, result: &Json) {
+    let keys = testkit::contract_result_keys(tool);
+    let items: Vec<&Json> = match result.get("result") {
+        Some(Json::Array(items)) => items.iter().collect(),
+        Some(Json::String(_)) => return,
+        _ => vec![result],
+    };
+    for item in items {
+        for key in &keys {
+            assert!(
+                item.get(key).is_some(),
+                "{tool}: the result lacks the contract's key {key}: {item}"
+            );
+        }
+    }
 }
 
 /// The failure case; for `Unreachable`, against a server whose vCenter (a

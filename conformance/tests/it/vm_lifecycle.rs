@@ -69,26 +69,8 @@ async fn get_vm_info_matches_the_simulator() {
     let h = harness().await;
     let out = h.ok("get_vm_info", json!({"name": VM})).await;
     let s = out.structured.expect("structured result");
-    for key in [
-        "name",
-        "power_state",
-        "cpu",
-        "memory_mb",
-        "guest_os",
-        "guest_id",
-        "uuid",
-        "instance_uuid",
-        "host",
-        "datastore",
-        "ip_address",
-        "hostname",
-        "tools_status",
-        "tools_version",
-        "disks",
-        "nics",
-        "annotation",
-    ] {
-        assert!(s.get(key).is_some(), "get_vm_info lacks {key}: {s}");
+    for key in testkit::contract_result_keys("get_vm_info") {
+        assert!(s.get(&key).is_some(), "get_vm_info lacks {key}: {s}");
     }
     assert_eq!(s["name"], VM);
     assert_eq!(s["cpu"].as_i64(), h.vm_int(VM, "config.hardware.numCPU"));
