@@ -154,3 +154,36 @@ pub fn obj_spec(obj: &MoRef, kind: &str, paths: &[&str]) -> Data {
         )
         .with("objectSet", vec![Data::new("ObjectSpec").with("obj", obj)])
 }
+
+/// DC0's VM folder, where the default inventory's VMs live.
+pub fn vm_folder(sim: &Simulator) -> MoRef {
+    let dc = sim.find("Datacenter", "DC0").expect("DC0");
+    sim.property(&dc, "vmFolder")
+        .and_then(|v| v.as_moref().cloned())
+        .expect("vmFolder")
+}
+
+/// A device change adding an E1000 NIC on the standard port group `net`,
+/// written out as a client sends it (no key, unit or MAC of its own).
+pub fn add_nic(net: &MoRef) -> Data {
+    Data::new("VirtualDeviceConfigSpec")
+        .with("operation", "add")
+        .with(
+            "device",
+            Data::new("VirtualE1000").with("key", -2).with(
+                "backing",
+                Data::new("VirtualEthernetCardNetworkBackingInfo")
+                    .with("deviceName", "VM Network")
+                    .with("network", net),
+            ),
+        )
+}
+
+/// The `version` a `WaitForUpdates(Ex)` answer carries, for the next call.
+pub fn update_version(update: &Value) -> String {
+    update
+        .path("version")
+        .and_then(Value::as_str)
+        .expect("an update set has a version")
+        .to_string()
+}

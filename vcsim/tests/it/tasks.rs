@@ -107,22 +107,14 @@ async fn wait_for_updates_ex_reports_task_state_changes() {
             .any(|(k, n, _)| k == "enter" && n == "info.state"),
         "{initial:?}"
     );
-    let mut version = first
-        .path("version")
-        .and_then(Value::as_str)
-        .expect("version")
-        .to_string();
+    let mut version = crate::update_version(&first);
     let mut last_state = String::new();
     for _ in 0..10 {
         let u = c
             .ok(wait(version.clone()))
             .await
             .expect("an update before the timeout");
-        version = u
-            .path("version")
-            .and_then(Value::as_str)
-            .expect("version")
-            .to_string();
+        version = crate::update_version(&u);
         if let Some((_, _, Some(val))) = changes(&u).into_iter().find(|(_, n, _)| n == "info.state")
         {
             last_state = val.as_str().unwrap_or_default().to_string();
@@ -189,11 +181,7 @@ async fn check_for_updates_sees_a_rename() {
         .ok(Request::new("CheckForUpdates", &pc()).arg("version", ""))
         .await
         .expect("initial");
-    let version = first
-        .path("version")
-        .and_then(Value::as_str)
-        .expect("version")
-        .to_string();
+    let version = crate::update_version(&first);
     let t = c
         .ok(Request::new("Rename_Task", &v).arg("newName", "renamed"))
         .await;

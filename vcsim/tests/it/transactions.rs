@@ -6,7 +6,7 @@
 use vcsim::Simulator;
 use vim25::{Data, MoRef, Request, Value};
 
-use crate::{Client, logged_in, obj_spec, pc};
+use crate::{Client, add_nic, logged_in, obj_spec, pc, vm_folder};
 use testkit::{has_event, task_fault, vm, wait_task};
 
 /// Everything but the Task objects and the task list a failed task is
@@ -77,27 +77,6 @@ fn assert_unchanged(sim: &Simulator, b: &Before) {
         assert_eq!(m, m2);
         assert_eq!(before, now, "{m} changed");
     }
-}
-
-fn vm_folder(sim: &Simulator) -> MoRef {
-    let dc = sim.find("Datacenter", "DC0").expect("DC0");
-    sim.property(&dc, "vmFolder")
-        .and_then(|v| v.as_moref().cloned())
-        .expect("vmFolder")
-}
-
-fn add_nic(net: &MoRef) -> Data {
-    Data::new("VirtualDeviceConfigSpec")
-        .with("operation", "add")
-        .with(
-            "device",
-            Data::new("VirtualE1000").with("key", -2).with(
-                "backing",
-                Data::new("VirtualEthernetCardNetworkBackingInfo")
-                    .with("deviceName", "VM Network")
-                    .with("network", net),
-            ),
-        )
 }
 
 fn remove_missing_device() -> Data {

@@ -1,14 +1,7 @@
 use vim25::{Data, MoRef, Request, Value};
 
-use crate::{fault_type, logged_in};
+use crate::{add_nic, fault_type, logged_in, vm_folder};
 use testkit::{has_event, last_event, prop_int, prop_str, task_fault, vm, wait_task};
-
-fn vm_folder(sim: &vcsim::Simulator) -> MoRef {
-    let dc = sim.find("Datacenter", "DC0").expect("DC0");
-    sim.property(&dc, "vmFolder")
-        .and_then(|v| v.as_moref().cloned())
-        .expect("vmFolder")
-}
 
 fn pool(sim: &vcsim::Simulator) -> MoRef {
     let cl = sim
@@ -58,17 +51,7 @@ fn create_spec(name: &str, net: &MoRef) -> Data {
                                     .with("thinProvisioned", true),
                             ),
                     ),
-                Data::new("VirtualDeviceConfigSpec")
-                    .with("operation", "add")
-                    .with(
-                        "device",
-                        Data::new("VirtualE1000").with("key", -2).with(
-                            "backing",
-                            Data::new("VirtualEthernetCardNetworkBackingInfo")
-                                .with("deviceName", "VM Network")
-                                .with("network", net),
-                        ),
-                    ),
+                add_nic(net),
             ],
         )
 }

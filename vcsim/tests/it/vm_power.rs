@@ -148,11 +148,7 @@ async fn issue_7_wait_for_updates_sees_the_delayed_guest_power_change() {
             )
     };
     let first = c.ok(wait(String::new())).await.expect("initial update");
-    let mut version = first
-        .path("version")
-        .and_then(Value::as_str)
-        .expect("version")
-        .to_string();
+    let mut version = crate::update_version(&first);
     c.ok(Request::new("ShutdownGuest", &v)).await;
     let mut seen = vec![];
     for _ in 0..10 {
@@ -160,11 +156,7 @@ async fn issue_7_wait_for_updates_sees_the_delayed_guest_power_change() {
             .ok(wait(version.clone()))
             .await
             .expect("an update before the timeout");
-        version = u
-            .path("version")
-            .and_then(Value::as_str)
-            .expect("version")
-            .to_string();
+        version = crate::update_version(&u);
         for (_, name, val) in crate::tasks::changes(&u) {
             if val.as_ref().and_then(Value::as_str) == Some("poweredOff") {
                 seen.push(name);
