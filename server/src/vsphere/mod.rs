@@ -6,6 +6,6 @@ mod props;
 mod session;
 mod tasks;
 
-pub use props::{NAME, Obj, PropSet};
+pub use props::{NAME, Obj, PAGE_SIZE, PropSet};
 pub use session::{Client, ServiceContent, install_crypto_provider};
 pub use tasks::TASK_INFO;

@@ -64,6 +64,10 @@ pub(super) struct Inner {
     content: Mutex<Option<ServiceContent>>,
     session: Mutex<Option<SessionState>>,
     logins: std::sync::atomic::AtomicU64,
+    /// The most objects one PropertyCollector answer may carry (`maxObjects`).
+    pub(super) page_size: usize,
+    /// Result pages read (first answers and continuations), for tests and metrics.
+    pub(super) pages: std::sync::atomic::AtomicU64,
     /// Source of session generations; never reused, so a stale view is always recognised.
     generations: std::sync::atomic::AtomicU64,
     /// Names seen by lookups, (kind, name) → object; every hit is re-checked
@@ -90,6 +94,12 @@ impl Client {
     /// password or an unreachable vCenter shows up as that call's error, and
     /// the server still starts.
     pub fn new(settings: &VCenterSettings) -> Result<Client, VsError> {
+        Client::with_page_size(settings, super::props::PAGE_SIZE)
+    }
+
+    /// A client whose reads ask for at most `page_size` objects per answer
+    /// (at least 1) and fetch the rest with `ContinueRetrievePropertiesEx`.
+    pub fn with_page_size(settings: &VCenterSettings, page_size: usize) -> Result<Client, VsError> {
         install_crypto_provider();
         let http = reqwest::Client::builder()
             .danger_accept_invalid_certs(settings.insecure)
@@ -97,6 +107,8 @@ impl Client {
             .timeout(Duration::from_secs(120))
             .pool_idle_timeout(Duration::from_secs(90))
             .tcp_keepalive(Duration::from_secs(30))
+            // SOAP requests go out as header and body writes; never let Nagle hold the body back.
+            .tcp_nodelay(true)
             .user_agent(concat!("mcvsphere/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| VsError::Http(format!("cannot build the HTTP client: {e}")))?;
@@ -109,6 +121,8 @@ impl Client {
                 content: Mutex::new(None),
                 session: Mutex::new(None),
                 logins: std::sync::atomic::AtomicU64::new(0),
+                page_size: page_size.max(1),
+                pages: std::sync::atomic::AtomicU64::new(0),
                 generations: std::sync::atomic::AtomicU64::new(0),
                 names: std::sync::Mutex::default(),
             }),
@@ -122,6 +136,11 @@ impl Client {
     /// How many successful logins this client made (for tests and metrics).
     pub fn login_count(&self) -> u64 {
         self.inner.logins.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// How many PropertyCollector result pages this client has read.
+    pub fn pages_read(&self) -> u64 {
+        self.inner.pages.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The service content, fetched once (it needs no session).

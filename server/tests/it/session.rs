@@ -62,3 +62,48 @@ async fn an_unreachable_vcenter_is_a_clear_error() {
         .unwrap_err();
     crate::says(&err.0, &["cannot reach vCenter"]);
 }
+
+/// A listing larger than one PropertyCollector page is complete: the client
+/// follows `ContinueRetrievePropertiesEx` tokens to the last page.
+#[tokio::test]
+async fn a_listing_larger_than_one_page_is_complete() {
+    let sim = crate::sim().await;
+    let vms_in_sim = sim.objects("VirtualMachine");
+    assert!(
+        vms_in_sim.len() > 3,
+        "the default inventory has several VMs"
+    );
+    let mut want: Vec<String> = vms_in_sim
+        .iter()
+        .filter_map(|vm| sim.property(vm, "name"))
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect();
+    want.sort();
+    let page_size = 3;
+    let client = mcvsphere::vsphere::Client::with_page_size(
+        &crate::settings(&sim, crate::PASSWORD),
+        page_size,
+    )
+    .unwrap();
+    let ctx = std::sync::Arc::new(crate::state(client.clone(), Default::default()));
+    let listed = mcvsphere::tools::call(&ctx.tools, "list_vms", json!({}))
+        .await
+        .unwrap();
+    let mcvsphere::tools::Output::Json(listed) = listed else {
+        panic!("list_vms answers JSON");
+    };
+    let got: Vec<String> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|vm| vm["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(got, want);
+    let pages = client.pages_read();
+    assert_eq!(
+        pages,
+        want.len().div_ceil(page_size) as u64,
+        "read in pages of {page_size}"
+    );
+    sim.shutdown().await;
+}

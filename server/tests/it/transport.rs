@@ -68,6 +68,73 @@ async fn health_answers_and_foreign_hosts_and_origins_are_refused() {
     e.sim.shutdown().await;
 }
 
+/// The server side of an HTTP connection has `TCP_NODELAY` (without it each
+/// keep-alive call stalls on the client's delayed ACK). The option is read
+/// from the socket the server's own listener accepted, on one keep-alive
+/// connection that carries many calls.
+#[tokio::test]
+async fn one_keep_alive_connection_carries_many_calls_with_nodelay() {
+    use axum::serve::ListenerExt;
+    use std::sync::{Arc, Mutex};
+
+    let e = env().await;
+    let listener = mcvsphere::transport::bind("127.0.0.1", 0).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let nodelay_of_accepted: Arc<Mutex<Vec<bool>>> = Arc::default();
+    let record = nodelay_of_accepted.clone();
+    let listener = mcvsphere::transport::http_listener(listener).tap_io(move |tcp| {
+        let on = tcp.nodelay().expect("an accepted socket has options");
+        record.lock().expect("no panic while held").push(on);
+    });
+    let app = mcvsphere::transport::router(e.app(), "127.0.0.1");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(1)
+        .build()
+        .unwrap();
+    let meta = serde_json::json!({
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {}
+    });
+    for id in 0..40 {
+        let body = serde_json::json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+            "params": {"name": "get_vm_info", "arguments": {"name": "DC0_H0_VM0"}, "_meta": meta}});
+        let text = http
+            .post(format!("http://{addr}/mcp"))
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream")
+            .header("mcp-protocol-version", "2026-07-28")
+            .header("mcp-method", "tools/call")
+            .header("mcp-name", "get_vm_info")
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let json = text
+            .lines()
+            .find_map(|l| l.strip_prefix("data: "))
+            .unwrap_or(&text);
+        let reply: Json = serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {text}"));
+        assert_eq!(reply["id"], id, "{reply}");
+        assert_eq!(reply["result"]["isError"], false, "{reply}");
+        assert_eq!(
+            reply["result"]["structuredContent"]["name"], "DC0_H0_VM0",
+            "{reply}"
+        );
+    }
+    assert_eq!(
+        *nodelay_of_accepted.lock().unwrap(),
+        vec![true],
+        "one connection, accepted with TCP_NODELAY"
+    );
+    e.sim.shutdown().await;
+}
+
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_mcvsphere"));
     for (k, _) in std::env::vars() {
