@@ -213,8 +213,14 @@ async fn list_vms(ctx: Ctx, _args: NoArgs) -> Result<Output, ToolError> {
 
 async fn get_vm_info(ctx: Ctx, args: VmName) -> Result<Output, ToolError> {
     let name = args.name;
-    let vm = find_vm(&ctx, &name).await?;
-    let info = views::vm::info(&ctx.client, &vm)
+    // The lookup and the read are one round trip when the name is known.
+    let vm = ctx
+        .client
+        .read_by_name("VirtualMachine", &name, &views::vm::INFO)
+        .await
+        .map_err(|e| ToolError::vsphere(&e, Some(&name)))?
+        .ok_or_else(|| ToolError::new(format!("VM '{name}' not found")))?;
+    let info = views::vm::info_of(&ctx.client, &vm)
         .await
         .map_err(|e| ToolError::vsphere(&e, Some(&name)))?;
     Ok(Output::Json(info))

@@ -102,6 +102,11 @@ pub fn list_json(o: &Obj) -> Json {
 /// and networks the VM refers to (one more round trip for all of them).
 pub async fn info(client: &Client, vm: &MoRef) -> Result<Json, VsError> {
     let o = client.properties(vm, &INFO).await?;
+    info_of(client, &o).await
+}
+
+/// [`info`] of a VM whose [`INFO`] paths were already read.
+pub async fn info_of(client: &Client, o: &Obj) -> Result<Json, VsError> {
     let mut refs: Vec<MoRef> = o.moref("runtime.host").into_iter().cloned().collect();
     refs.extend(o.morefs("datastore"));
     refs.extend(o.morefs("network"));

@@ -107,3 +107,28 @@ async fn a_listing_larger_than_one_page_is_complete() {
     );
     sim.shutdown().await;
 }
+
+/// Once a VM's name is known, `get_vm_info` confirms it with the same read
+/// that fetches the VM: two PropertyCollector reads (the VM, then the names
+/// of what it refers to), not a separate check first. A rename is still seen.
+#[tokio::test]
+async fn get_vm_info_of_a_known_vm_is_two_reads_and_sees_a_rename() {
+    let e = env().await;
+    let first = e.json("get_vm_info", json!({"name": "DC0_H0_VM0"})).await;
+    assert_eq!(first["name"], "DC0_H0_VM0");
+    let before = e.ctx.client.pages_read();
+    let again = e.json("get_vm_info", json!({"name": "DC0_H0_VM0"})).await;
+    assert_eq!(again, first);
+    assert_eq!(e.ctx.client.pages_read() - before, 2);
+    e.ok(
+        "rename_vm",
+        json!({"name": "DC0_H0_VM0", "new_name": "renamed-vm"}),
+    )
+    .await;
+    let gone = e.fails("get_vm_info", json!({"name": "DC0_H0_VM0"})).await;
+    assert!(gone.contains("not found"), "{gone}");
+    let renamed = e.json("get_vm_info", json!({"name": "renamed-vm"})).await;
+    assert_eq!(renamed["name"], "renamed-vm");
+    assert_eq!(renamed["uuid"], first["uuid"]);
+    e.sim.shutdown().await;
+}
