@@ -202,7 +202,7 @@ async fn make_calls(url: &str, calls: u64) -> anyhow::Result<u64> {
 }
 
 fn spawned(client: &Runtime, bin: &std::path::Path) -> anyhow::Result<()> {
-    let mut child = Command::new(bin)
+    let child = Command::new(bin)
         .arg("--simulator")
         .env("MCP_TRANSPORT", "streamable-http")
         .env("MCP_HOST", "127.0.0.1")
@@ -212,10 +212,18 @@ fn spawned(client: &Runtime, bin: &std::path::Path) -> anyhow::Result<()> {
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()?;
-    let result = drive_spawned(client, &mut child, bin);
-    let _ = child.kill();
-    let _ = child.wait();
-    result
+    let mut child = Reaped(child);
+    drive_spawned(client, &mut child.0, bin)
+}
+
+/// The spawned server, killed when the bench is done with it (or panics).
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 fn drive_spawned(

@@ -5,6 +5,10 @@
 //! - `tools_1000_vms`: `list_vms` and `get_vm_info` through the server's tool
 //!   layer with 1,000 VMs, against the baseline of one bare PropertyCollector
 //!   read of the same VMs' names on the same session.
+//! - `list_vms_scale`: `list_vms` at 1,000 and 10,000 VMs as an MCP client
+//!   gets it (the tool, its `CallToolResult`, serialised to the JSON-RPC
+//!   text the transport writes), against the baseline of the bare paged
+//!   PropertyCollector read of the same VMs' names.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
@@ -106,5 +110,41 @@ fn tools_1000_vms(c: &mut Criterion) {
     rt.block_on(sim.shutdown());
 }
 
-criterion_group!(benches, session, tools_1000_vms);
+/// `list_vms` end to end but for the transport: tool, MCP result, JSON text.
+async fn list_vms_as_sent(ctx: &mcvsphere::tools::Ctx) -> usize {
+    let def = must(
+        mcvsphere::tools::find("list_vms").ok_or("no list_vms"),
+        "list_vms",
+    );
+    let out = mcvsphere::tools::call(ctx, "list_vms", json!({})).await;
+    let result = mcvsphere::mcp::tool_result(def, out);
+    assert_ne!(result.is_error, Some(true), "list_vms failed");
+    must(serde_json::to_string(&result), "serialise").len()
+}
+
+fn list_vms_scale(c: &mut Criterion) {
+    let rt = rt();
+    let mut g = c.benchmark_group("list_vms_scale");
+    g.sample_size(10);
+    for vms in [1000, 10_000] {
+        let sim = must(rt.block_on(benches::simulator(Some(vms))), "simulator");
+        let settings = must(benches::settings(&sim), "settings");
+        let ctx = must(benches::context(&settings), "context");
+        g.bench_function(format!("{vms}/baseline/retrieve_names"), |b| {
+            b.iter(|| {
+                must(
+                    rt.block_on(ctx.client.list("VirtualMachine", &mcvsphere::vsphere::NAME)),
+                    "retrieve names",
+                )
+            })
+        });
+        g.bench_function(format!("{vms}/list_vms"), |b| {
+            b.iter(|| rt.block_on(list_vms_as_sent(&ctx)))
+        });
+        rt.block_on(sim.shutdown());
+    }
+    g.finish();
+}
+
+criterion_group!(benches, session, tools_1000_vms, list_vms_scale);
 criterion_main!(benches);
