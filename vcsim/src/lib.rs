@@ -181,6 +181,12 @@ impl Simulator {
         self.shared.lock().events.summary()
     }
 
+    /// `(connections accepted, of which with TCP_NODELAY set)`, as read back
+    /// from the server's own sockets after accepting them.
+    pub fn connections(&self) -> (u64, u64) {
+        self.shared.conns.get()
+    }
+
     pub fn login_count(&self) -> u64 {
         self.shared.lock().login_count
     }
