@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 
+use vim25::hash::FastHash;
 use vim25::{Data, Fault, MoRef, Value, schema};
 
 use crate::journal::Journal;
@@ -24,7 +25,7 @@ pub struct Object {
 
 #[derive(Debug, Default)]
 pub struct Objects {
-    map: HashMap<String, Object>,
+    map: HashMap<String, Object, FastHash>,
     next_seq: u64,
     journal: Journal,
     /// Counts writes, so read-only sections can assert they made none.
@@ -141,7 +142,7 @@ impl Objects {
         let Some(o) = self.get(m) else {
             return Ok(None);
         };
-        if schema().path_type(&o.moref.kind, path).is_none() {
+        if !schema().has_path(&o.moref.kind, path) {
             return Err(unknown_path(&o.moref.kind, path));
         }
         Ok(o.props.path(path))
@@ -196,9 +197,10 @@ impl Objects {
         let o = self
             .get(m)
             .ok_or_else(|| Fault::managed_object_not_found(m))?;
-        match schema().path_type(&o.moref.kind, path) {
-            Some(_) => Ok(()),
-            None => Err(unknown_path(&o.moref.kind, path)),
+        if schema().has_path(&o.moref.kind, path) {
+            Ok(())
+        } else {
+            Err(unknown_path(&o.moref.kind, path))
         }
     }
 

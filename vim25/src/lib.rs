@@ -12,6 +12,7 @@
 mod codec;
 pub mod devices;
 mod envelope;
+pub mod hash;
 pub mod schema;
 pub mod spec;
 mod value;

@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use vim25::hash::FastHash;
 use vim25::{Data, Fault, MoRef, Value, schema};
 
 use super::{Snapshot, read};
@@ -37,9 +38,9 @@ struct Walk<'a> {
     st: &'a State,
     session: Option<&'a Session>,
     named: HashMap<String, &'a Data>,
-    seen: HashSet<(MoRef, String)>,
+    seen: HashSet<(MoRef, String), FastHash>,
     found: Vec<MoRef>,
-    found_set: HashSet<MoRef>,
+    found_set: HashSet<MoRef, FastHash>,
 }
 
 impl Walk<'_> {
@@ -142,9 +143,9 @@ pub(super) fn evaluate(
         st,
         session,
         named,
-        seen: HashSet::new(),
+        seen: HashSet::default(),
         found: vec![],
-        found_set: HashSet::new(),
+        found_set: HashSet::default(),
     };
     let mut missing = vec![];
     for os in &obj_specs {
@@ -160,38 +161,47 @@ pub(super) fn evaluate(
         }
         w.traverse(obj, &data_list(os, "selectSet"), 0)?;
     }
+    // What each PropertySpec asks for, read once rather than per object.
+    let wanted: Vec<(&str, bool, Vec<String>)> = prop_specs
+        .iter()
+        .map(|ps| {
+            (
+                ps.get("type").and_then(Value::as_str).unwrap_or_default(),
+                bool_field(ps, "all"),
+                ps.get("pathSet").map(Value::strings).unwrap_or_default(),
+            )
+        })
+        .collect();
     let mut snap = Snapshot::new();
     for obj in &w.found {
-        let mut paths: Vec<String> = vec![];
+        let mut paths: Vec<&str> = vec![];
         let mut matched = false;
-        for ps in &prop_specs {
-            let ty = ps.get("type").and_then(Value::as_str).unwrap_or_default();
-            if !(obj.kind == ty || schema().is_subtype(&obj.kind, ty)) {
+        for (ty, all, path_set) in &wanted {
+            if !(obj.kind == *ty || schema().is_subtype(&obj.kind, ty)) {
                 continue;
             }
             matched = true;
-            if bool_field(ps, "all") {
+            if *all {
                 if let Some(o) = st.objects.get(obj) {
-                    paths.extend(o.props.fields.iter().map(|(n, _)| n.clone()));
+                    paths.extend(o.props.fields.iter().map(|(n, _)| n.as_str()));
                 }
                 if obj.kind == "ContainerView" {
-                    paths.push("view".into());
+                    paths.push("view");
                 }
             } else {
-                paths.extend(ps.get("pathSet").map(Value::strings).unwrap_or_default());
+                paths.extend(path_set.iter().map(String::as_str));
             }
         }
         if !matched {
             continue;
         }
-        let mut seen = HashSet::new();
-        let mut props = vec![];
+        let mut props: Vec<(String, Value)> = vec![];
         for p in paths {
-            if !seen.insert(p.clone()) {
+            if props.iter().any(|(seen, _)| seen == p) {
                 continue;
             }
-            if let Some(v) = read(st, session, obj, &p)? {
-                props.push((p, v));
+            if let Some(v) = read(st, session, obj, p)? {
+                props.push((p.to_string(), v));
             }
         }
         snap.insert(obj.clone(), props);
@@ -199,18 +209,17 @@ pub(super) fn evaluate(
     Ok((snap, missing))
 }
 
-fn object_content(obj: &MoRef, props: &[(String, Value)]) -> Value {
+/// One object's properties by path, as a retrieval reports them.
+type Props = Vec<(String, Value)>;
+
+fn object_content(obj: MoRef, props: Props) -> Value {
     Value::Data(
         Data::new("ObjectContent").with("obj", obj).with(
             "propSet",
             props
-                .iter()
+                .into_iter()
                 .map(|(n, v)| {
-                    Value::Data(
-                        Data::new("DynamicProperty")
-                            .with("name", n.as_str())
-                            .with("val", v.clone()),
-                    )
+                    Value::Data(Data::new("DynamicProperty").with("name", n).with("val", v))
                 })
                 .collect::<Vec<_>>(),
         ),
@@ -228,14 +237,19 @@ pub(super) fn retrieve_all(
     let mut first_missing = None;
     for spec in spec_set.as_array().iter().filter_map(Value::as_data) {
         let (snap, missing) = evaluate(st, session, spec)?;
-        // Re-walk in traversal order for stable, inventory-ordered output.
-        let mut objs: Vec<&MoRef> = snap.keys().collect();
-        objs.sort_by_key(|m| st.objects.get(m).map(|o| o.seq).unwrap_or(u64::MAX));
-        for m in objs {
+        // In creation order for stable, inventory-ordered output; each
+        // object's order is looked up once, not at every comparison.
+        let mut objs: Vec<(u64, MoRef, Props)> = snap
+            .into_iter()
+            .map(|(m, p)| {
+                let seq = st.objects.get(&m).map(|o| o.seq).unwrap_or(u64::MAX);
+                (seq, m, p)
+            })
+            .collect();
+        objs.sort_by_key(|(seq, _, _)| *seq);
+        for (_, m, p) in objs {
             any_found = true;
-            if let Some(p) = snap.get(m) {
-                out.push(object_content(m, p));
-            }
+            out.push(object_content(m, p));
         }
         if first_missing.is_none() {
             first_missing = missing.into_iter().next();
