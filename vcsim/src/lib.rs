@@ -238,7 +238,7 @@ mod tests {
                 let names: Vec<String> = st
                     .objects
                     .get(&m)
-                    .map(|o| o.props.fields.iter().map(|(n, _)| n.clone()).collect())
+                    .map(|o| o.props.fields.iter().map(|(n, _)| n.to_string()).collect())
                     .unwrap_or_default();
                 for n in names {
                     match property_collector::read(&st, None, &m, &n) {

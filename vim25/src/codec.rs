@@ -14,7 +14,7 @@ use base64::Engine;
 use crate::schema::{Schema, TypeRef, array_element_type, array_type_name};
 use crate::value::{Data, MoRef, Value};
 use crate::xml::{Element, push_escaped};
-use crate::{Error, PRIMITIVE_PREFIX};
+use crate::{Error, Name, PRIMITIVE_PREFIX};
 
 fn is_primitive(name: &str) -> bool {
     crate::schema::PRIMITIVES.contains(&name)
@@ -188,7 +188,7 @@ pub(crate) fn write_data_fields(out: &mut String, d: &Data, s: &Schema) -> Resul
         return Err(Error::Encode(format!("unknown data type {}", d.type_name)));
     }
     for (name, _) in &d.fields {
-        if !props.iter().any(|p| &p.name == name) {
+        if !props.iter().any(|p| p.name == name.as_str()) {
             return Err(Error::Encode(format!(
                 "{} has no property {name}",
                 d.type_name
@@ -267,7 +267,7 @@ fn read_typed(el: &Element, ty: &TypeRef, s: &Schema) -> Result<Value, Error> {
             if p.ty.array {
                 match d.get_mut(&p.name) {
                     Some(Value::Array(items)) => items.push(v),
-                    _ => d.fields.push((p.name.clone(), Value::Array(vec![v]))),
+                    _ => d.fields.push((Name::new(&p.name), Value::Array(vec![v]))),
                 }
             } else {
                 d.set(&p.name, v);

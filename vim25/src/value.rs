@@ -1,5 +1,6 @@
 //! The dynamic value model: what a vim25 message carries, without XML.
 
+use crate::Name;
 use crate::schema::TypeRef;
 
 /// A managed object reference: `<obj type="VirtualMachine">vm-42</obj>`.
@@ -29,7 +30,8 @@ impl std::fmt::Display for MoRef {
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Data {
     pub type_name: String,
-    pub fields: Vec<(String, Value)>,
+    /// Field names are interned ([`Name`]): one pointer per field.
+    pub fields: Vec<(Name, Value)>,
 }
 
 impl Data {
@@ -55,13 +57,16 @@ impl Data {
     }
 
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+        self.fields
+            .iter()
+            .find(|(n, _)| n.as_str() == name)
+            .map(|(_, v)| v)
     }
 
     pub fn get_mut(&mut self, name: &str) -> Option<&mut Value> {
         self.fields
             .iter_mut()
-            .find(|(n, _)| n == name)
+            .find(|(n, _)| n.as_str() == name)
             .map(|(_, v)| v)
     }
 
@@ -70,12 +75,12 @@ impl Data {
         let value = value.into();
         match self.get_mut(name) {
             Some(slot) => *slot = value,
-            None => self.fields.push((name.to_string(), value)),
+            None => self.fields.push((Name::new(name), value)),
         }
     }
 
     pub fn remove(&mut self, name: &str) -> Option<Value> {
-        let i = self.fields.iter().position(|(n, _)| n == name)?;
+        let i = self.fields.iter().position(|(n, _)| n.as_str() == name)?;
         Some(self.fields.remove(i).1)
     }
 
