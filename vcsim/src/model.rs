@@ -83,7 +83,11 @@ impl Objects {
         self.map.get(id).map(|o| o.moref.clone())
     }
 
-    pub fn insert(&mut self, moref: MoRef, props: Data) {
+    pub fn insert(&mut self, moref: MoRef, mut props: Data) {
+        // Objects are built field by field; what they keep should be their
+        // size, not their growth room (shrinking later, once the allocator has
+        // handed the room out, frees nothing back).
+        props.shrink_to_fit();
         self.touch(&moref.value);
         self.next_seq += 1;
         let seq = self.next_seq;

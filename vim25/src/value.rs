@@ -84,6 +84,17 @@ impl Data {
         Some(self.fields.remove(i).1)
     }
 
+    /// Drops the spare capacity of every list and string in the tree. Built
+    /// field by field, a data object's field list keeps up to twice the room
+    /// it needs; over a large inventory that slack was a good part of memory.
+    pub fn shrink_to_fit(&mut self) {
+        self.type_name.shrink_to_fit();
+        self.fields.shrink_to_fit();
+        for (_, v) in &mut self.fields {
+            v.shrink_to_fit();
+        }
+    }
+
     /// The field at a dotted path (`hardware.numCPU`), through nested data objects.
     pub fn path(&self, path: &str) -> Option<&Value> {
         let (head, rest) = match path.split_once('.') {
@@ -138,6 +149,25 @@ pub enum Value {
 }
 
 impl Value {
+    /// [`Data::shrink_to_fit`] for any value.
+    pub fn shrink_to_fit(&mut self) {
+        match self {
+            Value::String(s) => s.shrink_to_fit(),
+            Value::Binary(b) => b.shrink_to_fit(),
+            Value::MoRef(m) => {
+                m.kind.shrink_to_fit();
+                m.value.shrink_to_fit();
+            }
+            Value::Data(d) => d.shrink_to_fit(),
+            Value::Array(items) => {
+                items.shrink_to_fit();
+                items.iter_mut().for_each(Value::shrink_to_fit);
+            }
+            Value::Any(_, v) => v.shrink_to_fit(),
+            Value::Bool(_) | Value::Int(_) | Value::Float(_) => {}
+        }
+    }
+
     /// Sees through [`Value::Any`].
     pub fn plain(&self) -> &Value {
         match self {
