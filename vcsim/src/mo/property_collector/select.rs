@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use vim25::hash::FastHash;
 use vim25::{Data, Fault, MoRef, Value, schema};
 
-use super::{Snapshot, read};
+use super::{Snapshot, read, read_object};
 use crate::state::{Session, State};
 
 fn bool_field(d: &Data, f: &str) -> bool {
@@ -173,6 +173,8 @@ pub(super) fn evaluate(
         })
         .collect();
     let mut snap = Snapshot::new();
+    // The declared type of each (object type, path) met so far.
+    let mut types: Vec<(&str, &str, vim25::TypeRef)> = vec![];
     for obj in &w.found {
         let mut paths: Vec<&str> = vec![];
         let mut matched = false;
@@ -195,12 +197,27 @@ pub(super) fn evaluate(
         if !matched {
             continue;
         }
+        let Some(o) = st.objects.get(obj) else {
+            return Err(Fault::managed_object_not_found(obj));
+        };
         let mut props: Vec<(String, Value)> = vec![];
         for p in paths {
             if props.iter().any(|(seen, _)| seen == p) {
                 continue;
             }
-            if let Some(v) = read(st, session, obj, p)? {
+            // By the stored type, which may be a subtype of the reference's.
+            let kind = o.moref.kind.as_str();
+            let ty = match types.iter().find(|(k, q, _)| *k == kind && *q == p) {
+                Some((_, _, ty)) => ty.clone(),
+                None => {
+                    let ty = schema()
+                        .path_type(kind, p)
+                        .ok_or_else(|| Fault::invalid_property(p))?;
+                    types.push((kind, p, ty.clone()));
+                    ty
+                }
+            };
+            if let Some(v) = read_object(st, session, o, p, ty) {
                 props.push((p.to_string(), v));
             }
         }
