@@ -117,6 +117,17 @@ pub(super) fn evaluate(
     session: Option<&Session>,
     spec: &Data,
 ) -> Result<(Snapshot, Vec<MoRef>), Fault> {
+    let (found, missing) = select(st, session, spec)?;
+    Ok((found.into_iter().map(|(_, m, p)| (m, p)).collect(), missing))
+}
+
+/// [`evaluate`] as a list, each object once with its creation sequence: a
+/// one-shot retrieval sorts that list rather than building and re-reading a map.
+fn select(
+    st: &State,
+    session: Option<&Session>,
+    spec: &Data,
+) -> Result<(Vec<Selected>, Vec<MoRef>), Fault> {
     let prop_specs = data_list(spec, "propSet");
     let obj_specs = data_list(spec, "objectSet");
     for ps in &prop_specs {
@@ -172,7 +183,7 @@ pub(super) fn evaluate(
             )
         })
         .collect();
-    let mut snap = Snapshot::new();
+    let mut snap = Vec::with_capacity(w.found.len());
     // The declared type of each (object type, path) met so far.
     let mut types: Vec<(&str, &str, vim25::TypeRef)> = vec![];
     for obj in &w.found {
@@ -221,13 +232,17 @@ pub(super) fn evaluate(
                 props.push((p.to_string(), v));
             }
         }
-        snap.insert(obj.clone(), props);
+        // `found` holds each object once, so no object is listed twice.
+        snap.push((o.seq, obj.clone(), props));
     }
     Ok((snap, missing))
 }
 
 /// One object's properties by path, as a retrieval reports them.
 type Props = Vec<(String, Value)>;
+
+/// A selected object: its creation sequence, reference and properties.
+type Selected = (u64, MoRef, Props);
 
 fn object_content(obj: MoRef, props: Props) -> Value {
     Value::Data(
@@ -253,16 +268,8 @@ pub(super) fn retrieve_all(
     let mut any_found = false;
     let mut first_missing = None;
     for spec in spec_set.as_array().iter().filter_map(Value::as_data) {
-        let (snap, missing) = evaluate(st, session, spec)?;
-        // In creation order for stable, inventory-ordered output; each
-        // object's order is looked up once, not at every comparison.
-        let mut objs: Vec<(u64, MoRef, Props)> = snap
-            .into_iter()
-            .map(|(m, p)| {
-                let seq = st.objects.get(&m).map(|o| o.seq).unwrap_or(u64::MAX);
-                (seq, m, p)
-            })
-            .collect();
+        let (mut objs, missing) = select(st, session, spec)?;
+        // In creation order for stable, inventory-ordered output.
         objs.sort_by_key(|(seq, _, _)| *seq);
         for (_, m, p) in objs {
             any_found = true;
