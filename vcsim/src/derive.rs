@@ -78,7 +78,10 @@ fn vm_networks(st: &mut State, vm: &MoRef) -> Result<(), Fault> {
             st.objects.remove_ref(n, "vm", vm)?;
         }
     }
-    for n in &after {
+    // A link the VM already had got its back-reference when it was made
+    // (here or at creation); scanning a network's whole `vm` list again for
+    // each of 10,000 VMs would make the inventory build quadratic.
+    for n in after.iter().filter(|n| !before.contains(n)) {
         st.objects.push_ref(n, "vm", vm)?;
     }
     st.objects.set(vm, "network", Value::from(after))

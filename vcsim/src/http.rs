@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -11,6 +12,7 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 use vim25::Fault;
@@ -49,6 +51,38 @@ const VIM_SERVICE_VERSIONS: &str = r#"<?xml version="1.0" encoding="UTF-8" ?>
 </namespaces>
 "#;
 
+/// What the server saw of the connections it accepted, read back from the
+/// sockets themselves: tests check that every connection has `TCP_NODELAY`.
+#[derive(Debug, Default)]
+pub(crate) struct ConnStats {
+    accepted: AtomicU64,
+    nodelay: AtomicU64,
+}
+
+impl ConnStats {
+    /// `(accepted, with TCP_NODELAY set)`.
+    pub(crate) fn get(&self) -> (u64, u64) {
+        (
+            self.accepted.load(Ordering::Relaxed),
+            self.nodelay.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// Turns Nagle's algorithm off on an accepted connection. A reply goes out
+/// as headers and body in separate writes; with Nagle on, the second waits
+/// for the client's delayed ACK (~40 ms) on every keep-alive call.
+pub(crate) fn no_delay(tcp: &tokio::net::TcpStream, stats: &ConnStats) {
+    stats.accepted.fetch_add(1, Ordering::Relaxed);
+    if let Err(e) = tcp.set_nodelay(true) {
+        tracing::warn!(error = %e, "cannot set TCP_NODELAY");
+    }
+    // Counted from what the socket reports, not from the call having been made.
+    if tcp.nodelay().unwrap_or(false) {
+        stats.nodelay.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 pub(crate) struct ServerHandle {
     stop: Option<oneshot::Sender<()>>,
     join: JoinHandle<()>,
@@ -79,7 +113,7 @@ pub(crate) async fn serve(
         .route("/sdk/", post(soap))
         .route("/sdk/vimServiceVersions.xml", get(versions))
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .with_state(shared);
+        .with_state(shared.clone());
     let tcp = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
@@ -89,13 +123,14 @@ pub(crate) async fn serve(
         let _ = rx.await;
     };
     let join = if tls {
-        let l = crate::tls::TlsListener::new(tcp)?;
+        let l = crate::tls::TlsListener::new(tcp, shared)?;
         tokio::spawn(async move {
             if let Err(e) = axum::serve(l, app).with_graceful_shutdown(signal).await {
                 tracing::error!(error = %e, "server failed");
             }
         })
     } else {
+        let tcp = tcp.tap_io(move |io| no_delay(io, &shared.conns));
         tokio::spawn(async move {
             if let Err(e) = axum::serve(tcp, app).with_graceful_shutdown(signal).await {
                 tracing::error!(error = %e, "server failed");

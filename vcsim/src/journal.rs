@@ -9,6 +9,8 @@
 
 use std::collections::HashMap;
 
+use vim25::hash::FastHash;
+
 use crate::model::Object;
 
 /// One open transaction: the original of every object it touched, by id.
@@ -69,7 +71,7 @@ impl Journal {
     }
 
     /// Closes the innermost transaction, restoring what it changed.
-    pub(crate) fn rollback(&mut self, map: &mut HashMap<String, Object>) {
+    pub(crate) fn rollback(&mut self, map: &mut HashMap<String, Object, FastHash>) {
         let Some(level) = self.levels.pop() else {
             return;
         };

@@ -181,6 +181,12 @@ impl Simulator {
         self.shared.lock().events.summary()
     }
 
+    /// `(connections accepted, of which with TCP_NODELAY set)`, as read back
+    /// from the server's own sockets after accepting them.
+    pub fn connections(&self) -> (u64, u64) {
+        self.shared.conns.get()
+    }
+
     pub fn login_count(&self) -> u64 {
         self.shared.lock().login_count
     }
@@ -232,7 +238,7 @@ mod tests {
                 let names: Vec<String> = st
                     .objects
                     .get(&m)
-                    .map(|o| o.props.fields.iter().map(|(n, _)| n.clone()).collect())
+                    .map(|o| o.props.fields.iter().map(|(n, _)| n.to_string()).collect())
                     .unwrap_or_default();
                 for n in names {
                     match property_collector::read(&st, None, &m, &n) {

@@ -73,10 +73,32 @@ async fn main() -> anyhow::Result<()> {
         credentials: args.username.zip(args.password),
     })
     .await?;
-    tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "ready");
+    let elapsed = started.elapsed();
+    tracing::info!(elapsed_ms = elapsed.as_millis() as u64, "ready");
+    // On stderr, so stdout stays the URL alone for scripts that read it.
+    eprintln!(
+        "vcsim: {} objects, ready in {} ms, resident memory {}",
+        sim.object_count(),
+        elapsed.as_millis(),
+        resident_memory().unwrap_or_else(|| "unknown".into())
+    );
     println!("{}", sim.url());
     tokio::signal::ctrl_c().await?;
     tracing::info!("shutting down");
     sim.shutdown().await;
     Ok(())
+}
+
+/// This process's resident set size, from `/proc` (Linux only).
+fn resident_memory() -> Option<String> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(format!("{} MB", kb / 1024))
 }

@@ -140,6 +140,8 @@ pub(crate) struct Shared {
     pub idle_timeout: Option<Duration>,
     pub credentials: Option<(String, String)>,
     pub tls: bool,
+    /// Accepted connections and their socket options (see `http::no_delay`).
+    pub conns: crate::http::ConnStats,
 }
 
 impl Shared {
@@ -157,6 +159,7 @@ impl Shared {
             idle_timeout,
             credentials,
             tls,
+            conns: crate::http::ConnStats::default(),
         })
     }
 

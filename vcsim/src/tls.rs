@@ -12,6 +12,8 @@ use tokio::task::JoinHandle;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
+use crate::state::Shared;
+
 fn server_config() -> anyhow::Result<rustls::ServerConfig> {
     let ck =
         rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])?;
@@ -40,7 +42,7 @@ impl Drop for TlsListener {
 }
 
 impl TlsListener {
-    pub(crate) fn new(tcp: TcpListener) -> anyhow::Result<Self> {
+    pub(crate) fn new(tcp: TcpListener, shared: Arc<Shared>) -> anyhow::Result<Self> {
         let local = tcp.local_addr()?;
         let acceptor = TlsAcceptor::from(Arc::new(server_config()?));
         let (tx, rx) = mpsc::channel(64);
@@ -54,6 +56,7 @@ impl TlsListener {
                         continue;
                     }
                 };
+                crate::http::no_delay(&stream, &shared.conns);
                 let acceptor = acceptor.clone();
                 let tx = tx.clone();
                 tokio::spawn(async move {

@@ -6,12 +6,15 @@
 //! follows `xsi:type` where present; unknown elements are skipped, as real
 //! clients skip properties newer than their schema.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
+
 use base64::Engine;
 
 use crate::schema::{Schema, TypeRef, array_element_type, array_type_name};
 use crate::value::{Data, MoRef, Value};
 use crate::xml::{Element, push_escaped};
-use crate::{Error, PRIMITIVE_PREFIX};
+use crate::{Error, Name, PRIMITIVE_PREFIX};
 
 fn is_primitive(name: &str) -> bool {
     crate::schema::PRIMITIVES.contains(&name)
@@ -84,19 +87,20 @@ pub(crate) fn write_element(
 ) -> Result<(), Error> {
     let any_slot = declared.name == "anyType";
     // In an anyType slot, the wire type travels in xsi:type.
-    let (wire_ty, inner): (TypeRef, &Value) = match value {
-        Value::Any(t, v) => (t.clone(), v.as_ref()),
-        v if any_slot => (inferred_type(v), v),
-        v => (declared.clone(), v),
+    // Borrowed where possible: this runs once per element of every reply.
+    let (wire_ty, inner): (Cow<'_, TypeRef>, &Value) = match value {
+        Value::Any(t, v) => (Cow::Borrowed(t), v.as_ref()),
+        v if any_slot => (Cow::Owned(inferred_type(v)), v),
+        v => (Cow::Borrowed(declared), v),
     };
     out.push('<');
     out.push_str(tag);
-    let xsi = match inner {
+    let xsi: Option<Cow<'_, str>> = match inner {
         _ if any_slot || matches!(value, Value::Any(..)) => Some(match inner {
-            Value::Data(d) if !wire_ty.array => d.type_name.clone(),
-            _ => xsi_name(&wire_ty, s),
+            Value::Data(d) if !wire_ty.array => Cow::Borrowed(d.type_name.as_str()),
+            _ => Cow::Owned(xsi_name(&wire_ty, s)),
         }),
-        Value::Data(d) if d.type_name != declared.name => Some(d.type_name.clone()),
+        Value::Data(d) if d.type_name != declared.name => Some(Cow::Borrowed(d.type_name.as_str())),
         _ => None,
     };
     if let Some(x) = &xsi {
@@ -109,12 +113,12 @@ pub(crate) fn write_element(
         out.push('>');
         let elem = wire_ty.element();
         let child_tag = if s.is_managed(&elem.name) {
-            "ManagedObjectReference".to_string()
+            "ManagedObjectReference"
         } else {
-            elem.name.clone()
+            elem.name.as_str()
         };
         for v in inner.as_array() {
-            write_element(out, &child_tag, &elem, v, s)?;
+            write_element(out, child_tag, &elem, v, s)?;
         }
         close(out, tag);
         return Ok(());
@@ -155,7 +159,10 @@ fn close(out: &mut String, tag: &str) {
 fn write_primitive(out: &mut String, v: &Value) {
     match v {
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(i) => out.push_str(&i.to_string()),
+        Value::Int(i) => {
+            // Writing into a String cannot fail.
+            let _ = write!(out, "{i}");
+        }
         Value::Float(f) => out.push_str(&format_float(*f)),
         Value::String(st) => push_escaped(out, st),
         Value::Binary(b) => out.push_str(&base64::engine::general_purpose::STANDARD.encode(b)),
@@ -181,7 +188,7 @@ pub(crate) fn write_data_fields(out: &mut String, d: &Data, s: &Schema) -> Resul
         return Err(Error::Encode(format!("unknown data type {}", d.type_name)));
     }
     for (name, _) in &d.fields {
-        if !props.iter().any(|p| &p.name == name) {
+        if !props.iter().any(|p| p.name == name.as_str()) {
             return Err(Error::Encode(format!(
                 "{} has no property {name}",
                 d.type_name
@@ -260,7 +267,7 @@ fn read_typed(el: &Element, ty: &TypeRef, s: &Schema) -> Result<Value, Error> {
             if p.ty.array {
                 match d.get_mut(&p.name) {
                     Some(Value::Array(items)) => items.push(v),
-                    _ => d.fields.push((p.name.clone(), Value::Array(vec![v]))),
+                    _ => d.fields.push((Name::new(&p.name), Value::Array(vec![v]))),
                 }
             } else {
                 d.set(&p.name, v);

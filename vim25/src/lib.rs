@@ -12,12 +12,15 @@
 mod codec;
 pub mod devices;
 mod envelope;
+pub mod hash;
+mod name;
 pub mod schema;
 pub mod spec;
 mod value;
 mod xml;
 
 pub use envelope::{Request, decode_request, decode_response, encode_request, encode_response};
+pub use name::Name;
 pub use schema::{Schema, TypeRef, schema};
 pub use value::{Data, MoRef, Value};
 

@@ -1,5 +1,6 @@
 //! The dynamic value model: what a vim25 message carries, without XML.
 
+use crate::Name;
 use crate::schema::TypeRef;
 
 /// A managed object reference: `<obj type="VirtualMachine">vm-42</obj>`.
@@ -29,7 +30,8 @@ impl std::fmt::Display for MoRef {
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Data {
     pub type_name: String,
-    pub fields: Vec<(String, Value)>,
+    /// Field names are interned ([`Name`]): one pointer per field.
+    pub fields: Vec<(Name, Value)>,
 }
 
 impl Data {
@@ -55,13 +57,16 @@ impl Data {
     }
 
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.fields.iter().find(|(n, _)| n == name).map(|(_, v)| v)
+        self.fields
+            .iter()
+            .find(|(n, _)| n.as_str() == name)
+            .map(|(_, v)| v)
     }
 
     pub fn get_mut(&mut self, name: &str) -> Option<&mut Value> {
         self.fields
             .iter_mut()
-            .find(|(n, _)| n == name)
+            .find(|(n, _)| n.as_str() == name)
             .map(|(_, v)| v)
     }
 
@@ -70,13 +75,24 @@ impl Data {
         let value = value.into();
         match self.get_mut(name) {
             Some(slot) => *slot = value,
-            None => self.fields.push((name.to_string(), value)),
+            None => self.fields.push((Name::new(name), value)),
         }
     }
 
     pub fn remove(&mut self, name: &str) -> Option<Value> {
-        let i = self.fields.iter().position(|(n, _)| n == name)?;
+        let i = self.fields.iter().position(|(n, _)| n.as_str() == name)?;
         Some(self.fields.remove(i).1)
+    }
+
+    /// Drops the spare capacity of every list and string in the tree. Built
+    /// field by field, a data object's field list keeps up to twice the room
+    /// it needs; over a large inventory that slack was a good part of memory.
+    pub fn shrink_to_fit(&mut self) {
+        self.type_name.shrink_to_fit();
+        self.fields.shrink_to_fit();
+        for (_, v) in &mut self.fields {
+            v.shrink_to_fit();
+        }
     }
 
     /// The field at a dotted path (`hardware.numCPU`), through nested data objects.
@@ -133,6 +149,25 @@ pub enum Value {
 }
 
 impl Value {
+    /// [`Data::shrink_to_fit`] for any value.
+    pub fn shrink_to_fit(&mut self) {
+        match self {
+            Value::String(s) => s.shrink_to_fit(),
+            Value::Binary(b) => b.shrink_to_fit(),
+            Value::MoRef(m) => {
+                m.kind.shrink_to_fit();
+                m.value.shrink_to_fit();
+            }
+            Value::Data(d) => d.shrink_to_fit(),
+            Value::Array(items) => {
+                items.shrink_to_fit();
+                items.iter_mut().for_each(Value::shrink_to_fit);
+            }
+            Value::Any(_, v) => v.shrink_to_fit(),
+            Value::Bool(_) | Value::Int(_) | Value::Float(_) => {}
+        }
+    }
+
     /// Sees through [`Value::Any`].
     pub fn plain(&self) -> &Value {
         match self {

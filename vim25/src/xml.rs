@@ -115,6 +115,14 @@ pub(crate) fn parse(input: &[u8]) -> Result<Element, Error> {
 
 /// Appends `s` with XML special characters escaped.
 pub(crate) fn push_escaped(out: &mut String, s: &str) {
+    // Most text (names, ids, enum values) needs no escaping: copy it whole.
+    if !s
+        .bytes()
+        .any(|b| matches!(b, b'<' | b'>' | b'&' | b'"' | b'\'') || b < 0x20)
+    {
+        out.push_str(s);
+        return;
+    }
     for c in s.chars() {
         match c {
             '<' => out.push_str("&lt;"),

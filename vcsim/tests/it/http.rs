@@ -96,3 +96,33 @@ async fn unknown_object_is_managed_object_not_found() {
         .await;
     assert_eq!(fault_type(&r), "ManagedObjectNotFound");
 }
+
+/// Issue 8: Nagle's algorithm on the server's sockets stalls every keep-alive
+/// reply by a delayed ACK. The simulator reads `TCP_NODELAY` back from each
+/// socket it accepts; many calls on one connection must all ride a socket
+/// that has it, over HTTP and HTTPS.
+#[tokio::test]
+async fn issue_8_keep_alive_connection_has_tcp_nodelay() {
+    for tls in [false, true] {
+        let (sim, c) = start(Config {
+            tls,
+            ..Config::default()
+        })
+        .await;
+        c.login().await;
+        for _ in 0..50 {
+            c.ok(Request::new(
+                "RetrieveServiceContent",
+                &mo("ServiceInstance", "ServiceInstance"),
+            ))
+            .await
+            .expect("service content");
+        }
+        assert_eq!(
+            sim.connections(),
+            (1, 1),
+            "tls={tls}: one keep-alive connection for 51 calls, with TCP_NODELAY"
+        );
+        sim.shutdown().await;
+    }
+}

@@ -69,12 +69,9 @@ fn every_change() -> Vec<Data> {
 fn normalised(v: &Value) -> Value {
     match v {
         Value::Data(d) => {
-            let mut fields: Vec<(String, Value)> = d
-                .fields
-                .iter()
-                .map(|(n, v)| (n.clone(), normalised(v)))
-                .collect();
-            fields.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut fields: Vec<(vim25::Name, Value)> =
+                d.fields.iter().map(|(n, v)| (*n, normalised(v))).collect();
+            fields.sort_by_key(|f| f.0);
             Value::Data(Data {
                 type_name: d.type_name.clone(),
                 fields,

@@ -61,6 +61,20 @@ pub(crate) fn read(
     let Some(ty) = schema().path_type(&o.moref.kind, path) else {
         return Err(Fault::invalid_property(path));
     };
+    Ok(read_object(st, session, o, path, ty))
+}
+
+/// [`read`] of an object already looked up, with the type the schema
+/// declares for `path` on it already resolved: a retrieval over thousands
+/// of objects resolves each (type, path) once.
+pub(crate) fn read_object(
+    st: &State,
+    session: Option<&Session>,
+    o: &crate::model::Object,
+    path: &str,
+    ty: TypeRef,
+) -> Option<Value> {
+    let obj = &o.moref;
     let v = match (o.moref.kind.as_str(), path) {
         ("ContainerView", "view") => Some(Value::from(crate::mo::view_manager::contents(st, obj))),
         ("SessionManager", "currentSession") => session.map(|s| Value::Data(s.user_session())),
@@ -87,7 +101,7 @@ pub(crate) fn read(
         ("ServiceInstance", "serverClock") => Some(Value::from(crate::now())),
         _ => o.props.path(path).cloned(),
     };
-    Ok(v.map(|v| wrap(ty, v)))
+    v.map(|v| wrap(ty, v))
 }
 
 fn wrap(ty: TypeRef, v: Value) -> Value {

@@ -3,9 +3,10 @@
 
 use std::collections::{HashMap, HashSet};
 
+use vim25::hash::FastHash;
 use vim25::{Data, Fault, MoRef, Value, schema};
 
-use super::{Snapshot, read};
+use super::{Snapshot, read, read_object};
 use crate::state::{Session, State};
 
 fn bool_field(d: &Data, f: &str) -> bool {
@@ -37,9 +38,9 @@ struct Walk<'a> {
     st: &'a State,
     session: Option<&'a Session>,
     named: HashMap<String, &'a Data>,
-    seen: HashSet<(MoRef, String)>,
+    seen: HashSet<(MoRef, String), FastHash>,
     found: Vec<MoRef>,
-    found_set: HashSet<MoRef>,
+    found_set: HashSet<MoRef, FastHash>,
 }
 
 impl Walk<'_> {
@@ -116,6 +117,17 @@ pub(super) fn evaluate(
     session: Option<&Session>,
     spec: &Data,
 ) -> Result<(Snapshot, Vec<MoRef>), Fault> {
+    let (found, missing) = select(st, session, spec)?;
+    Ok((found.into_iter().map(|(_, m, p)| (m, p)).collect(), missing))
+}
+
+/// [`evaluate`] as a list, each object once with its creation sequence: a
+/// one-shot retrieval sorts that list rather than building and re-reading a map.
+fn select(
+    st: &State,
+    session: Option<&Session>,
+    spec: &Data,
+) -> Result<(Vec<Selected>, Vec<MoRef>), Fault> {
     let prop_specs = data_list(spec, "propSet");
     let obj_specs = data_list(spec, "objectSet");
     for ps in &prop_specs {
@@ -142,9 +154,9 @@ pub(super) fn evaluate(
         st,
         session,
         named,
-        seen: HashSet::new(),
+        seen: HashSet::default(),
         found: vec![],
-        found_set: HashSet::new(),
+        found_set: HashSet::default(),
     };
     let mut missing = vec![];
     for os in &obj_specs {
@@ -160,57 +172,86 @@ pub(super) fn evaluate(
         }
         w.traverse(obj, &data_list(os, "selectSet"), 0)?;
     }
-    let mut snap = Snapshot::new();
+    // What each PropertySpec asks for, read once rather than per object.
+    let wanted: Vec<(&str, bool, Vec<String>)> = prop_specs
+        .iter()
+        .map(|ps| {
+            (
+                ps.get("type").and_then(Value::as_str).unwrap_or_default(),
+                bool_field(ps, "all"),
+                ps.get("pathSet").map(Value::strings).unwrap_or_default(),
+            )
+        })
+        .collect();
+    let mut snap = Vec::with_capacity(w.found.len());
+    // The declared type of each (object type, path) met so far.
+    let mut types: Vec<(&str, &str, vim25::TypeRef)> = vec![];
     for obj in &w.found {
-        let mut paths: Vec<String> = vec![];
+        let mut paths: Vec<&str> = vec![];
         let mut matched = false;
-        for ps in &prop_specs {
-            let ty = ps.get("type").and_then(Value::as_str).unwrap_or_default();
-            if !(obj.kind == ty || schema().is_subtype(&obj.kind, ty)) {
+        for (ty, all, path_set) in &wanted {
+            if !(obj.kind == *ty || schema().is_subtype(&obj.kind, ty)) {
                 continue;
             }
             matched = true;
-            if bool_field(ps, "all") {
+            if *all {
                 if let Some(o) = st.objects.get(obj) {
-                    paths.extend(o.props.fields.iter().map(|(n, _)| n.clone()));
+                    paths.extend(o.props.fields.iter().map(|(n, _)| n.as_str()));
                 }
                 if obj.kind == "ContainerView" {
-                    paths.push("view".into());
+                    paths.push("view");
                 }
             } else {
-                paths.extend(ps.get("pathSet").map(Value::strings).unwrap_or_default());
+                paths.extend(path_set.iter().map(String::as_str));
             }
         }
         if !matched {
             continue;
         }
-        let mut seen = HashSet::new();
-        let mut props = vec![];
+        let Some(o) = st.objects.get(obj) else {
+            return Err(Fault::managed_object_not_found(obj));
+        };
+        let mut props: Vec<(String, Value)> = vec![];
         for p in paths {
-            if !seen.insert(p.clone()) {
+            if props.iter().any(|(seen, _)| seen == p) {
                 continue;
             }
-            if let Some(v) = read(st, session, obj, &p)? {
-                props.push((p, v));
+            // By the stored type, which may be a subtype of the reference's.
+            let kind = o.moref.kind.as_str();
+            let ty = match types.iter().find(|(k, q, _)| *k == kind && *q == p) {
+                Some((_, _, ty)) => ty.clone(),
+                None => {
+                    let ty = schema()
+                        .path_type(kind, p)
+                        .ok_or_else(|| Fault::invalid_property(p))?;
+                    types.push((kind, p, ty.clone()));
+                    ty
+                }
+            };
+            if let Some(v) = read_object(st, session, o, p, ty) {
+                props.push((p.to_string(), v));
             }
         }
-        snap.insert(obj.clone(), props);
+        // `found` holds each object once, so no object is listed twice.
+        snap.push((o.seq, obj.clone(), props));
     }
     Ok((snap, missing))
 }
 
-fn object_content(obj: &MoRef, props: &[(String, Value)]) -> Value {
+/// One object's properties by path, as a retrieval reports them.
+type Props = Vec<(String, Value)>;
+
+/// A selected object: its creation sequence, reference and properties.
+type Selected = (u64, MoRef, Props);
+
+fn object_content(obj: MoRef, props: Props) -> Value {
     Value::Data(
         Data::new("ObjectContent").with("obj", obj).with(
             "propSet",
             props
-                .iter()
+                .into_iter()
                 .map(|(n, v)| {
-                    Value::Data(
-                        Data::new("DynamicProperty")
-                            .with("name", n.as_str())
-                            .with("val", v.clone()),
-                    )
+                    Value::Data(Data::new("DynamicProperty").with("name", n).with("val", v))
                 })
                 .collect::<Vec<_>>(),
         ),
@@ -227,15 +268,12 @@ pub(super) fn retrieve_all(
     let mut any_found = false;
     let mut first_missing = None;
     for spec in spec_set.as_array().iter().filter_map(Value::as_data) {
-        let (snap, missing) = evaluate(st, session, spec)?;
-        // Re-walk in traversal order for stable, inventory-ordered output.
-        let mut objs: Vec<&MoRef> = snap.keys().collect();
-        objs.sort_by_key(|m| st.objects.get(m).map(|o| o.seq).unwrap_or(u64::MAX));
-        for m in objs {
+        let (mut objs, missing) = select(st, session, spec)?;
+        // In creation order for stable, inventory-ordered output.
+        objs.sort_by_key(|(seq, _, _)| *seq);
+        for (_, m, p) in objs {
             any_found = true;
-            if let Some(p) = snap.get(m) {
-                out.push(object_content(m, p));
-            }
+            out.push(object_content(m, p));
         }
         if first_missing.is_none() {
             first_missing = missing.into_iter().next();

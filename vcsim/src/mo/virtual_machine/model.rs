@@ -329,12 +329,12 @@ pub(crate) fn create(st: &mut State, n: &NewVm) -> Result<MoRef, Fault> {
                 .with("settingVideoRamSizeSupported", true),
         );
     st.objects.insert(vm.clone(), props);
-    st.objects.push_ref(&n.folder, "childEntity", &vm)?;
-    st.objects.push_ref(&n.pool, "vm", &vm)?;
-    st.objects.push_ref(&n.host, "vm", &vm)?;
-    st.objects.push_ref(&n.datastore, "vm", &vm)?;
+    st.objects.push_new_ref(&n.folder, "childEntity", &vm)?;
+    st.objects.push_new_ref(&n.pool, "vm", &vm)?;
+    st.objects.push_new_ref(&n.host, "vm", &vm)?;
+    st.objects.push_new_ref(&n.datastore, "vm", &vm)?;
     for net in &nets {
-        st.objects.push_ref(net, "vm", &vm)?;
+        st.objects.push_new_ref(net, "vm", &vm)?;
     }
     set_power(st, &vm, &n.power_state)?;
     Ok(vm)
