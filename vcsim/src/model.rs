@@ -242,6 +242,18 @@ impl Objects {
     /// Appends `r` to the MoRef list at `prop` unless it is already there.
     /// Done in place: inventories with thousands of VMs per folder push often.
     pub fn push_ref(&mut self, m: &MoRef, prop: &str, r: &MoRef) -> Result<(), Fault> {
+        self.push(m, prop, r, true)
+    }
+
+    /// Appends `r`, an object just inserted under a fresh id, to the MoRef
+    /// list at `prop`. No list can hold a fresh id yet, so the duplicate scan
+    /// of [`Objects::push_ref`] is skipped: building 10,000 VMs into one
+    /// folder, pool and host would otherwise be quadratic.
+    pub fn push_new_ref(&mut self, m: &MoRef, prop: &str, r: &MoRef) -> Result<(), Fault> {
+        self.push(m, prop, r, false)
+    }
+
+    fn push(&mut self, m: &MoRef, prop: &str, r: &MoRef, dedupe: bool) -> Result<(), Fault> {
         if !self.contains(m) {
             return Ok(());
         }
@@ -251,7 +263,7 @@ impl Objects {
         };
         match o.props.path_mut(prop) {
             Some(Value::Array(items)) => {
-                if !items.iter().any(|x| x.as_moref() == Some(r)) {
+                if !dedupe || !items.iter().any(|x| x.as_moref() == Some(r)) {
                     items.push(Value::MoRef(r.clone()));
                 }
                 Ok(())
@@ -267,27 +279,6 @@ impl Objects {
                 prop,
                 Value::Array(vec![Value::MoRef(r.clone())]),
             ),
-        }
-    }
-
-    /// Appends `r`, an object just inserted under a fresh id, to the MoRef
-    /// list at `prop`. No list can hold a fresh id yet, so the duplicate scan
-    /// of [`Objects::push_ref`] is skipped: building 10,000 VMs into one
-    /// folder, pool and host would otherwise be quadratic.
-    pub fn push_new_ref(&mut self, m: &MoRef, prop: &str, r: &MoRef) -> Result<(), Fault> {
-        if !self.contains(m) {
-            return Ok(());
-        }
-        self.writable(m, prop)?;
-        let Some(o) = self.get_mut(m) else {
-            return Ok(());
-        };
-        match o.props.path_mut(prop) {
-            Some(Value::Array(items)) => {
-                items.push(Value::MoRef(r.clone()));
-                Ok(())
-            }
-            _ => self.push_ref(m, prop, r),
         }
     }
 
