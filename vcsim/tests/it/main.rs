@@ -163,6 +163,16 @@ pub fn vm_folder(sim: &Simulator) -> MoRef {
         .expect("vmFolder")
 }
 
+/// The root resource pool of cluster DC0_C0.
+pub fn cluster_pool(sim: &Simulator) -> MoRef {
+    let cl = sim
+        .find("ClusterComputeResource", "DC0_C0")
+        .expect("cluster");
+    sim.property(&cl, "resourcePool")
+        .and_then(|v| v.as_moref().cloned())
+        .expect("pool")
+}
+
 /// A device change adding an E1000 NIC on the standard port group `net`,
 /// written out as a client sends it (no key, unit or MAC of its own).
 pub fn add_nic(net: &MoRef) -> Data {

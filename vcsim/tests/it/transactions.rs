@@ -6,7 +6,7 @@
 use vcsim::Simulator;
 use vim25::{Data, MoRef, Request, Value};
 
-use crate::{Client, add_nic, logged_in, obj_spec, pc, vm_folder};
+use crate::{Client, add_nic, cluster_pool, logged_in, obj_spec, pc, vm_folder};
 use testkit::{has_event, task_fault, vm, wait_task};
 
 /// Everything but the Task objects and the task list a failed task is
@@ -121,13 +121,7 @@ async fn issue_7_failed_clone_leaves_inventory_unchanged() {
 async fn issue_7_failed_create_leaves_inventory_unchanged() {
     let (sim, c) = logged_in().await;
     let net = sim.find("Network", "VM Network").expect("network");
-    let cluster = sim
-        .find("ClusterComputeResource", "DC0_C0")
-        .expect("cluster");
-    let pool = sim
-        .property(&cluster, "resourcePool")
-        .and_then(|v| v.as_moref().cloned())
-        .expect("pool");
+    let pool = cluster_pool(&sim);
     let b = before(&sim);
     for capacity in [0i64, -1] {
         let config = Data::new("VirtualMachineConfigSpec")

@@ -1,16 +1,7 @@
 use vim25::{Data, MoRef, Request, Value};
 
-use crate::{add_nic, fault_type, logged_in, vm_folder};
+use crate::{add_nic, cluster_pool as pool, fault_type, logged_in, vm_folder};
 use testkit::{has_event, last_event, prop_int, prop_str, task_fault, vm, wait_task};
-
-fn pool(sim: &vcsim::Simulator) -> MoRef {
-    let cl = sim
-        .find("ClusterComputeResource", "DC0_C0")
-        .expect("cluster");
-    sim.property(&cl, "resourcePool")
-        .and_then(|v| v.as_moref().cloned())
-        .expect("pool")
-}
 
 fn create_spec(name: &str, net: &MoRef) -> Data {
     Data::new("VirtualMachineConfigSpec")
