@@ -168,7 +168,7 @@ async fn datastore_root(ctx: &Ctx, name: &str) -> Result<Json, ReadError> {
         .unwrap_or_default();
     Ok(Json::Array(files.iter().filter_map(Value::as_data).map(|f| json!({
         "name": f.get("path").and_then(Value::as_str),
-        "type": if f.type_name == "FileInfo" { "file".to_string() } else { f.type_name.clone() },
+        "type": if f.type_name == "FileInfo" { "file".to_string() } else { f.type_name.to_string() },
         "size": f.get("fileSize").and_then(Value::as_i64),
         "modified": f.get("modification").and_then(Value::as_str),
     })).collect()))

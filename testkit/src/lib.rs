@@ -184,7 +184,7 @@ pub async fn wait_task(sim: &Simulator, task: &Option<Value>) -> Data {
 pub fn task_fault(info: &Data) -> String {
     info.path("error.fault")
         .and_then(Value::as_data)
-        .map(|d| d.type_name.clone())
+        .map(|d| d.type_name.to_string())
         .unwrap_or_default()
 }
 

@@ -115,7 +115,7 @@ impl Call {
             entity,
             Box::new(op),
         )?;
-        Ok(Some(Value::MoRef(task)))
+        Ok(Some(Value::moref(task)))
     }
 }
 

@@ -25,12 +25,13 @@ pub(crate) fn refresh(st: &mut State, touched: &[MoRef]) {
     }
 }
 
-/// Everything a freshly built inventory derives (the build runs outside a change).
-pub(crate) fn refresh_all(st: &mut State) -> Result<(), Fault> {
-    for vm in st.objects.of_kind("VirtualMachine") {
-        virtual_machine(st, &vm)?;
+/// What an object built by the inventory builder derives (the build runs
+/// outside any change, so nothing refreshes it at commit).
+pub(crate) fn refresh_built(st: &mut State, m: &MoRef) -> Result<(), Fault> {
+    match m.kind.as_str() {
+        "VirtualMachine" => virtual_machine(st, m),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// A VM's Tools status, its network links and its summary.
@@ -142,8 +143,8 @@ fn vm_summary(st: &mut State, vm: &MoRef) -> Result<(), Fault> {
     let mut runtime = o
         .prop(vm, "runtime")
         .cloned()
-        .unwrap_or(Value::Data(Data::new("VirtualMachineRuntimeInfo")));
-    if let Value::Data(r) = &mut runtime {
+        .unwrap_or(Value::data(Data::new("VirtualMachineRuntimeInfo")));
+    if let Some(r) = runtime.data_mut() {
         r.set("maxCpuUsage", cpus * 2200);
         r.set("maxMemoryUsage", mem);
     }
@@ -195,7 +196,7 @@ fn vm_summary(st: &mut State, vm: &MoRef) -> Result<(), Fault> {
         )
         .with("overallStatus", "green");
     st.objects.set(vm, "runtime", runtime)?;
-    st.objects.set(vm, "summary", Value::Data(summary))?;
+    st.objects.set(vm, "summary", Value::data(summary))?;
     st.objects
         .set(vm, "guestHeartbeatStatus", Value::from(heartbeat))
 }

@@ -45,7 +45,7 @@ impl EventLog {
             .iter()
             .map(|e| {
                 (
-                    e.type_name.clone(),
+                    e.type_name.to_string(),
                     e.get("fullFormattedMessage")
                         .and_then(Value::as_str)
                         .unwrap_or_default()
@@ -122,7 +122,7 @@ pub(crate) fn record(
         }
     }
     let em = st.svc("eventManager");
-    st.objects.set(&em, "latestEvent", Value::Data(e.clone()))?;
+    st.objects.set(&em, "latestEvent", Value::data(e.clone()))?;
     st.events.events.push_back(e);
     if st.events.marks.is_empty() {
         while st.events.events.len() > MAX_EVENTS {

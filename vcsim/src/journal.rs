@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 
+use vim25::Str;
 use vim25::hash::FastHash;
 
 use crate::model::Object;
@@ -71,17 +72,17 @@ impl Journal {
     }
 
     /// Closes the innermost transaction, restoring what it changed.
-    pub(crate) fn rollback(&mut self, map: &mut HashMap<String, Object, FastHash>) {
+    pub(crate) fn rollback(&mut self, map: &mut HashMap<Str, Object, FastHash>) {
         let Some(level) = self.levels.pop() else {
             return;
         };
         for (id, orig) in level.originals {
             match orig {
                 Some(o) => {
-                    map.insert(id, o);
+                    map.insert(o.moref.value.clone(), o);
                 }
                 None => {
-                    map.remove(&id);
+                    map.remove(id.as_str());
                 }
             }
         }

@@ -143,7 +143,7 @@ impl Simulator {
             .ok()
             .flatten()
             .map(|v| match v {
-                Value::Any(_, inner) => *inner,
+                Value::Any(t) => t.value.clone(),
                 v => v,
             })
     }

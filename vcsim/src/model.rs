@@ -8,9 +8,11 @@
 //! committed one knows which objects need their derived properties refreshed.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use vim25::hash::FastHash;
-use vim25::{Data, Fault, MoRef, Value, schema};
+use vim25::share::Sharer;
+use vim25::{Data, Fault, MoRef, Str, Value, schema};
 
 use crate::journal::Journal;
 
@@ -25,11 +27,13 @@ pub struct Object {
 
 #[derive(Debug, Default)]
 pub struct Objects {
-    map: HashMap<String, Object, FastHash>,
+    map: HashMap<Str, Object, FastHash>,
     next_seq: u64,
     journal: Journal,
     /// Counts writes, so read-only sections can assert they made none.
     writes: u64,
+    /// During a bulk load: joins equal subtrees of what is stored.
+    sharer: Option<Sharer>,
 }
 
 /// The fault for a property path the schema does not define on a type: an
@@ -83,11 +87,42 @@ impl Objects {
         self.map.get(id).map(|o| o.moref.clone())
     }
 
-    pub fn insert(&mut self, moref: MoRef, mut props: Data) {
+    /// From now until [`Objects::finish_sharing`], equal subtrees of stored
+    /// objects become one shared copy (`vim25::share`). For bulk loads: the
+    /// sharer keeps what it has seen alive, so it is dropped at the end.
+    pub fn start_sharing(&mut self) {
+        self.sharer = Some(Sharer::new());
+    }
+
+    /// Joins `m`'s tree again after a bulk-load step rewrote parts of it. Not
+    /// a write: the content stays the same, only copies are merged.
+    pub fn reshare(&mut self, m: &MoRef) {
+        if let (Some(s), Some(o)) = (self.sharer.as_mut(), self.map.get_mut(m.value.as_str())) {
+            s.data(&mut o.props);
+        }
+    }
+
+    /// Joins every stored object once more (lists grown since they were
+    /// stored, derived properties) and ends sharing.
+    pub fn finish_sharing(&mut self) {
+        if let Some(mut s) = self.sharer.take() {
+            for o in self.map.values_mut() {
+                s.data(&mut o.props);
+            }
+        }
+    }
+
+    pub fn insert(&mut self, mut moref: MoRef, mut props: Data) {
         // Objects are built field by field; what they keep should be their
         // size, not their growth room (shrinking later, once the allocator has
         // handed the room out, frees nothing back).
         props.shrink_to_fit();
+        if let Some(s) = self.sharer.as_mut() {
+            // The tree itself is joined when the builder is done with it
+            // (`reshare`, `finish_sharing`): joined now, the writes that
+            // follow would copy the shared nodes and strand the originals.
+            moref.kind = s.str(&moref.kind);
+        }
         self.touch(&moref.value);
         self.next_seq += 1;
         let seq = self.next_seq;
@@ -231,7 +266,7 @@ impl Objects {
                 o.props.remove(path);
             }
             Some((parent, last)) => {
-                if let Some(Value::Data(d)) = o.props.path_mut(parent) {
+                if let Some(d) = o.props.path_mut(parent).and_then(Value::data_mut) {
                     d.remove(last);
                 }
             }
@@ -258,27 +293,27 @@ impl Objects {
             return Ok(());
         }
         self.writable(m, prop)?;
+        let item = match self.sharer.as_mut() {
+            Some(s) => Value::MoRef(s.moref(r)),
+            None => Value::moref(r.clone()),
+        };
         let Some(o) = self.get_mut(m) else {
             return Ok(());
         };
         match o.props.path_mut(prop) {
             Some(Value::Array(items)) => {
                 if !dedupe || !items.iter().any(|x| x.as_moref() == Some(r)) {
-                    items.push(Value::MoRef(r.clone()));
+                    Arc::make_mut(items).push(item);
                 }
                 Ok(())
             }
             Some(slot) => {
                 let mut items = slot.as_array().to_vec();
-                items.push(Value::MoRef(r.clone()));
-                *slot = Value::Array(items);
+                items.push(item);
+                *slot = Value::array(items);
                 Ok(())
             }
-            None => set_path(
-                &mut o.props,
-                prop,
-                Value::Array(vec![Value::MoRef(r.clone())]),
-            ),
+            None => set_path(&mut o.props, prop, Value::array(vec![item])),
         }
     }
 
@@ -290,7 +325,7 @@ impl Objects {
         let Some(o) = self.get_mut(m) else {
             return Ok(());
         };
-        if let Some(Value::Array(items)) = o.props.path_mut(prop) {
+        if let Some(items) = o.props.path_mut(prop).and_then(Value::array_mut) {
             items.retain(|x| x.as_moref() != Some(r));
         }
         Ok(())
@@ -326,7 +361,7 @@ pub(crate) fn set_path(root: &mut Data, path: &str, value: Value) -> Result<(), 
         root.set(head, Data::new(&ty.name));
     }
     match root.get_mut(head) {
-        Some(Value::Data(d)) => set_path(d, rest, value),
+        Some(Value::Data(d)) => set_path(Arc::make_mut(d), rest, value),
         _ => Err(unknown_path(&root.type_name, path)),
     }
 }

@@ -129,7 +129,7 @@ pub(crate) fn install(st: &mut State) -> Result<(), Fault> {
         Data::new("Folder")
             .with("name", "Datacenters")
             .with("childType", vec!["Folder", "Datacenter"])
-            .with("childEntity", Value::Array(vec![]))
+            .with("childEntity", Value::array(vec![]))
             .with("overallStatus", "green")
             .with("configStatus", "green"),
     );
@@ -143,15 +143,15 @@ pub(crate) fn install(st: &mut State) -> Result<(), Fault> {
     st.objects.set(
         &em,
         "description",
-        Value::Data(
+        Value::data(
             Data::new("EventDescription")
-                .with("category", Value::Array(vec![]))
-                .with("eventInfo", Value::Array(vec![])),
+                .with("category", Value::array(vec![]))
+                .with("eventInfo", Value::array(vec![])),
         ),
     )?;
     let tm = st.svc("taskManager");
-    st.objects.set(&tm, "recentTask", Value::Array(vec![]))?;
+    st.objects.set(&tm, "recentTask", Value::array(vec![]))?;
     st.objects.set(&tm, "maxCollector", Value::Int(32))?;
     let vm = st.svc("viewManager");
-    st.objects.set(&vm, "viewList", Value::Array(vec![]))
+    st.objects.set(&vm, "viewList", Value::array(vec![]))
 }

@@ -95,10 +95,9 @@ fn finish(st: &mut State, t: &MoRef, outcome: Result<Option<Value>, Fault>) -> R
             set_info(st, t, "progress", Value::Int(100))?;
             if let Some(v) = result {
                 let v = match v {
-                    Value::MoRef(m) => Value::Any(
-                        TypeRef::new("ManagedObjectReference"),
-                        Box::new(Value::MoRef(m)),
-                    ),
+                    Value::MoRef(m) => {
+                        Value::any(TypeRef::new("ManagedObjectReference"), Value::MoRef(m))
+                    }
                     v => v,
                 };
                 set_info(st, t, "result", v)?;
@@ -107,7 +106,7 @@ fn finish(st: &mut State, t: &MoRef, outcome: Result<Option<Value>, Fault>) -> R
         Err(f) => {
             tracing::debug!(task = %t, fault = %f, "task failed");
             set_info(st, t, "state", Value::from("error"))?;
-            set_info(st, t, "error", Value::Data(f.to_localized()))?;
+            set_info(st, t, "error", Value::data(f.to_localized()))?;
         }
     }
     set_info(st, t, "completeTime", Value::from(now()))

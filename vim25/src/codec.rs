@@ -11,6 +11,8 @@ use std::fmt::Write as _;
 
 use base64::Engine;
 
+use std::sync::Arc;
+
 use crate::schema::{Schema, TypeRef, array_element_type, array_type_name};
 use crate::value::{Data, MoRef, Value};
 use crate::xml::{Element, push_escaped};
@@ -46,7 +48,7 @@ fn inferred_type(v: &Value) -> TypeRef {
         Value::Binary(_) => TypeRef::new("base64Binary"),
         Value::MoRef(_) => TypeRef::new("ManagedObjectReference"),
         Value::Data(d) => TypeRef::new(&d.type_name),
-        Value::Any(t, _) => t.clone(),
+        Value::Any(t) => t.ty.clone(),
         Value::Array(items) => {
             let elem = items
                 .first()
@@ -89,7 +91,7 @@ pub(crate) fn write_element(
     // In an anyType slot, the wire type travels in xsi:type.
     // Borrowed where possible: this runs once per element of every reply.
     let (wire_ty, inner): (Cow<'_, TypeRef>, &Value) = match value {
-        Value::Any(t, v) => (Cow::Borrowed(t), v.as_ref()),
+        Value::Any(t) => (Cow::Borrowed(&t.ty), &t.value),
         v if any_slot => (Cow::Owned(inferred_type(v)), v),
         v => (Cow::Borrowed(declared), v),
     };
@@ -165,7 +167,9 @@ fn write_primitive(out: &mut String, v: &Value) {
         }
         Value::Float(f) => out.push_str(&format_float(*f)),
         Value::String(st) => push_escaped(out, st),
-        Value::Binary(b) => out.push_str(&base64::engine::general_purpose::STANDARD.encode(b)),
+        Value::Binary(b) => {
+            out.push_str(&base64::engine::general_purpose::STANDARD.encode(b.as_slice()))
+        }
         _ => {}
     }
 }
@@ -215,11 +219,7 @@ pub(crate) fn read_element(el: &Element, declared: &TypeRef, s: &Schema) -> Resu
         _ => TypeRef::new(&actual),
     };
     let v = read_typed(el, &ty, s)?;
-    Ok(if any_slot {
-        Value::Any(ty, Box::new(v))
-    } else {
-        v
-    })
+    Ok(if any_slot { Value::any(ty, v) } else { v })
 }
 
 fn read_typed(el: &Element, ty: &TypeRef, s: &Schema) -> Result<Value, Error> {
@@ -234,28 +234,22 @@ fn read_typed(el: &Element, ty: &TypeRef, s: &Schema) -> Result<Value, Error> {
         let items = items
             .into_iter()
             .map(|v| match v {
-                Value::Any(_, inner) if elem.name != "anyType" => *inner,
+                Value::Any(t) if elem.name != "anyType" => Arc::unwrap_or_clone(t).value,
                 v => v,
             })
             .collect();
-        return Ok(Value::Array(items));
+        return Ok(Value::array(items));
     }
     let name = ty.name.as_str();
     if s.is_managed(name) {
-        let kind = el
-            .attr("type")
-            .map(str::to_string)
-            .unwrap_or_else(|| name.to_string());
-        return Ok(Value::MoRef(MoRef {
-            kind,
-            value: el.text.trim().to_string(),
-        }));
+        let kind = el.attr("type").unwrap_or(name);
+        return Ok(Value::moref(MoRef::new(kind, el.text.trim())));
     }
     if is_primitive(name) {
         return read_primitive(el, name);
     }
     if s.is_enum(name) {
-        return Ok(Value::String(el.text.trim().to_string()));
+        return Ok(Value::str(el.text.trim().to_string()));
     }
     if s.is_data(name) {
         let mut d = Data::new(name);
@@ -266,14 +260,14 @@ fn read_typed(el: &Element, ty: &TypeRef, s: &Schema) -> Result<Value, Error> {
             let v = read_element(c, &p.ty.element(), s)?;
             if p.ty.array {
                 match d.get_mut(&p.name) {
-                    Some(Value::Array(items)) => items.push(v),
-                    _ => d.fields.push((Name::new(&p.name), Value::Array(vec![v]))),
+                    Some(Value::Array(items)) => Arc::make_mut(items).push(v),
+                    _ => d.fields.push((Name::new(&p.name), Value::array(vec![v]))),
                 }
             } else {
                 d.set(&p.name, v);
             }
         }
-        return Ok(Value::Data(d));
+        return Ok(Value::data(d));
     }
     Err(Error::Decode(format!(
         "<{}> has unknown type {name}",
@@ -297,12 +291,12 @@ fn read_primitive(el: &Element, name: &str) -> Result<Value, Error> {
             "-INF" => f64::NEG_INFINITY,
             t => t.parse().map_err(|_| bad())?,
         }),
-        "base64Binary" => Value::Binary(
+        "base64Binary" => Value::binary(
             base64::engine::general_purpose::STANDARD
                 .decode(text.trim().as_bytes())
                 .map_err(|_| bad())?,
         ),
         // string, dateTime, anyURI, and anyType without xsi:type: the text as it stands.
-        _ => Value::String(text.to_string()),
+        _ => Value::str(text.to_string()),
     })
 }

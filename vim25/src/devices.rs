@@ -111,7 +111,7 @@ impl DeviceList {
 
     /// The list as a `VirtualDevice[]` value.
     pub fn to_value(&self) -> Value {
-        Value::Array(self.devices.iter().cloned().map(Value::Data).collect())
+        Value::array(self.devices.iter().cloned().map(Value::data).collect())
     }
 
     pub fn into_vec(self) -> Vec<Data> {
@@ -288,7 +288,7 @@ impl DeviceList {
     /// non-controller `controllerKey`, a unit taken, reserved or out of range.
     pub fn add(&mut self, device: Data) -> Result<i64, DeviceError> {
         if !is(&device.type_name, "VirtualDevice") {
-            return Err(DeviceError::NotADevice(device.type_name));
+            return Err(DeviceError::NotADevice(device.type_name.to_string()));
         }
         let key = key_of(&device);
         if self.by_key(key).is_some() {
@@ -325,7 +325,7 @@ impl DeviceList {
     /// `device` lists if its controller changed; returns the old device.
     pub fn replace(&mut self, device: Data) -> Result<Data, DeviceError> {
         if !is(&device.type_name, "VirtualDevice") {
-            return Err(DeviceError::NotADevice(device.type_name));
+            return Err(DeviceError::NotADevice(device.type_name.to_string()));
         }
         let key = key_of(&device);
         let i = self.position(key)?;
@@ -398,7 +398,7 @@ impl DeviceList {
             if !children.iter().any(|k| k.as_i64() == Some(key)) {
                 children.push(Value::Int(key));
             }
-            c.set("device", Value::Array(children));
+            c.set("device", Value::array(children));
         }
     }
 
@@ -413,7 +413,7 @@ impl DeviceList {
                     .into_iter()
                     .filter(|k| k.as_i64() != Some(key))
                     .collect();
-                c.set("device", Value::Array(kept));
+                c.set("device", Value::array(kept));
             }
         }
     }

@@ -83,7 +83,7 @@ pub fn encode_request(req: &Request) -> Result<String, Error> {
         &mut out,
         "_this",
         &TypeRef::new("ManagedObjectReference"),
-        &Value::MoRef(req.this.clone()),
+        &Value::moref(req.this.clone()),
         s,
     )?;
     for p in &m.params {
@@ -115,7 +115,7 @@ pub fn decode_request(input: &[u8]) -> Result<Request, Error> {
     };
     let mut req = Request {
         method: call.name.clone(),
-        this,
+        this: this.as_ref().clone(),
         args: vec![],
     };
     let Some(m) = s.method(&call.name) else {
@@ -131,8 +131,8 @@ pub fn decode_request(input: &[u8]) -> Result<Request, Error> {
         let v = read_element(c, &p.ty.element(), s)?;
         if p.ty.array {
             match req.args.iter_mut().find(|(n, _)| n == &p.name) {
-                Some((_, Value::Array(items))) => items.push(v),
-                _ => req.args.push((p.name.clone(), Value::Array(vec![v]))),
+                Some((_, Value::Array(items))) => std::sync::Arc::make_mut(items).push(v),
+                _ => req.args.push((p.name.clone(), Value::array(vec![v]))),
             }
         } else {
             req.args.push((p.name.clone(), v));
@@ -217,7 +217,7 @@ pub fn decode_response(method: &str, input: &[u8]) -> Result<Result<Option<Value
         .map(|c| read_element(c, &declared.element(), s))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Ok(if declared.array {
-        Some(Value::Array(vals))
+        Some(Value::array(vals))
     } else {
         vals.into_iter().next()
     }))
@@ -238,11 +238,14 @@ fn decode_fault(el: &Element, s: &Schema) -> Result<Fault, Error> {
                 .unwrap_or_else(|| d.name.strip_suffix("Fault").unwrap_or(&d.name).to_string());
             if s.is_data(&ty) {
                 match read_element(d, &TypeRef::new(&ty), s)? {
-                    Value::Data(data) => Some(data),
+                    Value::Data(data) => Some(data.as_ref().clone()),
                     _ => None,
                 }
             } else {
-                Some(Data::new(&ty))
+                // A fault type this schema does not know (a newer vCenter):
+                // read as the root fault, so the decoder never interns a name
+                // the peer chose.
+                Some(Data::new("MethodFault"))
             }
         }
     };

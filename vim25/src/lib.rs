@@ -15,14 +15,17 @@ mod envelope;
 pub mod hash;
 mod name;
 pub mod schema;
+pub mod share;
 pub mod spec;
+mod text;
 mod value;
 mod xml;
 
 pub use envelope::{Request, decode_request, decode_response, encode_request, encode_response};
 pub use name::Name;
 pub use schema::{Schema, TypeRef, schema};
-pub use value::{Data, MoRef, Value};
+pub use text::Str;
+pub use value::{Data, MoRef, Typed, Value};
 
 /// The prefix under which XML Schema primitive types are written in `xsi:type`.
 pub(crate) const PRIMITIVE_PREFIX: &str = "xsd:";

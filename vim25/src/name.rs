@@ -1,36 +1,48 @@
 //! Interned property names. A simulator inventory holds millions of data
 //! object fields drawn from a few thousand names (the schema's); storing each
-//! as its own `String` cost a heap block per field. A [`Name`] is a pointer
-//! to one shared copy, made once per process.
+//! as its own `String` cost a heap block per field. A [`Name`] is a thin
+//! pointer (8 bytes) to one shared copy, made once per process; data object
+//! type names are `Name`s too.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::{OnceLock, RwLock};
 
 use crate::hash::FastHash;
 
-/// A property name, compared and hashed by its text.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Name(&'static str);
+/// A property or type name. Equal names are the same slot, so equality is a
+/// pointer comparison; hashing and ordering go by the text.
+#[derive(Clone, Copy)]
+pub struct Name(&'static &'static str);
 
-type Table = RwLock<HashSet<&'static str, FastHash>>;
+/// Text → its one slot. Slots are leaked on purpose: they live as long as
+/// the process, and only code (the schema, the simulator, tests) makes names
+/// — the decoder makes names only of what the schema defines, so a client
+/// cannot grow this table.
+type Table = RwLock<HashMap<&'static str, &'static &'static str, FastHash>>;
+
+fn slot(text: &'static str) -> &'static &'static str {
+    Box::leak(Box::new(text))
+}
 
 fn table() -> &'static Table {
     static NAMES: OnceLock<Table> = OnceLock::new();
     NAMES.get_or_init(|| {
         // Every name the schema knows is already 'static in the schema itself.
-        let mut set = HashSet::default();
+        let mut map = HashMap::default();
         let s = crate::schema();
         for ty in s.type_names() {
+            map.entry(ty).or_insert_with(|| slot(ty));
             for p in s.all_props(ty) {
-                set.insert(p.name.as_str());
+                let n = p.name.as_str();
+                map.entry(n).or_insert_with(|| slot(n));
             }
         }
-        RwLock::new(set)
+        RwLock::new(map)
     })
 }
 
 impl Name {
-    /// The shared copy of `text`. Names outside the schema (only tests and
+    /// The shared slot of `text`. Names outside the schema (only tests and
     /// hand-written faults make them) are copied once and kept.
     pub fn new(text: &str) -> Name {
         let t = table();
@@ -42,12 +54,45 @@ impl Name {
             return Name(n);
         }
         let leaked: &'static str = Box::leak(text.to_string().into_boxed_str());
-        w.insert(leaked);
-        Name(leaked)
+        let n = slot(leaked);
+        w.insert(leaked, n);
+        Name(n)
     }
 
     pub fn as_str(&self) -> &'static str {
         self.0
+    }
+
+    /// The slot's address: equal names have equal ids (for identity hashing).
+    pub fn id(&self) -> usize {
+        std::ptr::from_ref::<&'static str>(self.0) as usize
+    }
+}
+
+impl PartialEq for Name {
+    fn eq(&self, other: &Name) -> bool {
+        // One slot per text (the table's invariant), so the same text is the same slot.
+        std::ptr::eq(self.0, other.0)
+    }
+}
+
+impl Eq for Name {}
+
+impl std::hash::Hash for Name {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl PartialOrd for Name {
+    fn partial_cmp(&self, other: &Name) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Name {
+    fn cmp(&self, other: &Name) -> std::cmp::Ordering {
+        self.0.cmp(other.0)
     }
 }
 
@@ -78,19 +123,19 @@ impl std::fmt::Display for Name {
 
 impl PartialEq<str> for Name {
     fn eq(&self, other: &str) -> bool {
-        self.0 == other
+        *self.0 == other
     }
 }
 
 impl PartialEq<&str> for Name {
     fn eq(&self, other: &&str) -> bool {
-        self.0 == *other
+        *self.0 == *other
     }
 }
 
 impl PartialEq<String> for Name {
     fn eq(&self, other: &String) -> bool {
-        self.0 == other.as_str()
+        *self.0 == other.as_str()
     }
 }
 
@@ -121,5 +166,10 @@ mod tests {
         );
         assert_eq!(c, "notInTheSchemaAtAll");
         assert_ne!(a, c);
+        assert_eq!(std::mem::size_of::<Name>(), 8);
+        assert_eq!(
+            Name::new("VirtualMachineConfigInfo"),
+            "VirtualMachineConfigInfo"
+        );
     }
 }

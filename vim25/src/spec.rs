@@ -77,7 +77,7 @@ fn expect_type(d: &Data, base: &str) -> Result<(), SpecError> {
     } else {
         Err(SpecError::WrongType {
             expected: base.to_string(),
-            found: d.type_name.clone(),
+            found: d.type_name.to_string(),
         })
     }
 }

@@ -1,20 +1,30 @@
 //! The dynamic value model: what a vim25 message carries, without XML.
+//!
+//! Compact on purpose (issue 8): a [`Value`] is 16 bytes. Strings are shared
+//! [`Str`]s; data objects, arrays, MoRefs and `anyType` wrappers sit behind an
+//! `Arc`, so a clone is a reference count bump and equal subtrees can be one
+//! copy ([`crate::share::Sharer`]). Writes go through `get_mut`/`path_mut`/
+//! [`Value::data_mut`]/[`Value::array_mut`], which copy a shared node first
+//! (`Arc::make_mut`): sharing is invisible to whoever holds a tree.
 
-use crate::Name;
+use std::sync::Arc;
+
 use crate::schema::TypeRef;
+use crate::{Name, Str};
 
 /// A managed object reference: `<obj type="VirtualMachine">vm-42</obj>`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct MoRef {
-    pub kind: String,
-    pub value: String,
+    /// The managed type as sent. Not a [`Name`]: a client may send any text.
+    pub kind: Str,
+    pub value: Str,
 }
 
 impl MoRef {
     pub fn new(kind: &str, value: &str) -> Self {
         MoRef {
-            kind: kind.to_string(),
-            value: value.to_string(),
+            kind: Str::new(kind),
+            value: Str::new(value),
         }
     }
 }
@@ -27,17 +37,24 @@ impl std::fmt::Display for MoRef {
 
 /// A data object: its wire type name and its fields. Field order here is free;
 /// the encoder writes them in schema order.
-#[derive(Clone, Debug, PartialEq, Default)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Data {
-    pub type_name: String,
+    /// Interned: the decoder makes data objects only of types the schema defines.
+    pub type_name: Name,
     /// Field names are interned ([`Name`]): one pointer per field.
     pub fields: Vec<(Name, Value)>,
+}
+
+impl Default for Data {
+    fn default() -> Self {
+        Data::new("")
+    }
 }
 
 impl Data {
     pub fn new(type_name: &str) -> Self {
         Data {
-            type_name: type_name.to_string(),
+            type_name: Name::new(type_name),
             fields: vec![],
         }
     }
@@ -84,11 +101,11 @@ impl Data {
         Some(self.fields.remove(i).1)
     }
 
-    /// Drops the spare capacity of every list and string in the tree. Built
-    /// field by field, a data object's field list keeps up to twice the room
-    /// it needs; over a large inventory that slack was a good part of memory.
+    /// Drops the spare capacity of every list in the tree that this tree
+    /// alone holds. Built field by field, a data object's field list keeps
+    /// up to twice the room it needs; over a large inventory that slack was
+    /// a good part of memory.
     pub fn shrink_to_fit(&mut self) {
-        self.type_name.shrink_to_fit();
         self.fields.shrink_to_fit();
         for (_, v) in &mut self.fields {
             v.shrink_to_fit();
@@ -110,6 +127,7 @@ impl Data {
 
     /// Mutable access to a dotted path, creating intermediate data objects of
     /// the given types is the caller's job: this only walks existing ones.
+    /// Shared nodes on the way are copied first.
     pub fn path_mut(&mut self, path: &str) -> Option<&mut Value> {
         let (head, rest) = match path.split_once('.') {
             Some((h, r)) => (h, Some(r)),
@@ -118,16 +136,16 @@ impl Data {
         let v = self.get_mut(head)?;
         match rest {
             None => Some(v),
-            Some(r) => match v {
-                Value::Data(d) => d.path_mut(r),
-                Value::Any(_, inner) => match inner.as_mut() {
-                    Value::Data(d) => d.path_mut(r),
-                    _ => None,
-                },
-                _ => None,
-            },
+            Some(r) => v.data_mut()?.path_mut(r),
         }
     }
+}
+
+/// A value in an `anyType` slot: the wire type and the value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Typed {
+    pub ty: TypeRef,
+    pub value: Value,
 }
 
 /// One value on the wire. Primitive types (`int` vs `long`, enum names) come
@@ -139,40 +157,95 @@ pub enum Value {
     Int(i64),
     Float(f64),
     /// Strings, enum values, `dateTime` and `anyURI` text.
-    String(String),
-    Binary(Vec<u8>),
-    MoRef(MoRef),
-    Data(Data),
-    Array(Vec<Value>),
+    String(Str),
+    Binary(Arc<Vec<u8>>),
+    MoRef(Arc<MoRef>),
+    Data(Arc<Data>),
+    Array(Arc<Vec<Value>>),
     /// A value in an `anyType` position with its `xsi:type`.
-    Any(TypeRef, Box<Value>),
+    Any(Arc<Typed>),
 }
 
 impl Value {
     /// [`Data::shrink_to_fit`] for any value.
+    /// Shared nodes are left alone (shrinking would copy them).
     pub fn shrink_to_fit(&mut self) {
         match self {
-            Value::String(s) => s.shrink_to_fit(),
-            Value::Binary(b) => b.shrink_to_fit(),
-            Value::MoRef(m) => {
-                m.kind.shrink_to_fit();
-                m.value.shrink_to_fit();
+            Value::Data(d) => {
+                if let Some(d) = Arc::get_mut(d) {
+                    d.shrink_to_fit();
+                }
             }
-            Value::Data(d) => d.shrink_to_fit(),
             Value::Array(items) => {
-                items.shrink_to_fit();
-                items.iter_mut().for_each(Value::shrink_to_fit);
+                if let Some(items) = Arc::get_mut(items) {
+                    items.shrink_to_fit();
+                    items.iter_mut().for_each(Value::shrink_to_fit);
+                }
             }
-            Value::Any(_, v) => v.shrink_to_fit(),
-            Value::Bool(_) | Value::Int(_) | Value::Float(_) => {}
+            Value::Any(t) => {
+                if let Some(t) = Arc::get_mut(t) {
+                    t.value.shrink_to_fit();
+                }
+            }
+            Value::String(_)
+            | Value::Binary(_)
+            | Value::MoRef(_)
+            | Value::Bool(_)
+            | Value::Int(_)
+            | Value::Float(_) => {}
         }
+    }
+
+    /// A string value.
+    pub fn str(s: impl Into<Str>) -> Value {
+        Value::String(s.into())
+    }
+
+    pub fn data(d: Data) -> Value {
+        Value::Data(Arc::new(d))
+    }
+
+    pub fn array(items: Vec<Value>) -> Value {
+        Value::Array(Arc::new(items))
+    }
+
+    pub fn moref(m: MoRef) -> Value {
+        Value::MoRef(Arc::new(m))
+    }
+
+    pub fn binary(b: Vec<u8>) -> Value {
+        Value::Binary(Arc::new(b))
+    }
+
+    /// A value in an `anyType` slot.
+    pub fn any(ty: TypeRef, value: Value) -> Value {
+        Value::Any(Arc::new(Typed { ty, value }))
     }
 
     /// Sees through [`Value::Any`].
     pub fn plain(&self) -> &Value {
         match self {
-            Value::Any(_, v) => v.plain(),
+            Value::Any(t) => t.value.plain(),
             v => v,
+        }
+    }
+
+    /// Write access to the data object this value holds (through an `anyType`
+    /// wrapper), copying it first if it is shared.
+    pub fn data_mut(&mut self) -> Option<&mut Data> {
+        match self {
+            Value::Data(d) => Some(Arc::make_mut(d)),
+            Value::Any(t) => Arc::make_mut(t).value.data_mut(),
+            _ => None,
+        }
+    }
+
+    /// Write access to the array this value holds, copying it first if shared.
+    pub fn array_mut(&mut self) -> Option<&mut Vec<Value>> {
+        match self {
+            Value::Array(items) => Some(Arc::make_mut(items)),
+            Value::Any(t) => Arc::make_mut(t).value.array_mut(),
+            _ => None,
         }
     }
 
@@ -207,14 +280,14 @@ impl Value {
 
     pub fn as_moref(&self) -> Option<&MoRef> {
         match self.plain() {
-            Value::MoRef(m) => Some(m),
+            Value::MoRef(m) => Some(m.as_ref()),
             _ => None,
         }
     }
 
     pub fn as_data(&self) -> Option<&Data> {
         match self.plain() {
-            Value::Data(d) => Some(d),
+            Value::Data(d) => Some(d.as_ref()),
             _ => None,
         }
     }
@@ -246,16 +319,26 @@ impl Value {
 
 impl From<&str> for Value {
     fn from(s: &str) -> Self {
-        Value::String(s.to_string())
+        Value::String(Str::new(s))
     }
 }
 impl From<String> for Value {
     fn from(s: String) -> Self {
-        Value::String(s)
+        Value::String(Str::from(s))
     }
 }
 impl From<&String> for Value {
     fn from(s: &String) -> Self {
+        Value::String(Str::new(s))
+    }
+}
+impl From<Str> for Value {
+    fn from(s: Str) -> Self {
+        Value::String(s)
+    }
+}
+impl From<&Str> for Value {
+    fn from(s: &Str) -> Self {
         Value::String(s.clone())
     }
 }
@@ -286,21 +369,50 @@ impl From<f64> for Value {
 }
 impl From<MoRef> for Value {
     fn from(m: MoRef) -> Self {
-        Value::MoRef(m)
+        Value::MoRef(Arc::new(m))
     }
 }
 impl From<&MoRef> for Value {
     fn from(m: &MoRef) -> Self {
-        Value::MoRef(m.clone())
+        Value::MoRef(Arc::new(m.clone()))
     }
 }
 impl From<Data> for Value {
     fn from(d: Data) -> Self {
-        Value::Data(d)
+        Value::Data(Arc::new(d))
     }
 }
 impl<T: Into<Value>> From<Vec<T>> for Value {
     fn from(v: Vec<T>) -> Self {
-        Value::Array(v.into_iter().map(Into::into).collect())
+        Value::Array(Arc::new(v.into_iter().map(Into::into).collect()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Data, Value};
+
+    #[test]
+    fn a_value_is_two_words() {
+        assert_eq!(std::mem::size_of::<Value>(), 16);
+        assert_eq!(std::mem::size_of::<(crate::Name, Value)>(), 24);
+    }
+
+    #[test]
+    fn writes_through_a_shared_node_leave_the_other_holder_alone() {
+        let inner =
+            Value::from(Data::new("VirtualMachineRuntimeInfo").with("powerState", "poweredOff"));
+        let mut a = Data::new("VirtualMachine").with("runtime", inner.clone());
+        let b = Data::new("VirtualMachine").with("runtime", inner);
+        *a.path_mut("runtime.powerState")
+            .unwrap_or_else(|| unreachable!("built above")) = "poweredOn".into();
+        assert_eq!(
+            a.path("runtime.powerState").and_then(Value::as_str),
+            Some("poweredOn")
+        );
+        assert_eq!(
+            b.path("runtime.powerState").and_then(Value::as_str),
+            Some("poweredOff")
+        );
     }
 }

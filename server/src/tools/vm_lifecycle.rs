@@ -272,7 +272,7 @@ async fn create_vm(ctx: Ctx, args: CreateVmArgs) -> Result<Output, ToolError> {
     ];
     let device_change = devices
         .into_iter()
-        .map(|d| d.map(Value::Data))
+        .map(|d| d.map(Value::data))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ToolError::new(format!("Cannot build the devices of VM '{name}': {e}")))?;
     let spec = Data::new("VirtualMachineConfigSpec")
@@ -284,7 +284,7 @@ async fn create_vm(ctx: Ctx, args: CreateVmArgs) -> Result<Output, ToolError> {
             "files",
             Data::new("VirtualMachineFileInfo").with("vmPathName", format!("[{ds_name}]")),
         )
-        .with("deviceChange", Value::Array(device_change));
+        .with("deviceChange", Value::array(device_change));
     let req = Request::new("CreateVM_Task", &dc.vm_folder)
         .arg("config", spec)
         .arg("pool", &pool);

@@ -27,7 +27,7 @@ pub const SWITCH_UUID: PropSet = PropSet {
 pub fn list_json(o: &Obj) -> Json {
     json!({
         "name": o.name(),
-        "type": o.moref.kind,
+        "type": o.moref.kind.as_str(),
         "accessible": o.bool("summary.accessible"),
     })
 }

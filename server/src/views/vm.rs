@@ -180,7 +180,7 @@ fn nic_json(d: &Data, names: &HashMap<MoRef, String>) -> Json {
         });
     json!({
         "label": str_at(d, "deviceInfo.label"),
-        "type": d.type_name,
+        "type": d.type_name.as_str(),
         "mac_address": str_at(d, "macAddress"),
         "network": network,
         "connected": d.path("connectable.connected").and_then(Value::as_bool),

@@ -121,7 +121,7 @@ impl Obj {
 }
 
 fn path_set(paths: &[&str]) -> Value {
-    Value::Array(paths.iter().map(|p| Value::from(*p)).collect())
+    Value::array(paths.iter().map(|p| Value::from(*p)).collect())
 }
 
 fn property_spec(kind: &str, set: &PropSet) -> Data {
@@ -155,7 +155,7 @@ impl Client {
         let pc = self.content().await?.property_collector;
         let page_size = i32::try_from(self.inner.page_size).unwrap_or(i32::MAX);
         let req = Request::new("RetrievePropertiesEx", &pc)
-            .arg("specSet", vec![Value::Data(spec)])
+            .arg("specSet", vec![Value::data(spec)])
             .arg(
                 "options",
                 Data::new("RetrieveOptions").with("maxObjects", page_size),
@@ -179,10 +179,10 @@ impl Client {
     /// The paths of `set` of one object.
     pub async fn properties(&self, obj: &MoRef, set: &PropSet) -> Result<Obj, VsError> {
         let spec = Data::new("PropertyFilterSpec")
-            .with("propSet", vec![Value::Data(property_spec(&obj.kind, set))])
+            .with("propSet", vec![Value::data(property_spec(&obj.kind, set))])
             .with(
                 "objectSet",
-                vec![Value::Data(Data::new("ObjectSpec").with("obj", obj))],
+                vec![Value::data(Data::new("ObjectSpec").with("obj", obj))],
             );
         let mut objs = self.retrieve(spec).await?;
         match objs.iter().position(|o| &o.moref == obj) {
@@ -203,18 +203,18 @@ impl Client {
         let spec = Data::new("PropertyFilterSpec")
             .with(
                 "propSet",
-                Value::Array(
+                Value::array(
                     kinds
                         .iter()
-                        .map(|k| Value::Data(property_spec(k, set)))
+                        .map(|k| Value::data(property_spec(k, set)))
                         .collect(),
                 ),
             )
             .with(
                 "objectSet",
-                Value::Array(
+                Value::array(
                     objs.iter()
-                        .map(|o| Value::Data(Data::new("ObjectSpec").with("obj", o)))
+                        .map(|o| Value::data(Data::new("ObjectSpec").with("obj", o)))
                         .collect(),
                 ),
             );
@@ -245,14 +245,14 @@ impl Client {
                 .with("path", "view")
                 .with("skip", false);
             let spec = Data::new("PropertyFilterSpec")
-                .with("propSet", vec![Value::Data(property_spec(kind, set))])
+                .with("propSet", vec![Value::data(property_spec(kind, set))])
                 .with(
                     "objectSet",
-                    vec![Value::Data(
+                    vec![Value::data(
                         Data::new("ObjectSpec")
                             .with("obj", &view)
                             .with("skip", true)
-                            .with("selectSet", vec![Value::Data(traverse)]),
+                            .with("selectSet", vec![Value::data(traverse)]),
                     )],
                 );
             match self.retrieve(spec).await {

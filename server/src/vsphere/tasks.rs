@@ -89,7 +89,7 @@ fn task_fault(d: &Data) -> Fault {
                 .join("; ")
         })
         .filter(|m| !m.is_empty())
-        .unwrap_or_else(|| d.type_name.clone());
+        .unwrap_or_else(|| d.type_name.to_string());
     Fault {
         code: "ServerFaultCode".into(),
         message,

@@ -75,7 +75,7 @@ pub(super) fn host(st: &mut State, h: &HostSpec, cr: &MoRef, ctx: &DcCtx) -> any
                     .with("rebootRequired", false)
                     .with("managementServerIp", "127.0.0.1"),
             )
-            .with("vm", Value::Array(vec![]))
+            .with("vm", Value::array(vec![]))
             .with(
                 "datastore",
                 ctx.datastores
@@ -108,9 +108,9 @@ pub(super) fn host(st: &mut State, h: &HostSpec, cr: &MoRef, ctx: &DcCtx) -> any
             .prop(d, "host")
             .map(|v| v.as_array().to_vec())
             .unwrap_or_default();
-        mounts.push(Value::Data(mount));
+        mounts.push(Value::data(mount));
         st.objects
-            .set(d, "host", Value::Array(mounts))
+            .set(d, "host", Value::array(mounts))
             .map_err(fault)?;
         st.objects.push_ref(cr, "datastore", d).map_err(fault)?;
     }
@@ -165,5 +165,12 @@ pub(super) fn place_vm(
         ip: Some(ip),
         devices,
     };
-    vm::create(st, &new).map_err(fault)
+    let vm = vm::create(st, &new).map_err(fault)?;
+    // The build runs outside any change, so the VM's derived properties are
+    // computed here; then its tree is final and its parts equal to other
+    // VMs' are joined (a tree shared earlier would be copied again by these
+    // writes, leaving the first copies in the sharer until the build ends).
+    crate::derive::refresh_built(st, &vm).map_err(fault)?;
+    st.objects.reshare(&vm);
+    Ok(vm)
 }

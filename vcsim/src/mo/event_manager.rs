@@ -128,7 +128,7 @@ fn query(st: &State, filter: Option<&Data>) -> Result<Value, Fault> {
         })
         .take(max)
         .cloned()
-        .map(Value::Data)
+        .map(Value::data)
         .collect();
-    Ok(Value::Array(out))
+    Ok(Value::array(out))
 }

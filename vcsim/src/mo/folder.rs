@@ -21,7 +21,7 @@ pub(crate) fn create_folder(c: &Call) -> Reply {
             .objects
             .prop(parent, "childType")
             .cloned()
-            .unwrap_or(Value::Array(vec![]));
+            .unwrap_or(Value::array(vec![]));
         let f = MoRef::new("Folder", &st.new_id("group"));
         st.objects.insert(
             f.clone(),
@@ -29,12 +29,12 @@ pub(crate) fn create_folder(c: &Call) -> Reply {
                 .with("name", name)
                 .with("parent", parent)
                 .with("childType", child_type)
-                .with("childEntity", Value::Array(vec![]))
+                .with("childEntity", Value::array(vec![]))
                 .with("overallStatus", "green")
                 .with("configStatus", "green"),
         );
         st.objects.push_ref(parent, "childEntity", &f)?;
-        Ok(Some(Value::MoRef(f)))
+        Ok(Some(Value::moref(f)))
     })
 }
 
@@ -149,6 +149,6 @@ pub(crate) fn create_vm(c: &Call) -> Reply {
             st.objects.name(&host)
         );
         event(st, "VmCreatedEvent", &u, &vm, msg)?;
-        Ok(Some(Value::MoRef(vm)))
+        Ok(Some(Value::moref(vm)))
     })
 }

@@ -10,7 +10,7 @@ use crate::state::State;
 
 pub(crate) fn find_by_inventory_path(c: &Call) -> Reply {
     let path = c.str("inventoryPath")?;
-    Ok(inventory_path(&c.read(), path).map(Value::MoRef))
+    Ok(inventory_path(&c.read(), path).map(Value::moref))
 }
 
 pub(crate) fn find_child(c: &Call) -> Reply {
@@ -18,7 +18,7 @@ pub(crate) fn find_child(c: &Call) -> Reply {
     let st = c.read();
     require(&st, &entity)?;
     let name = c.str("name")?;
-    Ok(child_named(&st, &entity, name).map(Value::MoRef))
+    Ok(child_named(&st, &entity, name).map(Value::moref))
 }
 
 pub(crate) fn find_by_datastore_path(c: &Call) -> Reply {
@@ -29,7 +29,7 @@ pub(crate) fn find_by_datastore_path(c: &Call) -> Reply {
         .of_kind("VirtualMachine")
         .into_iter()
         .find(|m| st.objects.str_prop(m, "config.files.vmPathName").as_deref() == Some(path))
-        .map(Value::MoRef))
+        .map(Value::moref))
 }
 
 pub(crate) fn find_by_uuid(c: &Call) -> Reply {
@@ -65,7 +65,7 @@ enum By {
 }
 
 fn first(c: &Call, by: By) -> Reply {
-    Ok(matches(c, by)?.into_iter().next().map(Value::MoRef))
+    Ok(matches(c, by)?.into_iter().next().map(Value::moref))
 }
 
 fn all(c: &Call, by: By) -> Reply {

@@ -5,7 +5,7 @@ use vim25::Value;
 use crate::call::{Call, Reply};
 
 pub(crate) fn retrieve_service_content(c: &Call) -> Reply {
-    Ok(Some(Value::Data(c.read().content.clone())))
+    Ok(Some(Value::data(c.read().content.clone())))
 }
 
 pub(crate) fn current_time(_: &Call) -> Reply {

@@ -86,7 +86,7 @@ fn open_session(
         None,
         None,
     )?;
-    Ok((Value::Data(us), cookie))
+    Ok((Value::data(us), cookie))
 }
 
 fn close_session(st: &mut State, cookie: &str) -> Result<(), Fault> {

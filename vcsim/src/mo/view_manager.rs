@@ -113,7 +113,7 @@ fn create(
     );
     let vm = st.svc("viewManager");
     st.objects.push_ref(&vm, "viewList", &view)?;
-    Ok(Some(Value::MoRef(view)))
+    Ok(Some(Value::moref(view)))
 }
 
 fn destroy(st: &mut State, view: &MoRef) -> Result<Option<Value>, Fault> {

@@ -59,7 +59,7 @@ fn disk(key: i64, controller: i64, unit: i64, kb: i64) -> Data {
 /// The same, with the unit left to the server.
 fn disk_anywhere(key: i64, controller: i64, kb: i64) -> Data {
     let mut ch = disk(key, controller, 0, kb);
-    if let Some(Value::Data(d)) = ch.get_mut("device") {
+    if let Some(d) = ch.get_mut("device").and_then(Value::data_mut) {
         d.remove("unitNumber");
     }
     ch
@@ -292,7 +292,7 @@ async fn shrinking_a_disk_is_an_invalid_operation() {
     let kb = int(&current, "capacityInKB").expect("a size");
     // The builder refuses a shrink; send the edit a careless client would.
     let mut edit = disk_extend(&current, kb).expect("same size is an edit");
-    if let Some(Value::Data(d)) = edit.get_mut("device") {
+    if let Some(d) = edit.get_mut("device").and_then(Value::data_mut) {
         d.set("capacityInKB", kb / 2);
         d.set("capacityInBytes", kb / 2 * 1024);
     }

@@ -28,7 +28,7 @@ async fn query_events_filters_by_entity_type_and_count() {
         .as_array()
         .iter()
         .filter_map(Value::as_data)
-        .map(|e| e.type_name.clone())
+        .map(|e| e.type_name.to_string())
         .collect();
     // Newest first.
     assert_eq!(kinds, ["VmPoweredOnEvent", "VmPoweredOffEvent"]);

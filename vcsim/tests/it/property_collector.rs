@@ -137,7 +137,7 @@ async fn base_type_filters_and_non_recursive_views() {
         .as_array()
         .iter()
         .filter_map(Value::as_moref)
-        .map(|m| m.kind.clone())
+        .map(|m| m.kind.to_string())
         .collect();
     for k in [
         "Datacenter",
@@ -323,9 +323,9 @@ async fn fetch_returns_typed_values() {
         .await
         .expect("value");
     match &ps {
-        Value::Any(t, inner) => {
-            assert_eq!(t.name, "VirtualMachinePowerState");
-            assert_eq!(inner.as_str(), Some("poweredOn"));
+        Value::Any(t) => {
+            assert_eq!(t.ty.name, "VirtualMachinePowerState");
+            assert_eq!(t.value.as_str(), Some("poweredOn"));
         }
         other => panic!("expected a typed value, got {other:?}"),
     }
@@ -337,7 +337,7 @@ async fn fetch_returns_typed_values() {
         .as_array()
         .iter()
         .filter_map(Value::as_data)
-        .map(|d| d.type_name.clone())
+        .map(|d| d.type_name.to_string())
         .collect();
     assert!(kinds.iter().any(|k| k == "VirtualDisk"), "{kinds:?}");
     assert!(kinds.iter().any(|k| k == "VirtualVmxnet3"), "{kinds:?}");

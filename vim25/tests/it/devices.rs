@@ -36,12 +36,12 @@ fn nic(key: i64) -> Data {
 
 #[test]
 fn value_round_trip_skips_entries_that_are_not_devices() {
-    let v = Value::Array(vec![Value::Data(disk(2000, 1000, 0)), Value::Int(3)]);
+    let v = Value::array(vec![Value::data(disk(2000, 1000, 0)), Value::Int(3)]);
     let l = DeviceList::from_value(&v);
     assert_eq!(l.len(), 1);
     assert_eq!(
         l.to_value(),
-        Value::Array(vec![Value::Data(disk(2000, 1000, 0))])
+        Value::array(vec![Value::data(disk(2000, 1000, 0))])
     );
     assert!(DeviceList::default().is_empty());
 }

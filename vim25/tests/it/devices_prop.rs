@@ -46,7 +46,7 @@ fn the_device(mut change: Data) -> Data {
     change
         .remove("device")
         .and_then(|v| match v {
-            Value::Data(d) => Some(d),
+            Value::Data(d) => Some(d.as_ref().clone()),
             _ => None,
         })
         .expect("every builder puts the device in the spec")
@@ -68,7 +68,7 @@ fn controllers(l: &DeviceList, kinds: &[ControllerKind]) -> Vec<i64> {
 /// names; `None` if the controller is full, which is then checked: every unit
 /// in its range is refused.
 fn place(l: &mut DeviceList, ck: i64, device: Data) -> Option<i64> {
-    let ty = device.type_name.clone();
+    let ty = device.type_name;
     let Some(unit) = l.free_unit_for(ck, &ty) else {
         if let Some(c) = l.by_key(ck)
             && let Some(kind) = ControllerKind::of(&c.type_name)
@@ -232,7 +232,7 @@ fn check(l: &DeviceList) {
         }
         // The SIO controller numbers serial ports apart from other classes.
         let class = if is(c, "VirtualSIOController") {
-            d.type_name.clone()
+            d.type_name.to_string()
         } else {
             String::new()
         };

@@ -43,7 +43,7 @@ fn subtypes_carry_xsi_type_and_decode_as_themselves() {
         .with("capacityInKB", 1024_i64);
     let spec = Data::new("VirtualMachineConfigSpec").with(
         "deviceChange",
-        vec![Value::Data(
+        vec![Value::data(
             Data::new("VirtualDeviceConfigSpec")
                 .with("operation", "add")
                 .with("device", disk),
@@ -86,35 +86,29 @@ fn any_type_values_round_trip_with_their_wire_type() {
     let content = Data::new("ObjectContent").with("obj", vm("vm-3")).with(
         "propSet",
         vec![
-            Value::Data(
+            Value::data(
                 Data::new("DynamicProperty")
                     .with("name", "runtime.powerState")
                     .with(
                         "val",
-                        Value::Any(
-                            TypeRef::new("VirtualMachinePowerState"),
-                            Box::new("poweredOn".into()),
-                        ),
+                        Value::any(TypeRef::new("VirtualMachinePowerState"), "poweredOn".into()),
                     ),
             ),
-            Value::Data(Data::new("DynamicProperty").with("name", "datastore").with(
+            Value::data(Data::new("DynamicProperty").with("name", "datastore").with(
                 "val",
-                Value::Any(
+                Value::any(
                     TypeRef::array_of("ManagedObjectReference"),
-                    Box::new(Value::Array(vec![MoRef::new("Datastore", "ds-1").into()])),
+                    Value::array(vec![MoRef::new("Datastore", "ds-1").into()]),
                 ),
             )),
-            Value::Data(
+            Value::data(
                 Data::new("DynamicProperty")
                     .with("name", "summary.storage.committed")
-                    .with(
-                        "val",
-                        Value::Any(TypeRef::new("long"), Box::new(Value::Int(1 << 40))),
-                    ),
+                    .with("val", Value::any(TypeRef::new("long"), Value::Int(1 << 40))),
             ),
         ],
     );
-    let ret = Value::Array(vec![Value::Data(content)]);
+    let ret = Value::array(vec![Value::data(content)]);
     let xml = encode_response("RetrieveProperties", &Ok(Some(ret.clone()))).unwrap();
     assert!(
         xml.contains(r#"xsi:type="VirtualMachinePowerState""#),
@@ -172,7 +166,7 @@ fn void_and_empty_array_returns() {
     let v = decode_response("PowerOffVM_Task", xml.as_bytes())
         .unwrap()
         .unwrap();
-    assert_eq!(v, Some(Value::MoRef(MoRef::new("Task", "task-1"))));
+    assert_eq!(v, Some(Value::moref(MoRef::new("Task", "task-1"))));
     let xml = encode_response("Logout", &Ok(None)).unwrap();
     assert_eq!(
         decode_response("Logout", xml.as_bytes()).unwrap().unwrap(),
@@ -183,7 +177,7 @@ fn void_and_empty_array_returns() {
         decode_response("RetrieveProperties", xml.as_bytes())
             .unwrap()
             .unwrap(),
-        Some(Value::Array(vec![]))
+        Some(Value::array(vec![]))
     );
 }
 

@@ -39,24 +39,24 @@ fn gen_single(ty: &str, rng: &mut Rng, depth: u32) -> Value {
         "int" => Value::Int(rng.next() as i32 as i64),
         "long" => Value::Int(rng.next() as i64),
         "float" | "double" => Value::Float((rng.next() % 1_000_000) as f64 / 8.0),
-        "base64Binary" => Value::Binary((0..rng.below(8)).map(|_| rng.next() as u8).collect()),
-        "string" | "dateTime" | "anyURI" => Value::String(rng.text()),
-        "anyType" => Value::Any(TypeRef::new("string"), Box::new(Value::String(rng.text()))),
-        t if s.is_managed(t) => Value::MoRef(MoRef::new(
+        "base64Binary" => Value::binary((0..rng.below(8)).map(|_| rng.next() as u8).collect()),
+        "string" | "dateTime" | "anyURI" => Value::str(rng.text()),
+        "anyType" => Value::any(TypeRef::new("string"), Value::str(rng.text())),
+        t if s.is_managed(t) => Value::moref(MoRef::new(
             if t == "ManagedObject" { "Folder" } else { t },
             &format!("obj-{}", rng.below(100)),
         )),
         t if s.is_enum(t) => {
             let vals = &s.get(t).map(|d| d.enum_values.clone()).unwrap_or_default();
-            Value::String(vals.get(rng.below(vals.len())).cloned().unwrap_or_default())
+            Value::str(vals.get(rng.below(vals.len())).cloned().unwrap_or_default())
         }
-        t => Value::Data(gen_data(t, rng, depth)),
+        t => Value::data(gen_data(t, rng, depth)),
     }
 }
 
 fn gen_value(ty: &TypeRef, rng: &mut Rng, depth: u32) -> Value {
     if ty.array {
-        Value::Array(
+        Value::array(
             (0..1 + rng.below(3))
                 .map(|_| gen_single(&ty.name, rng, depth))
                 .collect(),
@@ -103,9 +103,9 @@ proptest! {
         // Carried the way PropertyCollector carries it: as an anyType property value.
         let content = Data::new("ObjectContent").with("obj", MoRef::new("VirtualMachine", "vm-1")).with(
             "propSet",
-            vec![Value::Data(Data::new("DynamicProperty").with("name", "x").with("val", Value::Any(TypeRef::new(ty), Box::new(Value::Data(obj)))))],
+            vec![Value::data(Data::new("DynamicProperty").with("name", "x").with("val", Value::any(TypeRef::new(ty), Value::data(obj))))],
         );
-        let ret = Value::Array(vec![Value::Data(content)]);
+        let ret = Value::array(vec![Value::data(content)]);
         let xml = encode_response("RetrieveProperties", &Ok(Some(ret.clone()))).expect("schema-conforming values encode");
         let back = decode_response("RetrieveProperties", xml.as_bytes()).expect("own output decodes").expect("not a fault");
         prop_assert_eq!(back, Some(ret));

@@ -72,13 +72,13 @@ fn normalised(v: &Value) -> Value {
             let mut fields: Vec<(vim25::Name, Value)> =
                 d.fields.iter().map(|(n, v)| (*n, normalised(v))).collect();
             fields.sort_by_key(|f| f.0);
-            Value::Data(Data {
-                type_name: d.type_name.clone(),
+            Value::data(Data {
+                type_name: d.type_name,
                 fields,
             })
         }
-        Value::Array(items) => Value::Array(items.iter().map(normalised).collect()),
-        Value::Any(t, inner) => Value::Any(t.clone(), Box::new(normalised(inner))),
+        Value::Array(items) => Value::array(items.iter().map(normalised).collect()),
+        Value::Any(t) => Value::any(t.ty.clone(), normalised(&t.value)),
         v => v.clone(),
     }
 }
@@ -110,7 +110,7 @@ fn every_builder_encodes_and_decodes_in_a_reconfigure_request() {
     let xml = encode_request(&req).unwrap();
     let back = decode_request(xml.as_bytes()).unwrap();
     let got = back.get("spec").unwrap();
-    assert_eq!(normalised(got), normalised(&Value::Data(cfg)), "{xml}");
+    assert_eq!(normalised(got), normalised(&Value::data(cfg)), "{xml}");
     assert_eq!(got.path("deviceChange").unwrap().as_array().len(), n);
 }
 

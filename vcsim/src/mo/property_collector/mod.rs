@@ -77,11 +77,11 @@ pub(crate) fn read_object(
     let obj = &o.moref;
     let v = match (o.moref.kind.as_str(), path) {
         ("ContainerView", "view") => Some(Value::from(crate::mo::view_manager::contents(st, obj))),
-        ("SessionManager", "currentSession") => session.map(|s| Value::Data(s.user_session())),
-        ("SessionManager", "sessionList") => Some(Value::Array(
+        ("SessionManager", "currentSession") => session.map(|s| Value::data(s.user_session())),
+        ("SessionManager", "sessionList") => Some(Value::array(
             st.sessions
                 .values()
-                .map(|s| Value::Data(s.user_session()))
+                .map(|s| Value::data(s.user_session()))
                 .collect(),
         )),
         ("PropertyCollector", "filter") => session.map(|s| {
@@ -108,7 +108,7 @@ fn wrap(ty: TypeRef, v: Value) -> Value {
     match v {
         Value::Any(..) => v,
         v if ty.name == "anyType" && !ty.array => v,
-        v => Value::Any(ty, Box::new(v)),
+        v => Value::any(ty, v),
     }
 }
 

@@ -11,7 +11,7 @@ pub(super) fn retrieve_properties(
     session: Option<&Session>,
     spec_set: &Value,
 ) -> Result<Option<Value>, Fault> {
-    Ok(Some(Value::Array(retrieve_all(st, session, spec_set)?)))
+    Ok(Some(Value::array(retrieve_all(st, session, spec_set)?)))
 }
 
 fn page(
@@ -37,7 +37,7 @@ fn page(
         result.set("token", token);
     }
     result.set("objects", objs);
-    Some(Value::Data(result))
+    Some(Value::data(result))
 }
 
 pub(super) fn retrieve_properties_ex(
@@ -69,8 +69,8 @@ pub(super) fn continue_retrieve(
         .ok_or_else(|| Fault::invalid_argument("token"))?;
     // Later pages keep the page size of the first one.
     Ok(page(st, session, rest, max).or_else(|| {
-        Some(Value::Data(
-            Data::new("RetrieveResult").with("objects", Value::Array(vec![])),
+        Some(Value::data(
+            Data::new("RetrieveResult").with("objects", Value::array(vec![])),
         ))
     }))
 }
@@ -109,7 +109,7 @@ pub(super) fn create_filter(
                 last: None,
             },
         );
-    Ok(Some(Value::MoRef(MoRef::new("PropertyFilter", &id))))
+    Ok(Some(Value::moref(MoRef::new("PropertyFilter", &id))))
 }
 
 pub(super) fn destroy_filter(
@@ -121,7 +121,7 @@ pub(super) fn destroy_filter(
         .pc
         .sessions
         .get_mut(&session_key(session))
-        .and_then(|p| p.filters.remove(&filter.value))
+        .and_then(|p| p.filters.remove(filter.value.as_str()))
     {
         Some(_) => Ok(None),
         None => Err(Fault::managed_object_not_found(filter)),
@@ -139,10 +139,10 @@ pub(crate) fn filter_property(
         .pc
         .sessions
         .get(&session_key(session))
-        .and_then(|p| p.filters.get(&filter.value))
+        .and_then(|p| p.filters.get(filter.value.as_str()))
         .ok_or_else(|| Fault::managed_object_not_found(filter))?;
     match path {
-        "spec" => Ok(Some(Value::Data(f.spec.clone()))),
+        "spec" => Ok(Some(Value::data(f.spec.clone()))),
         "partialUpdates" => Ok(Some(Value::Bool(f.partial))),
         _ => Err(Fault::invalid_property(path)),
     }

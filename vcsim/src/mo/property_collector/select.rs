@@ -245,13 +245,13 @@ type Props = Vec<(String, Value)>;
 type Selected = (u64, MoRef, Props);
 
 fn object_content(obj: MoRef, props: Props) -> Value {
-    Value::Data(
+    Value::data(
         Data::new("ObjectContent").with("obj", obj).with(
             "propSet",
             props
                 .into_iter()
                 .map(|(n, v)| {
-                    Value::Data(Data::new("DynamicProperty").with("name", n).with("val", v))
+                    Value::data(Data::new("DynamicProperty").with("name", n).with("val", v))
                 })
                 .collect::<Vec<_>>(),
         ),

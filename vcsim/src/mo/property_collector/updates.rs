@@ -18,11 +18,11 @@ fn diff(old: Option<&Snapshot>, new: &Snapshot) -> Vec<Value> {
         if let Some(v) = v {
             c.set("val", v.clone());
         }
-        Value::Data(c)
+        Value::data(c)
     };
     for (obj, props) in new {
         match old.and_then(|o| o.get(obj)) {
-            None => updates.push(Value::Data(
+            None => updates.push(Value::data(
                 Data::new("ObjectUpdate")
                     .with("kind", "enter")
                     .with("obj", obj)
@@ -47,7 +47,7 @@ fn diff(old: Option<&Snapshot>, new: &Snapshot) -> Vec<Value> {
                     }
                 }
                 if !changes.is_empty() {
-                    updates.push(Value::Data(
+                    updates.push(Value::data(
                         Data::new("ObjectUpdate")
                             .with("kind", "modify")
                             .with("obj", obj)
@@ -59,7 +59,7 @@ fn diff(old: Option<&Snapshot>, new: &Snapshot) -> Vec<Value> {
     }
     if let Some(old) = old {
         for obj in old.keys().filter(|o| !new.contains_key(*o)) {
-            updates.push(Value::Data(
+            updates.push(Value::data(
                 Data::new("ObjectUpdate")
                     .with("kind", "leave")
                     .with("obj", obj),
@@ -100,7 +100,7 @@ fn collect_updates(
         };
         let updates = diff(last.as_ref(), &snap);
         if !updates.is_empty() {
-            filter_set.push(Value::Data(
+            filter_set.push(Value::data(
                 Data::new("PropertyFilterUpdate")
                     .with("filter", MoRef::new("PropertyFilter", id))
                     .with("objectSet", updates),
@@ -123,7 +123,7 @@ fn collect_updates(
         set.set("filterSet", filter_set);
     }
     set.set("truncated", false);
-    Ok(Some(Value::Data(set)))
+    Ok(Some(Value::data(set)))
 }
 
 /// `WaitForUpdates[Ex]`/`CheckForUpdates`: returns at once when something

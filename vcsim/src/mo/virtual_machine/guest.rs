@@ -136,7 +136,7 @@ pub(crate) fn set_tools_running(st: &mut State, vm: &MoRef, running: bool) -> Re
         if let Some(ip) = ip {
             g.set(
                 "net",
-                Value::Array(vec![Value::Data(
+                Value::array(vec![Value::data(
                     Data::new("GuestNicInfo")
                         .with("network", "VM Network")
                         .with("ipAddress", vec![ip.clone()])
@@ -162,5 +162,5 @@ pub(crate) fn set_tools_running(st: &mut State, vm: &MoRef, running: bool) -> Re
         g.set("toolsRunningStatus", "guestToolsNotRunning");
         g.set("guestState", "notRunning");
     }
-    st.objects.set(vm, "guest", Value::Data(g))
+    st.objects.set(vm, "guest", Value::data(g))
 }

@@ -92,7 +92,7 @@ pub(crate) fn clone_vm(c: &Call) -> Reply {
             .map(|mut d| {
                 let key = d.get("key").and_then(Value::as_i64).unwrap_or(0);
                 if schema().is_subtype(&d.type_name, "VirtualDisk")
-                    && let Some(Value::Data(b)) = d.get_mut("backing")
+                    && let Some(b) = d.get_mut("backing").and_then(Value::data_mut)
                 {
                     if let Some(f) = b.get("fileName").and_then(Value::as_str) {
                         let file = f.rsplit('/').next().unwrap_or(f).replace(&src_name, &name);
@@ -151,7 +151,7 @@ pub(crate) fn clone_vm(c: &Call) -> Reply {
         }
         let msg = format!("Clone of {src_name} completed");
         event(st, "VmClonedEvent", &u, &vm, msg)?;
-        Ok(Some(Value::MoRef(vm)))
+        Ok(Some(Value::moref(vm)))
     })
 }
 
@@ -191,13 +191,13 @@ pub(crate) fn mark_as_virtual_machine(c: &Call) -> Reply {
         require(st, &pool)?;
         if let Some(h) = c.opt_moref("host")? {
             require(st, &h)?;
-            st.objects.set(&vm, "runtime.host", Value::MoRef(h))?;
+            st.objects.set(&vm, "runtime.host", Value::moref(h))?;
         }
         if let Some(old) = st.objects.ref_prop(&vm, "resourcePool") {
             st.objects.remove_ref(&old, "vm", &vm)?;
         }
         st.objects
-            .set(&vm, "resourcePool", Value::MoRef(pool.clone()))?;
+            .set(&vm, "resourcePool", Value::moref(pool.clone()))?;
         st.objects.push_ref(&pool, "vm", &vm)?;
         st.objects.set(&vm, "config.template", Value::Bool(false))?;
         Ok(None)

@@ -216,10 +216,10 @@ pub(crate) fn create(st: &mut State, n: &NewVm) -> Result<MoRef, Fault> {
         .collect();
     let mut extra = vec![];
     if let Some(ip) = &n.ip {
-        extra.push(Value::Data(
+        extra.push(Value::data(
             Data::new("OptionValue").with("key", IP_KEY).with(
                 "value",
-                Value::Any(TypeRef::new("string"), Box::new(Value::from(ip.as_str()))),
+                Value::any(TypeRef::new("string"), Value::from(ip.as_str())),
             ),
         ));
     }
@@ -279,14 +279,14 @@ pub(crate) fn create(st: &mut State, n: &NewVm) -> Result<MoRef, Fault> {
                     n.devices
                         .iter()
                         .cloned()
-                        .map(Value::Data)
+                        .map(Value::data)
                         .collect::<Vec<_>>(),
                 ),
         )
         .with("memoryHotAddEnabled", false)
         .with("cpuHotAddEnabled", false)
         .with("cpuHotRemoveEnabled", false)
-        .with("extraConfig", Value::Array(extra))
+        .with("extraConfig", Value::array(extra))
         .with("firmware", "bios");
     let runtime = Data::new("VirtualMachineRuntimeInfo")
         .with("host", &n.host)

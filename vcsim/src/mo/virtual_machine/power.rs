@@ -109,7 +109,7 @@ pub(crate) fn set_power(st: &mut State, vm: &MoRef, state: &str) -> Result<(), F
         .into_iter()
         .map(|mut d| {
             if schema().is_subtype(&d.type_name, "VirtualEthernetCard")
-                && let Some(Value::Data(c)) = d.get_mut("connectable")
+                && let Some(c) = d.get_mut("connectable").and_then(Value::data_mut)
             {
                 let start = c
                     .get("startConnected")
@@ -118,9 +118,9 @@ pub(crate) fn set_power(st: &mut State, vm: &MoRef, state: &str) -> Result<(), F
                 c.set("connected", on && start);
                 c.set("status", if on { "ok" } else { "untried" });
             }
-            Value::Data(d)
+            Value::data(d)
         })
         .collect();
     st.objects
-        .set(vm, "config.hardware.device", Value::Array(devs))
+        .set(vm, "config.hardware.device", Value::array(devs))
 }

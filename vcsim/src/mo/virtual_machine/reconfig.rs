@@ -121,10 +121,10 @@ pub(crate) fn apply_config(st: &mut State, vm: &MoRef, spec: &Data) -> Result<()
             cur.retain(|x| x.path("key").and_then(Value::as_str) != Some(k));
             let empty = e.get("value").is_none_or(|v| v.as_str() == Some(""));
             if !empty {
-                cur.push(Value::Data(e.clone()));
+                cur.push(Value::data(e.clone()));
             }
         }
-        o.set(vm, "config.extraConfig", Value::Array(cur))?;
+        o.set(vm, "config.extraConfig", Value::array(cur))?;
     }
     let now = crate::now();
     o.set(vm, "config.changeVersion", Value::from(now.as_str()))?;
