@@ -19,21 +19,23 @@ use crate::xml::{Element, push_escaped};
 use crate::{Error, Name, PRIMITIVE_PREFIX};
 
 fn is_primitive(name: &str) -> bool {
-    crate::schema::PRIMITIVES.contains(&name)
+    // Primitive names are lower-case, every schema type name is capitalised:
+    // one byte rules most names out before the list is scanned.
+    name.starts_with(|c: char| c.is_ascii_lowercase()) && crate::schema::PRIMITIVES.contains(&name)
 }
 
-/// The `xsi:type` text for a wire type.
-fn xsi_name(ty: &TypeRef, s: &Schema) -> String {
+/// Writes the `xsi:type` text for a wire type (all of it plain ASCII names).
+fn push_xsi_name(out: &mut String, ty: &TypeRef, s: &Schema) {
     if ty.array {
-        return array_type_name(&ty.name, s);
+        out.push_str(&array_type_name(&ty.name, s));
+    } else if s.is_managed(&ty.name) {
+        out.push_str("ManagedObjectReference");
+    } else if is_primitive(&ty.name) {
+        out.push_str(PRIMITIVE_PREFIX);
+        out.push_str(&ty.name);
+    } else {
+        out.push_str(&ty.name);
     }
-    if s.is_managed(&ty.name) {
-        return "ManagedObjectReference".into();
-    }
-    if is_primitive(&ty.name) {
-        return format!("{PRIMITIVE_PREFIX}{}", ty.name);
-    }
-    ty.name.clone()
 }
 
 /// The wire type a value implies when no schema type is at hand (an `anyType` slot
@@ -97,18 +99,21 @@ pub(crate) fn write_element(
     };
     out.push('<');
     out.push_str(tag);
-    let xsi: Option<Cow<'_, str>> = match inner {
-        _ if any_slot || matches!(value, Value::Any(..)) => Some(match inner {
-            Value::Data(d) if !wire_ty.array => Cow::Borrowed(d.type_name.as_str()),
-            _ => Cow::Owned(xsi_name(&wire_ty, s)),
-        }),
-        Value::Data(d) if d.type_name != declared.name => Some(Cow::Borrowed(d.type_name.as_str())),
-        _ => None,
-    };
-    if let Some(x) = &xsi {
-        out.push_str(" xsi:type=\"");
-        push_escaped(out, x);
-        out.push('"');
+    match inner {
+        _ if any_slot || matches!(value, Value::Any(..)) => {
+            out.push_str(" xsi:type=\"");
+            match inner {
+                Value::Data(d) if !wire_ty.array => out.push_str(d.type_name.as_str()),
+                _ => push_xsi_name(out, &wire_ty, s),
+            }
+            out.push('"');
+        }
+        Value::Data(d) if d.type_name.as_str() != declared.name.as_str() => {
+            out.push_str(" xsi:type=\"");
+            out.push_str(d.type_name.as_str());
+            out.push('"');
+        }
+        _ => {}
     }
     if wire_ty.array {
         // An ArrayOfX value: children named after the element type.
@@ -213,7 +218,7 @@ pub(crate) fn read_element(el: &Element, declared: &TypeRef, s: &Schema) -> Resu
     let actual = el
         .xsi_type()
         .map(str::to_string)
-        .unwrap_or_else(|| declared.name.clone());
+        .unwrap_or_else(|| declared.name.to_string());
     let ty = match array_element_type(&actual, s) {
         Some(elem) if s.get(&actual).is_none() => TypeRef::array_of(&elem),
         _ => TypeRef::new(&actual),

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use crate::Str;
 use crate::hash::FastHash;
 use std::sync::OnceLock;
 
@@ -11,22 +12,25 @@ const TABLE: &str = include_str!("../data/vim25-types.txt");
 
 /// A reference to a type as it appears on the wire: `string`, `VirtualDevice`,
 /// `VirtualMachine` (a managed type: a MoRef on the wire), with `array` for `T[]`.
+///
+/// The name is a shared [`Str`]: a `TypeRef` is cloned into every typed value
+/// a retrieval returns, so a clone must not copy text.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct TypeRef {
-    pub name: String,
+    pub name: Str,
     pub array: bool,
 }
 
 impl TypeRef {
     pub fn new(name: &str) -> Self {
         TypeRef {
-            name: name.to_string(),
+            name: Str::new(name),
             array: false,
         }
     }
     pub fn array_of(name: &str) -> Self {
         TypeRef {
-            name: name.to_string(),
+            name: Str::new(name),
             array: true,
         }
     }

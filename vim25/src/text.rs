@@ -3,25 +3,26 @@
 //! A simulator inventory holds hundreds of thousands of strings of which only
 //! a few percent are distinct (enum values, labels, dates, the same name in
 //! `name`, `config.name` and `summary.config.name`). A `Str` is a shared
-//! `Arc<Box<str>>`: a thin pointer (8 bytes, so a [`crate::Value`] is 16),
-//! one heap copy for equal strings that [`crate::share::Sharer`] has joined,
-//! and a clone is a reference count bump. (`Arc<str>` would be one block less
-//! per distinct string but 16 bytes in every value; distinct strings are the
-//! few, values the many.)
+//! `arcstr::ArcStr`: a thin pointer (8 bytes, so a [`crate::Value`] is 16) to
+//! one block holding the count, the length and the text, one heap copy for
+//! equal strings that [`crate::share::Sharer`] has joined, and a clone is a
+//! reference count bump. (`Arc<str>` is 16 bytes in every value; an
+//! `Arc<Box<str>>` is thin but costs a second block and a second cache miss
+//! on every read, which showed in the encoder's profile.)
 //! Strings are never edited in place in a value tree; a write replaces them.
 
+use arcstr::ArcStr;
 use std::borrow::Borrow;
 use std::fmt;
 use std::ops::Deref;
-use std::sync::Arc;
 
 /// A shared immutable string, compared, ordered and hashed by its text.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Str(Arc<Box<str>>);
+pub struct Str(ArcStr);
 
 impl Str {
     pub fn new(text: &str) -> Str {
-        Str(Arc::new(Box::from(text)))
+        Str(ArcStr::from(text))
     }
 
     pub fn as_str(&self) -> &str {
@@ -30,12 +31,12 @@ impl Str {
 
     /// Whether both are the one shared copy (not merely equal text).
     pub fn ptr_eq(a: &Str, b: &Str) -> bool {
-        Arc::ptr_eq(&a.0, &b.0)
+        ArcStr::ptr_eq(&a.0, &b.0)
     }
 
     /// The address of the shared copy, for identity-keyed tables.
     pub(crate) fn addr(&self) -> usize {
-        Arc::as_ptr(&self.0) as usize
+        self.0.as_ptr() as usize
     }
 }
 
@@ -66,7 +67,7 @@ impl Borrow<str> for Str {
 
 impl fmt::Debug for Str {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(&**self.0, f)
+        fmt::Debug::fmt(self.0.as_str(), f)
     }
 }
 
@@ -120,7 +121,7 @@ impl From<&str> for Str {
 
 impl From<String> for Str {
     fn from(s: String) -> Str {
-        Str(Arc::new(s.into_boxed_str()))
+        Str(ArcStr::from(s))
     }
 }
 

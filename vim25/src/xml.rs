@@ -114,12 +114,26 @@ pub(crate) fn parse(input: &[u8]) -> Result<Element, Error> {
 }
 
 /// Appends `s` with XML special characters escaped.
+/// The bytes [`push_escaped`] must rewrite: markup characters and controls.
+/// A table lookup per byte; this scan runs over every string of every reply.
+static SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = true;
+        b += 1;
+    }
+    t[b'<' as usize] = true;
+    t[b'>' as usize] = true;
+    t[b'&' as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'\'' as usize] = true;
+    t
+};
+
 pub(crate) fn push_escaped(out: &mut String, s: &str) {
     // Most text (names, ids, enum values) needs no escaping: copy it whole.
-    if !s
-        .bytes()
-        .any(|b| matches!(b, b'<' | b'>' | b'&' | b'"' | b'\'') || b < 0x20)
-    {
+    if !s.bytes().any(|b| SPECIAL[usize::from(b)]) {
         out.push_str(s);
         return;
     }

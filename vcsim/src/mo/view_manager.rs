@@ -4,6 +4,8 @@
 
 use std::collections::HashSet;
 
+use vim25::hash::FastHash;
+
 use vim25::{Data, Fault, MoRef, Value, schema};
 
 use crate::call::{Call, Reply};
@@ -70,7 +72,10 @@ pub(crate) fn contents(st: &State, view: &MoRef) -> Vec<MoRef> {
         .and_then(Value::as_bool)
         .unwrap_or(false);
     let mut out = vec![];
-    let mut seen = HashSet::new();
+    // Sized for the whole inventory up front: a view of 10,000 VMs would
+    // otherwise rehash its way up on every read.
+    let mut seen: HashSet<MoRef, FastHash> =
+        HashSet::with_capacity_and_hasher(st.objects.len(), FastHash);
     let mut stack: Vec<MoRef> = children(st, &container).into_iter().rev().collect();
     while let Some(m) = stack.pop() {
         if !seen.insert(m.clone()) {

@@ -21,7 +21,7 @@ use crate::state::{Session, State};
 pub(crate) use retrieve::filter_property;
 
 /// What one filter (or retrieval) sees: for each object, its properties by path.
-type Snapshot = BTreeMap<MoRef, Vec<(String, Value)>>;
+type Snapshot = BTreeMap<MoRef, Vec<(vim25::Str, Value)>>;
 
 #[derive(Debug)]
 pub struct Filter {

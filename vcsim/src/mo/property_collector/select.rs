@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 
 use vim25::hash::FastHash;
-use vim25::{Data, Fault, MoRef, Value, schema};
+use vim25::{Data, Fault, MoRef, Name, Str, Value, schema};
 
 use super::{Snapshot, read, read_object};
 use crate::state::{Session, State};
@@ -96,6 +96,10 @@ impl Walk<'_> {
             };
             let skip = bool_field(ts, "skip");
             let next = data_list(ts, "selectSet");
+            if !skip {
+                self.found_set.reserve(targets.len());
+                self.found.reserve(targets.len());
+            }
             for t in targets {
                 if !self.st.objects.contains(&t) {
                     continue;
@@ -173,21 +177,30 @@ fn select(
         w.traverse(obj, &data_list(os, "selectSet"), 0)?;
     }
     // What each PropertySpec asks for, read once rather than per object.
-    let wanted: Vec<(&str, bool, Vec<String>)> = prop_specs
+    // Paths as the spec's own shared strings: each object's result names
+    // its properties with a clone of these, not a copy of the text.
+    let wanted: Vec<(&str, bool, Vec<Str>)> = prop_specs
         .iter()
         .map(|ps| {
+            let paths = ps.get("pathSet").map(Value::as_array).unwrap_or_default();
             (
                 ps.get("type").and_then(Value::as_str).unwrap_or_default(),
                 bool_field(ps, "all"),
-                ps.get("pathSet").map(Value::strings).unwrap_or_default(),
+                paths
+                    .iter()
+                    .filter_map(|p| match p.plain() {
+                        Value::String(s) => Some(s.clone()),
+                        _ => None,
+                    })
+                    .collect(),
             )
         })
         .collect();
     let mut snap = Vec::with_capacity(w.found.len());
     // The declared type of each (object type, path) met so far.
-    let mut types: Vec<(&str, &str, vim25::TypeRef)> = vec![];
+    let mut types: Vec<(&str, Str, vim25::TypeRef)> = vec![];
     for obj in &w.found {
-        let mut paths: Vec<&str> = vec![];
+        let mut paths: Vec<Str> = vec![];
         let mut matched = false;
         for (ty, all, path_set) in &wanted {
             if !(obj.kind == *ty || schema().is_subtype(&obj.kind, ty)) {
@@ -196,13 +209,13 @@ fn select(
             matched = true;
             if *all {
                 if let Some(o) = st.objects.get(obj) {
-                    paths.extend(o.props.fields.iter().map(|(n, _)| n.as_str()));
+                    paths.extend(o.props.fields.iter().map(|(n, _)| Str::new(n)));
                 }
                 if obj.kind == "ContainerView" {
-                    paths.push("view");
+                    paths.push(Str::new("view"));
                 }
             } else {
-                paths.extend(path_set.iter().map(String::as_str));
+                paths.extend(path_set.iter().cloned());
             }
         }
         if !matched {
@@ -211,25 +224,26 @@ fn select(
         let Some(o) = st.objects.get(obj) else {
             return Err(Fault::managed_object_not_found(obj));
         };
-        let mut props: Vec<(String, Value)> = vec![];
-        for p in paths {
-            if props.iter().any(|(seen, _)| seen == p) {
+        let mut props: Props = Vec::with_capacity(paths.len());
+        for path in paths {
+            if props.iter().any(|(seen, _)| *seen == path) {
                 continue;
             }
+            let p = path.as_str();
             // By the stored type, which may be a subtype of the reference's.
             let kind = o.moref.kind.as_str();
-            let ty = match types.iter().find(|(k, q, _)| *k == kind && *q == p) {
+            let ty = match types.iter().find(|(k, q, _)| *k == kind && q == p) {
                 Some((_, _, ty)) => ty.clone(),
                 None => {
                     let ty = schema()
                         .path_type(kind, p)
                         .ok_or_else(|| Fault::invalid_property(p))?;
-                    types.push((kind, p, ty.clone()));
+                    types.push((kind, path.clone(), ty.clone()));
                     ty
                 }
             };
             if let Some(v) = read_object(st, session, o, p, ty) {
-                props.push((p.to_string(), v));
+                props.push((path, v));
             }
         }
         // `found` holds each object once, so no object is listed twice.
@@ -239,23 +253,52 @@ fn select(
 }
 
 /// One object's properties by path, as a retrieval reports them.
-type Props = Vec<(String, Value)>;
+type Props = Vec<(Str, Value)>;
 
 /// A selected object: its creation sequence, reference and properties.
 type Selected = (u64, MoRef, Props);
 
-fn object_content(obj: MoRef, props: Props) -> Value {
-    Value::data(
-        Data::new("ObjectContent").with("obj", obj).with(
-            "propSet",
-            props
-                .into_iter()
-                .map(|(n, v)| {
-                    Value::data(Data::new("DynamicProperty").with("name", n).with("val", v))
+/// The names of an ObjectContent's parts, interned once per retrieval: a
+/// reply over 10,000 objects builds 30,000 of these data objects.
+struct ContentNames {
+    object_content: Name,
+    dynamic_property: Name,
+    obj: Name,
+    prop_set: Name,
+    name: Name,
+    val: Name,
+}
+
+impl ContentNames {
+    fn new() -> Self {
+        ContentNames {
+            object_content: Name::new("ObjectContent"),
+            dynamic_property: Name::new("DynamicProperty"),
+            obj: Name::new("obj"),
+            prop_set: Name::new("propSet"),
+            name: Name::new("name"),
+            val: Name::new("val"),
+        }
+    }
+
+    fn object_content(&self, obj: MoRef, props: Props) -> Value {
+        let prop_set = props
+            .into_iter()
+            .map(|(n, v)| {
+                Value::data(Data {
+                    type_name: self.dynamic_property,
+                    fields: vec![(self.name, Value::String(n)), (self.val, v)],
                 })
-                .collect::<Vec<_>>(),
-        ),
-    )
+            })
+            .collect();
+        Value::data(Data {
+            type_name: self.object_content,
+            fields: vec![
+                (self.obj, Value::moref(obj)),
+                (self.prop_set, Value::array(prop_set)),
+            ],
+        })
+    }
 }
 
 /// Runs every spec of a `specSet`, in traversal order, merging objects seen twice.
@@ -265,6 +308,7 @@ pub(super) fn retrieve_all(
     spec_set: &Value,
 ) -> Result<Vec<Value>, Fault> {
     let mut out = vec![];
+    let names = ContentNames::new();
     let mut any_found = false;
     let mut first_missing = None;
     for spec in spec_set.as_array().iter().filter_map(Value::as_data) {
@@ -273,7 +317,7 @@ pub(super) fn retrieve_all(
         objs.sort_by_key(|(seq, _, _)| *seq);
         for (_, m, p) in objs {
             any_found = true;
-            out.push(object_content(m, p));
+            out.push(names.object_content(m, p));
         }
         if first_missing.is_none() {
             first_missing = missing.into_iter().next();
