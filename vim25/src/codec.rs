@@ -6,13 +6,13 @@
 //! follows `xsi:type` where present; unknown elements are skipped, as real
 //! clients skip properties newer than their schema.
 
-use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use base64::Engine;
 
 use std::sync::Arc;
 
+use crate::Str;
 use crate::schema::{Schema, TypeRef, array_element_type, array_type_name};
 use crate::value::{Data, MoRef, Value};
 use crate::xml::{Element, push_escaped};
@@ -51,6 +51,8 @@ fn inferred_type(v: &Value) -> TypeRef {
         Value::MoRef(_) => TypeRef::new("ManagedObjectReference"),
         Value::Data(d) => TypeRef::new(&d.type_name),
         Value::Any(t) => t.ty.clone(),
+        // Written for a declared slot; never placed where a type is inferred.
+        Value::Encoded(_) => TypeRef::new("anyType"),
         Value::Array(items) => {
             let elem = items
                 .first()
@@ -89,22 +91,55 @@ pub(crate) fn write_element(
     value: &Value,
     s: &Schema,
 ) -> Result<(), Error> {
-    let any_slot = declared.name == "anyType";
     // In an anyType slot, the wire type travels in xsi:type.
-    // Borrowed where possible: this runs once per element of every reply.
-    let (wire_ty, inner): (Cow<'_, TypeRef>, &Value) = match value {
-        Value::Any(t) => (Cow::Borrowed(&t.ty), &t.value),
-        v if any_slot => (Cow::Owned(inferred_type(v)), v),
-        v => (Cow::Borrowed(declared), v),
-    };
+    match value {
+        Value::Any(t) => write_typed(out, tag, declared, &t.ty, &t.value, true, s),
+        v if declared.name == "anyType" => {
+            write_typed(out, tag, declared, &inferred_type(v), v, true, s)
+        }
+        v => write_typed(out, tag, declared, declared, v, false, s),
+    }
+}
+
+/// Writes `value` as a value of schema type `ty` in an `anyType` slot, as if
+/// it were wrapped in [`Value::Any`] (without making the wrapper): how a
+/// retrieval reports a property of a declared type.
+pub(crate) fn write_as(
+    out: &mut String,
+    tag: &str,
+    ty: &TypeRef,
+    value: &Value,
+    s: &Schema,
+) -> Result<(), Error> {
+    // With `typed` set, write_typed never looks at the declared type.
+    match value {
+        Value::Any(t) => write_typed(out, tag, ty, &t.ty, &t.value, true, s),
+        v if ty.name == "anyType" && !ty.array => {
+            write_typed(out, tag, ty, &inferred_type(v), v, true, s)
+        }
+        v => write_typed(out, tag, ty, ty, v, true, s),
+    }
+}
+
+/// [`write_element`] with the wire type settled: `typed` says whether the
+/// element carries `xsi:type` (an `anyType` slot or an explicit wrapper).
+fn write_typed(
+    out: &mut String,
+    tag: &str,
+    declared: &TypeRef,
+    wire_ty: &TypeRef,
+    inner: &Value,
+    typed: bool,
+    s: &Schema,
+) -> Result<(), Error> {
     out.push('<');
     out.push_str(tag);
     match inner {
-        _ if any_slot || matches!(value, Value::Any(..)) => {
+        _ if typed => {
             out.push_str(" xsi:type=\"");
             match inner {
                 Value::Data(d) if !wire_ty.array => out.push_str(d.type_name.as_str()),
-                _ => push_xsi_name(out, &wire_ty, s),
+                _ => push_xsi_name(out, wire_ty, s),
             }
             out.push('"');
         }
@@ -148,6 +183,10 @@ pub(crate) fn write_element(
             )));
         }
         Value::Any(..) => return Err(Error::Encode(format!("nested anyType wrapper in <{tag}>"))),
+        Value::Encoded(e) => {
+            out.push('>');
+            out.push_str(e.as_str());
+        }
         prim => {
             out.push('>');
             write_primitive(out, prim);
@@ -304,4 +343,29 @@ fn read_primitive(el: &Element, name: &str) -> Result<Value, Error> {
         // string, dateTime, anyURI, and anyType without xsi:type: the text as it stands.
         _ => Value::str(text.to_string()),
     })
+}
+
+/// An `ObjectContent` as a retrieval answers it, encoded straight from the
+/// caller's store: the object, then each property as a `DynamicProperty`
+/// whose value is written as its schema type `ty` says. The result goes in
+/// an `ObjectContent` slot (e.g. a `RetrieveResult`'s `objects`).
+pub fn encode_object_content<'v>(
+    obj: &MoRef,
+    props: impl IntoIterator<Item = (&'v str, &'v TypeRef, &'v Value)>,
+) -> Result<Value, Error> {
+    let s = crate::schema();
+    let mut out = String::with_capacity(160);
+    out.push_str("<obj type=\"");
+    push_escaped(&mut out, &obj.kind);
+    out.push_str("\">");
+    push_escaped(&mut out, &obj.value);
+    out.push_str("</obj>");
+    for (name, ty, value) in props {
+        out.push_str("<propSet><name>");
+        push_escaped(&mut out, name);
+        out.push_str("</name>");
+        write_as(&mut out, "val", ty, value, s)?;
+        out.push_str("</propSet>");
+    }
+    Ok(Value::Encoded(crate::value::Encoded(Str::from(out))))
 }

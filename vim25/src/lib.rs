@@ -21,11 +21,12 @@ mod text;
 mod value;
 mod xml;
 
+pub use codec::encode_object_content;
 pub use envelope::{Request, decode_request, decode_response, encode_request, encode_response};
 pub use name::Name;
 pub use schema::{Schema, TypeRef, schema};
 pub use text::Str;
-pub use value::{Data, MoRef, Typed, Value};
+pub use value::{Data, Encoded, MoRef, Typed, Value};
 
 /// The prefix under which XML Schema primitive types are written in `xsi:type`.
 pub(crate) const PRIMITIVE_PREFIX: &str = "xsd:";

@@ -93,6 +93,7 @@ impl Sharer {
     pub fn value(&mut self, v: &mut Value) {
         match v {
             Value::Bool(_) | Value::Int(_) | Value::Float(_) => {}
+            Value::Encoded(e) => e.0 = self.str(&e.0),
             Value::String(s) => *s = self.str(s),
             Value::Binary(b) => *b = canon(&mut self.binaries, b.clone()),
             Value::MoRef(m) => {
@@ -151,6 +152,7 @@ fn shallow_key(v: &Value) -> (u8, u64) {
         Value::Data(d) => (6, addr(d) as u64),
         Value::Array(a) => (7, addr(a) as u64),
         Value::Any(t) => (8, addr(t) as u64),
+        Value::Encoded(e) => (9, e.0.addr() as u64),
     }
 }
 

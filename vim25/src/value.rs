@@ -173,6 +173,25 @@ pub enum Value {
     Array(Arc<Vec<Value>>),
     /// A value in an `anyType` position with its `xsi:type`.
     Any(Arc<Typed>),
+    /// An element's content already encoded by vim25 (see [`Encoded`]).
+    Encoded(Encoded),
+}
+
+/// The content of one element, already written as XML by this crate's own
+/// encoder ([`crate::encode_object_content`]), for a slot whose declared type
+/// it was written for. A server answering a retrieval over thousands of
+/// objects encodes each object straight from its store instead of copying
+/// it into a value tree first. Only vim25 can make one, so its text is
+/// always well-formed; the decoder never produces it, and readers of a
+/// value tree see it as opaque.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Encoded(pub(crate) Str);
+
+impl Encoded {
+    /// The XML text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 impl Value {
@@ -197,6 +216,7 @@ impl Value {
                 }
             }
             Value::String(_)
+            | Value::Encoded(_)
             | Value::Binary(_)
             | Value::MoRef(_)
             | Value::Bool(_)

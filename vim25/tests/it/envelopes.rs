@@ -206,3 +206,87 @@ fn malformed_documents_are_errors() {
     let deep = "<a>".repeat(10_000);
     assert!(decode_request(deep.as_bytes()).is_err());
 }
+
+/// Issue 8: an ObjectContent encoded straight from a store reads back exactly
+/// as the same content built as a value tree (typed values, enums, arrays,
+/// data objects, MoRefs, text that needs escaping).
+#[test]
+fn issue_8_object_content_encoded_directly_equals_the_value_tree() {
+    let obj = vm("vm-7");
+    let runtime = Data::new("VirtualMachineRuntimeInfo").with("powerState", "poweredOn");
+    let props: Vec<(&str, TypeRef, Value)> = vec![
+        ("name", TypeRef::new("string"), Value::from("a <b> & \"c\"")),
+        (
+            "runtime.powerState",
+            TypeRef::new("VirtualMachinePowerState"),
+            "poweredOn".into(),
+        ),
+        (
+            "runtime",
+            TypeRef::new("VirtualMachineRuntimeInfo"),
+            runtime.into(),
+        ),
+        (
+            "datastore",
+            TypeRef::array_of("Datastore"),
+            vec![MoRef::new("Datastore", "ds-1")].into(),
+        ),
+        ("config.hardware.numCPU", TypeRef::new("int"), Value::Int(4)),
+    ];
+    let tree = Value::from(
+        Data::new("ObjectContent").with("obj", &obj).with(
+            "propSet",
+            props
+                .iter()
+                .map(|(n, ty, v)| {
+                    Value::from(
+                        Data::new("DynamicProperty")
+                            .with("name", *n)
+                            .with("val", Value::any(ty.clone(), v.clone())),
+                    )
+                })
+                .collect::<Vec<_>>(),
+        ),
+    );
+    let direct = vim25::encode_object_content(&obj, props.iter().map(|(n, ty, v)| (*n, ty, v)))
+        .expect("encodes");
+    let reply = |content: Value| {
+        let result = Data::new("RetrieveResult").with("objects", vec![content]);
+        encode_response("RetrievePropertiesEx", &Ok(Some(result.into()))).expect("encodes")
+    };
+    let (from_tree, from_store) = (reply(tree), reply(direct));
+    assert_eq!(from_tree, from_store, "the same bytes on the wire");
+    let decoded = decode_response("RetrievePropertiesEx", from_store.as_bytes())
+        .expect("decodes")
+        .expect("no fault")
+        .expect("a result");
+    let content = decoded
+        .path("objects")
+        .map(Value::as_array)
+        .and_then(|a| a.first())
+        .expect("one object");
+    let read: Vec<(String, Value)> = content
+        .path("propSet")
+        .map(Value::as_array)
+        .unwrap_or_default()
+        .iter()
+        .map(|p| {
+            let name = p
+                .path("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            (
+                name,
+                p.path("val")
+                    .map(|v| v.plain().clone())
+                    .unwrap_or(Value::Bool(false)),
+            )
+        })
+        .collect();
+    let sent: Vec<(String, Value)> = props
+        .iter()
+        .map(|(n, _, v)| (n.to_string(), v.clone()))
+        .collect();
+    assert_eq!(read, sent, "and the same properties read back");
+}

@@ -8,6 +8,7 @@ mod retrieve;
 mod select;
 mod updates;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::pin::Pin;
@@ -74,6 +75,16 @@ pub(crate) fn read_object(
     path: &str,
     ty: TypeRef,
 ) -> Option<Value> {
+    read_borrowed(st, session, o, path).map(|v| wrap(ty, v.into_owned()))
+}
+
+/// A property as the store holds it (borrowed), or computed on demand.
+pub(crate) fn read_borrowed<'s>(
+    st: &'s State,
+    session: Option<&Session>,
+    o: &'s crate::model::Object,
+    path: &str,
+) -> Option<Cow<'s, Value>> {
     let obj = &o.moref;
     let v = match (o.moref.kind.as_str(), path) {
         ("ContainerView", "view") => Some(Value::from(crate::mo::view_manager::contents(st, obj))),
@@ -99,12 +110,12 @@ pub(crate) fn read_object(
             )
         }),
         ("ServiceInstance", "serverClock") => Some(Value::from(crate::now())),
-        _ => o.props.path(path).cloned(),
+        _ => return o.props.path(path).map(Cow::Borrowed),
     };
-    v.map(|v| wrap(ty, v))
+    v.map(Cow::Owned)
 }
 
-fn wrap(ty: TypeRef, v: Value) -> Value {
+pub(super) fn wrap(ty: TypeRef, v: Value) -> Value {
     match v {
         Value::Any(..) => v,
         v if ty.name == "anyType" && !ty.array => v,

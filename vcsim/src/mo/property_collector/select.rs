@@ -1,12 +1,14 @@
 //! Object and property selection: ObjectSpec/TraversalSpec walks and
 //! PropertySpec paths evaluated over the object model.
 
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use vim25::hash::FastHash;
-use vim25::{Data, Fault, MoRef, Name, Str, Value, schema};
+use vim25::{Data, Fault, MoRef, Str, Value, schema};
 
-use super::{Snapshot, read, read_object};
+use super::{Snapshot, read, read_borrowed, wrap};
+use crate::model::Object;
 use crate::state::{Session, State};
 
 fn bool_field(d: &Data, f: &str) -> bool {
@@ -121,17 +123,32 @@ pub(super) fn evaluate(
     session: Option<&Session>,
     spec: &Data,
 ) -> Result<(Snapshot, Vec<MoRef>), Fault> {
-    let (found, missing) = select(st, session, spec)?;
-    Ok((found.into_iter().map(|(_, m, p)| (m, p)).collect(), missing))
+    let mut snap = Snapshot::new();
+    let missing = select(st, session, spec, |o, props| {
+        let props = props
+            .iter()
+            .map(|(p, ty, v)| (p.clone(), wrap(ty.clone(), v.as_ref().clone())))
+            .collect();
+        snap.insert(o.moref.clone(), props);
+        Ok(())
+    })?;
+    Ok((snap, missing))
 }
 
-/// [`evaluate`] as a list, each object once with its creation sequence: a
-/// one-shot retrieval sorts that list rather than building and re-reading a map.
-fn select(
-    st: &State,
+/// One property as [`select`] hands it over: its path, its declared type
+/// and its value, borrowed from the store where the store holds it.
+type Prop<'s> = (Str, vim25::TypeRef, Cow<'s, Value>);
+
+/// Walks one PropertyFilterSpec: calls `each` once per selected object (in
+/// traversal order, each object once) with the properties asked for, and
+/// returns the starting objects that do not exist. Nothing is copied out of
+/// the store: a retrieval encodes straight from what `each` is handed.
+fn select<'s>(
+    st: &'s State,
     session: Option<&Session>,
     spec: &Data,
-) -> Result<(Vec<Selected>, Vec<MoRef>), Fault> {
+    mut each: impl FnMut(&'s Object, &[Prop<'s>]) -> Result<(), Fault>,
+) -> Result<Vec<MoRef>, Fault> {
     let prop_specs = data_list(spec, "propSet");
     let obj_specs = data_list(spec, "objectSet");
     for ps in &prop_specs {
@@ -196,7 +213,6 @@ fn select(
             )
         })
         .collect();
-    let mut snap = Vec::with_capacity(w.found.len());
     // The declared type of each (object type, path) met so far.
     let mut types: Vec<(&str, Str, vim25::TypeRef)> = vec![];
     for obj in &w.found {
@@ -224,9 +240,9 @@ fn select(
         let Some(o) = st.objects.get(obj) else {
             return Err(Fault::managed_object_not_found(obj));
         };
-        let mut props: Props = Vec::with_capacity(paths.len());
+        let mut props: Vec<Prop<'s>> = Vec::with_capacity(paths.len());
         for path in paths {
-            if props.iter().any(|(seen, _)| *seen == path) {
+            if props.iter().any(|(seen, _, _)| *seen == path) {
                 continue;
             }
             let p = path.as_str();
@@ -242,90 +258,46 @@ fn select(
                     ty
                 }
             };
-            if let Some(v) = read_object(st, session, o, p, ty) {
-                props.push((path, v));
+            if let Some(v) = read_borrowed(st, session, o, p) {
+                props.push((path, ty, v));
             }
         }
         // `found` holds each object once, so no object is listed twice.
-        snap.push((o.seq, obj.clone(), props));
+        each(o, &props)?;
     }
-    Ok((snap, missing))
+    Ok(missing)
 }
 
-/// One object's properties by path, as a retrieval reports them.
-type Props = Vec<(Str, Value)>;
-
-/// A selected object: its creation sequence, reference and properties.
-type Selected = (u64, MoRef, Props);
-
-/// The names of an ObjectContent's parts, interned once per retrieval: a
-/// reply over 10,000 objects builds 30,000 of these data objects.
-struct ContentNames {
-    object_content: Name,
-    dynamic_property: Name,
-    obj: Name,
-    prop_set: Name,
-    name: Name,
-    val: Name,
-}
-
-impl ContentNames {
-    fn new() -> Self {
-        ContentNames {
-            object_content: Name::new("ObjectContent"),
-            dynamic_property: Name::new("DynamicProperty"),
-            obj: Name::new("obj"),
-            prop_set: Name::new("propSet"),
-            name: Name::new("name"),
-            val: Name::new("val"),
-        }
-    }
-
-    fn object_content(&self, obj: MoRef, props: Props) -> Value {
-        let prop_set = props
-            .into_iter()
-            .map(|(n, v)| {
-                Value::data(Data {
-                    type_name: self.dynamic_property,
-                    fields: vec![(self.name, Value::String(n)), (self.val, v)],
-                })
-            })
-            .collect();
-        Value::data(Data {
-            type_name: self.object_content,
-            fields: vec![
-                (self.obj, Value::moref(obj)),
-                (self.prop_set, Value::array(prop_set)),
-            ],
-        })
-    }
-}
-
-/// Runs every spec of a `specSet`, in traversal order, merging objects seen twice.
+/// Runs every spec of a `specSet`, in traversal order, merging objects seen
+/// twice. Each object is encoded as its `ObjectContent` right from the store.
 pub(super) fn retrieve_all(
     st: &State,
     session: Option<&Session>,
     spec_set: &Value,
 ) -> Result<Vec<Value>, Fault> {
     let mut out = vec![];
-    let names = ContentNames::new();
-    let mut any_found = false;
     let mut first_missing = None;
     for spec in spec_set.as_array().iter().filter_map(Value::as_data) {
-        let (mut objs, missing) = select(st, session, spec)?;
+        let mut objs: Vec<(u64, Value)> = vec![];
+        let missing = select(st, session, spec, |o, props| {
+            let content = vim25::encode_object_content(
+                &o.moref,
+                props.iter().map(|(p, ty, v)| (p.as_str(), ty, v.as_ref())),
+            )
+            .map_err(|e| Fault::new("SystemError", format!("cannot encode {}: {e}", o.moref)))?;
+            objs.push((o.seq, content));
+            Ok(())
+        })?;
         // In creation order for stable, inventory-ordered output.
-        objs.sort_by_key(|(seq, _, _)| *seq);
-        for (_, m, p) in objs {
-            any_found = true;
-            out.push(names.object_content(m, p));
-        }
+        objs.sort_by_key(|(seq, _)| *seq);
+        out.extend(objs.into_iter().map(|(_, v)| v));
         if first_missing.is_none() {
             first_missing = missing.into_iter().next();
         }
     }
     // Like vcsim: vanished objects are skipped, but a query that finds
     // nothing because its objects are gone is a ManagedObjectNotFound.
-    if let (false, Some(m)) = (any_found, first_missing) {
+    if let (true, Some(m)) = (out.is_empty(), first_missing) {
         return Err(Fault::managed_object_not_found(&m));
     }
     Ok(out)
