@@ -419,29 +419,11 @@ impl<T: Into<Value>> From<Vec<T>> for Value {
 
 #[cfg(test)]
 mod tests {
-    use super::{Data, Value};
+    use super::Value;
 
     #[test]
     fn a_value_is_two_words() {
         assert_eq!(std::mem::size_of::<Value>(), 16);
         assert_eq!(std::mem::size_of::<(crate::Name, Value)>(), 24);
-    }
-
-    #[test]
-    fn writes_through_a_shared_node_leave_the_other_holder_alone() {
-        let inner =
-            Value::from(Data::new("VirtualMachineRuntimeInfo").with("powerState", "poweredOff"));
-        let mut a = Data::new("VirtualMachine").with("runtime", inner.clone());
-        let b = Data::new("VirtualMachine").with("runtime", inner);
-        *a.path_mut("runtime.powerState")
-            .unwrap_or_else(|| unreachable!("built above")) = "poweredOn".into();
-        assert_eq!(
-            a.path("runtime.powerState").and_then(Value::as_str),
-            Some("poweredOn")
-        );
-        assert_eq!(
-            b.path("runtime.powerState").and_then(Value::as_str),
-            Some("poweredOff")
-        );
     }
 }
