@@ -91,6 +91,12 @@ static METHODS: &[Method] = &[
     sync("VirtualMachine", "MarkAsTemplate", vm::lifecycle::mark_as_template),
     sync("VirtualMachine", "MarkAsVirtualMachine", vm::lifecycle::mark_as_virtual_machine),
     sync("VirtualMachine", "ReconfigVM_Task", vm::reconfig::reconfigure),
+    sync("VirtualMachine", "CreateSnapshot_Task", vm::snapshot::create_snapshot),
+    sync("VirtualMachine", "RevertToCurrentSnapshot_Task", vm::snapshot::revert_to_current_snapshot),
+    sync("VirtualMachine", "RemoveAllSnapshots_Task", vm::snapshot::remove_all_snapshots),
+    sync("VirtualMachineSnapshot", "RevertToSnapshot_Task", vm::snapshot::revert_to_snapshot),
+    sync("VirtualMachineSnapshot", "RemoveSnapshot_Task", vm::snapshot::remove_snapshot),
+    sync("VirtualMachineSnapshot", "RenameSnapshot", vm::snapshot::rename_snapshot),
 ];
 
 /// The row serving `method` on a receiver of type `kind`, if any.
@@ -153,7 +159,7 @@ mod tests {
 
     #[test]
     fn unlisted_methods_and_types_have_no_row() {
-        assert!(lookup("VirtualMachine", "CreateSnapshot_Task").is_none());
+        assert!(lookup("VirtualMachine", "CreateSnapshotEx_Task").is_none());
         // Destroy_Task is implemented for VMs only, not every ManagedEntity.
         assert!(lookup("Folder", "Destroy_Task").is_none());
         assert!(lookup("VirtualMachine", "Destroy_Task").is_some());

@@ -11,6 +11,7 @@ mod method_table;
 mod property_collector;
 mod pyvmomi;
 mod session;
+mod snapshots;
 mod tasks;
 mod transactions;
 mod vm_lifecycle;

@@ -36,6 +36,22 @@ async fn receiver(sim: &Simulator, c: &Client, kind: &str) -> MoRef {
             .await
             .and_then(|v| v.as_moref().cloned())
             .expect("a filter"),
+        // No snapshot in the default inventory: take one.
+        "VirtualMachineSnapshot" => {
+            let v = vm(sim, "DC0_H0_VM0");
+            let t = c
+                .ok(Request::new("CreateSnapshot_Task", &v)
+                    .arg("name", "row")
+                    .arg("memory", false)
+                    .arg("quiesce", false))
+                .await;
+            testkit::wait_task(sim, &t)
+                .await
+                .get("result")
+                .and_then(Value::as_moref)
+                .cloned()
+                .expect("a snapshot")
+        }
         singleton => sim
             .objects(singleton)
             .into_iter()
@@ -73,7 +89,11 @@ async fn issue_7_methods_outside_the_table_are_not_found() {
         .check(Request::new("Destroy_Task", &mo("Folder", "group-d1")))
         .await;
     assert_eq!(fault_type(&r), "MethodNotFound");
-    for method in ["CreateSnapshot_Task", "UnregisterVM", "MountToolsInstaller"] {
+    for method in [
+        "CreateSnapshotEx_Task",
+        "UnregisterVM",
+        "MountToolsInstaller",
+    ] {
         assert!(!vcsim::methods().iter().any(|(_, m)| *m == method));
         let r = c.check(Request::new(method, &v)).await;
         assert_eq!(fault_type(&r), "MethodNotFound", "{method}");

@@ -1,7 +1,7 @@
 //! VirtualMachine, split by concern: `model` (the property tree), `power`
 //! (power-state tasks), `guest` (guest OS power and Tools), `lifecycle`
-//! (clone, destroy, templates), `reconfig` (ReconfigVM_Task) and `devices`
-//! (the device-change rules). Argument faults are raised synchronously;
+//! (clone, destroy, templates), `reconfig` (ReconfigVM_Task), `devices`
+//! (the device-change rules) and `snapshot` (the snapshot tree and its tasks). Argument faults are raised synchronously;
 //! state faults (wrong power state, duplicate name) arrive in the task's
 //! `info.error`, as on vCenter.
 
@@ -11,6 +11,8 @@ pub(crate) mod lifecycle;
 pub(crate) mod model;
 pub(crate) mod power;
 pub(crate) mod reconfig;
+pub(crate) mod snapshot;
+pub(crate) mod snapshot_tree;
 
 use vim25::{Fault, MoRef, Value};
 

@@ -373,6 +373,8 @@ pub(crate) fn remove(st: &mut State, vm: &MoRef) -> Result<(), Fault> {
     for n in nets {
         st.objects.remove_ref(&n, "vm", vm)?;
     }
+    // Its snapshots go with it (ManagedObjectNotFound afterwards).
+    super::snapshot::remove_all(st, vm)?;
     st.objects.remove(vm);
     Ok(())
 }
