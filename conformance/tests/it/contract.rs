@@ -60,7 +60,7 @@ async fn registered_tools_match_the_contract() {
             );
         }
     }
-    for fam in ["vm_lifecycle", "power_ops"] {
+    for fam in ["vm_lifecycle", "power_ops", "snapshots"] {
         assert!(families.contains(fam), "family {fam} is not registered");
     }
     h.shutdown().await;
@@ -83,12 +83,12 @@ async fn simulator_mode_over_stdio_lists_exactly_the_contract_tools() {
     let expected: BTreeSet<&str> = c
         .tools
         .iter()
-        .filter(|t| t.category == "vm_lifecycle" || t.category == "power_ops")
+        .filter(|t| ["vm_lifecycle", "power_ops", "snapshots"].contains(&t.category.as_str()))
         .map(|t| t.name.as_str())
         .collect();
     let got: BTreeSet<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
     assert_eq!(got, expected);
-    assert_eq!(got.len(), 14);
+    assert_eq!(got.len(), 21);
     for t in &tools {
         let diffs =
             contract::differences(c.tool(&t.name).unwrap(), &serde_json::to_value(t).unwrap());

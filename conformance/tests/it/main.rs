@@ -10,6 +10,7 @@ mod oauth_refusals;
 mod power_ops;
 mod rbac;
 mod runner;
+mod snapshots;
 mod transport;
 mod vm_lifecycle;
 

@@ -42,7 +42,31 @@ async fn example_result(def: &ToolDef, args: &Map<String, Json>) -> anyhow::Resu
     {
         m.remove("content");
     }
+    steady_times(&mut v);
     Ok(v)
+}
+
+/// Times the simulator stamps (a snapshot's `created`) differ on every run;
+/// the page shows one fixed time instead, so regenerating it changes nothing.
+fn steady_times(v: &mut Json) {
+    const SHOWN: &str = "2026-01-01T12:00:00.000Z";
+    let is_time = |s: &str| {
+        let b = s.as_bytes();
+        b.len() == SHOWN.len()
+            && b.iter().zip(SHOWN.as_bytes()).all(|(c, p)| {
+                if p.is_ascii_digit() {
+                    c.is_ascii_digit()
+                } else {
+                    c == p
+                }
+            })
+    };
+    match v {
+        Json::String(s) if is_time(s) => *s = SHOWN.to_string(),
+        Json::Array(a) => a.iter_mut().for_each(steady_times),
+        Json::Object(m) => m.values_mut().for_each(steady_times),
+        _ => {}
+    }
 }
 
 /// `string`, or `string or null` for nullable parameters.

@@ -4,7 +4,7 @@
 //! contract names but this build does not implement yet has no tools.
 
 use super::ToolDef;
-use super::{power_ops, vm_lifecycle};
+use super::{power_ops, snapshots, vm_lifecycle};
 
 pub struct Family {
     /// The contract's category name.
@@ -44,11 +44,12 @@ pub static FAMILIES: &[Family] = &[
         blurb: "Power on, off, reset and suspend; ask the guest to shut down, reboot or stand by.",
         tools: power_ops::TOOLS,
     },
-    planned(
-        "snapshots",
-        "Snapshots",
-        "Create, list, revert and delete VM snapshots.",
-    ),
+    Family {
+        id: "snapshots",
+        title: "Snapshots",
+        blurb: "Create, list, revert and delete VM snapshots.",
+        tools: snapshots::TOOLS,
+    },
     planned(
         "guest_ops",
         "Guest operations",

@@ -21,6 +21,7 @@ pub mod family;
 pub mod params;
 mod placement;
 pub mod power_ops;
+pub mod snapshots;
 pub mod typed;
 mod vm;
 pub mod vm_lifecycle;

@@ -13,6 +13,7 @@ pub mod datastore;
 pub mod host;
 pub mod network;
 pub mod pool;
+pub mod snapshot;
 pub mod vm;
 
 /// Every property set the server reads. A new `PropSet` constant goes here.
@@ -32,6 +33,7 @@ pub static ALL: &[&PropSet] = &[
     &cluster::LIST,
     &pool::OF_COMPUTE,
     &datacenter::PLACEMENT,
+    &snapshot::TREE,
 ];
 
 const GB: f64 = 1024.0 * 1024.0 * 1024.0;

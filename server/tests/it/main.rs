@@ -17,6 +17,7 @@ mod redaction;
 mod registry;
 mod resources;
 mod session;
+mod snapshots;
 mod transport;
 mod views;
 mod vm_lifecycle;

@@ -23,10 +23,17 @@ fn the_two_families_are_registered() {
         "shutdown_guest",
         "reboot_guest",
         "standby_guest",
+        "create_snapshot",
+        "list_snapshots",
+        "revert_to_snapshot",
+        "revert_to_current_snapshot",
+        "delete_snapshot",
+        "delete_all_snapshots",
+        "rename_snapshot",
     ] {
         assert!(names.contains(&n), "{n} missing");
     }
-    assert_eq!(names.len(), 14);
+    assert_eq!(names.len(), 21);
     let mut sorted = names.clone();
     sorted.sort_unstable();
     sorted.dedup();
