@@ -11,7 +11,7 @@ const PYVMOMI: &str = "pyvmomi==9.1.1.0";
 
 /// A Python with pyvmomi: a venv the test makes (once) under target/ with pip,
 /// so a fresh machine needs nothing but python3.
-fn python() -> PathBuf {
+pub(crate) fn python() -> PathBuf {
     let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/pyvmomi-venv");
     let py = target.join("bin/python");
     if !py.exists() {
