@@ -258,6 +258,16 @@ async fn power_now(ctx: &Ctx, vm: &str) -> Result<String, ToolError> {
 async fn create_snapshot(ctx: Ctx, a: CreateSnapshotArgs) -> Result<Output, ToolError> {
     let (o, _) = read_vm(&ctx, &a.name).await?;
     let on = o.str("runtime.powerState") == Some("poweredOn");
+    // vSphere quietly skips quiescing when Tools is not running; a caller who
+    // asked for it should hear so before a crash-consistent snapshot is taken.
+    let tools = o.str("guest.toolsRunningStatus") == Some("guestToolsRunning");
+    if a.quiesce && on && !tools {
+        return Err(ToolError::new(format!(
+            "VMware Tools is not running in VM '{}'; a quiesced snapshot needs it (take the \
+             snapshot with quiesce=false for a crash-consistent one)",
+            a.name
+        )));
+    }
     let req = Request::new("CreateSnapshot_Task", &o.moref)
         .arg("name", a.snapshot_name.as_str())
         .arg("description", a.description.as_str())
@@ -267,6 +277,7 @@ async fn create_snapshot(ctx: Ctx, a: CreateSnapshotArgs) -> Result<Output, Tool
     let what = match (on, a.memory) {
         (true, true) => "with memory",
         (true, false) => "disks only",
+        (false, _) if a.quiesce => "disks only; the VM is not running, so nothing to quiesce",
         (false, _) => "disks only; the VM is not running",
     };
     let quiesced = if a.quiesce && on {

@@ -8,10 +8,16 @@ use vim25::{MoRef, Value};
 
 use crate::vsphere::{Obj, PropSet};
 
-/// The VM's name (to confirm a lookup), power state and snapshot tree.
+/// The VM's name (to confirm a lookup), power and Tools state (for
+/// quiescing) and snapshot tree.
 pub const TREE: PropSet = PropSet {
     kind: "VirtualMachine",
-    paths: &["name", "runtime.powerState", "snapshot"],
+    paths: &[
+        "name",
+        "runtime.powerState",
+        "guest.toolsRunningStatus",
+        "snapshot",
+    ],
 };
 
 /// One snapshot of the tree, with its parent's name.

@@ -85,6 +85,24 @@ async fn create_snapshot_builds_the_tree() {
         .map(|(a, b, c, d)| (a.into(), b.into(), c.into(), d.into()))
     );
     assert_eq!(current(&e, VM).as_deref(), Some("s2"));
+    let msg = e
+        .ok(
+            "create_snapshot",
+            json!({"name": VM, "snapshot_name": "q", "memory": false, "quiesce": true}),
+        )
+        .await;
+    says(&msg, &["disks only", "guest quiesced"]);
+    let q = e.vm_prop(VM, "snapshot.rootSnapshotList").and_then(|l| {
+        let s1 = l.as_array()[0].as_data()?.clone();
+        let s2 = s1.get("childSnapshotList")?.as_array()[0]
+            .as_data()?
+            .clone();
+        let q = s2.get("childSnapshotList")?.as_array()[0]
+            .as_data()?
+            .clone();
+        q.get("quiesced").and_then(Value::as_bool)
+    });
+    assert_eq!(q, Some(true));
     e.sim.shutdown().await;
 }
 

@@ -32,11 +32,10 @@ pub(crate) fn create_snapshot(c: &Call) -> Reply {
         not_template(st, &vm)?;
         let power = power_state(st, &vm);
         let on = power == "poweredOn";
-        // Quiescing asks VMware Tools in a running guest; a powered-off VM has
-        // nothing to quiesce, so the flag is ignored there.
-        if quiesce && on && !tools_running(st, &vm) {
-            return Err(Fault::tools_unavailable());
-        }
+        // Quiescing asks VMware Tools in a running guest. As the API reference
+        // says, the flag is ignored when the VM is off or Tools is not
+        // available: the snapshot is then simply not quiesced.
+        let quiesced = quiesce && on && tools_running(st, &vm);
         // Without memory, a running VM's snapshot is a disk-only one and
         // reverting to it leaves the VM powered off.
         let state = if on && !memory {
@@ -66,7 +65,7 @@ pub(crate) fn create_snapshot(c: &Call) -> Reply {
             .with("id", tree.next_id())
             .with("createTime", now())
             .with("state", state)
-            .with("quiesced", quiesce && on)
+            .with("quiesced", quiesced)
             .with("replaySupported", false);
         tree.add(Node {
             info,
