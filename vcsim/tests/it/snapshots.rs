@@ -405,3 +405,34 @@ async fn pyvmomi_takes_reverts_and_removes_snapshots() {
     assert!(evs.iter().any(|(_, m)| m == "Task: Remove all snapshots"));
     sim.shutdown().await;
 }
+
+/// `host` on a revert that powers the VM on is where it runs afterwards.
+#[tokio::test]
+async fn revert_powering_on_runs_on_the_given_host() {
+    let (sim, c) = logged_in().await;
+    let v = vm(&sim, "DC0_C0_RP0_VM0");
+    let s = take(&sim, &c, &v, "on", true).await;
+    wait_task(&sim, &c.ok(Request::new("PowerOffVM_Task", &v)).await).await;
+    let from = prop(&sim, &v, "runtime.host").and_then(|h| h.as_moref().cloned());
+    let to = ["DC0_C0_H0", "DC0_C0_H1"]
+        .into_iter()
+        .filter_map(|n| sim.find("HostSystem", n))
+        .find(|h| Some(h) != from.as_ref())
+        .expect("another host of the cluster");
+    let req = Request::new("RevertToSnapshot_Task", &s).arg("host", &to);
+    wait_task(&sim, &c.ok(req).await).await;
+    assert_eq!(prop_str(&sim, &v, "runtime.powerState"), "poweredOn");
+    assert_eq!(
+        prop(&sim, &v, "runtime.host").and_then(|h| h.as_moref().cloned()),
+        Some(to.clone())
+    );
+    assert!(refs(&sim, &to, "vm").contains(&v));
+    // An unknown host is refused before anything happens.
+    let r = c
+        .check(
+            Request::new("RevertToSnapshot_Task", &s)
+                .arg("host", crate::mo("HostSystem", "host-0")),
+        )
+        .await;
+    assert_eq!(fault_type(&r), "ManagedObjectNotFound");
+}
