@@ -356,11 +356,11 @@ async fn delete_all_snapshots(ctx: Ctx, a: VmName) -> Result<Output, ToolError> 
     }
     let req = Request::new("RemoveAllSnapshots_Task", &o.moref).arg("consolidate", true);
     task(&ctx, req, &a.name).await?;
-    Ok(Output::Text(format!(
-        "All {} snapshot(s) of VM '{}' deleted",
-        snaps.len(),
-        a.name
-    )))
+    let what = match snaps.len() {
+        1 => format!("The one snapshot ('{}')", snaps[0].name),
+        n => format!("All {n} snapshots"),
+    };
+    Ok(Output::Text(format!("{what} of VM '{}' deleted", a.name)))
 }
 
 async fn rename_snapshot(ctx: Ctx, a: RenameSnapshotArgs) -> Result<Output, ToolError> {

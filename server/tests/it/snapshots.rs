@@ -308,7 +308,7 @@ async fn delete_all_snapshots_empties_the_tree() {
     take(&e, "b", false).await;
     says(
         &e.ok("delete_all_snapshots", json!({"name": VM})).await,
-        &["All 2", "deleted"],
+        &["All 2 snapshots", "deleted"],
     );
     assert!(e.vm_prop(VM, "snapshot").is_none());
     assert!(e.sim.objects("VirtualMachineSnapshot").is_empty());
