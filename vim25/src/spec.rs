@@ -11,11 +11,16 @@
 //! range) the builder refuses it first with a [`SpecError`].
 
 mod mac;
+mod serial;
 
 use crate::schema::schema;
 use crate::value::{Data, MoRef, Value};
 
 pub use mac::{check_manual_mac, generated_mac};
+pub use serial::{
+    Direction, SerialUri, serial_add, serial_add_unplaced, serial_connect, serial_edit,
+    serial_remove, serial_uri_of,
+};
 
 /// Why a spec was not built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -30,6 +35,8 @@ pub enum SpecError {
     WrongType { expected: String, found: String },
     #[error("{0:?} is not a datastore path like \"[datastore1] dir/file.iso\"")]
     InvalidDatastorePath(String),
+    #[error("{0:?} is not a serial port URI like \"telnet://:9001\" or \"tcp://host:port\"")]
+    InvalidUri(String),
 }
 
 /// `VirtualDeviceConfigSpec.operation`.
@@ -436,58 +443,18 @@ pub fn cdrom_add(
     Ok(device_change(Operation::Add, None, device))
 }
 
+/// Adds a CD/DVD drive, with an ISO or empty, leaving the controller and
+/// unit to vSphere (its IDE controller first, as vCenter places one).
+pub fn cdrom_add_unplaced(key: i64, iso: Option<&str>) -> Result<Data, SpecError> {
+    let mut change = cdrom_add(key, 0, 0, iso)?;
+    if let Some(d) = change.get_mut("device").and_then(Value::data_mut) {
+        d.remove("controllerKey");
+        d.remove("unitNumber");
+    }
+    Ok(change)
+}
+
 pub fn cdrom_remove(cdrom: &Data) -> Result<Data, SpecError> {
     expect_type(cdrom, "VirtualCdrom")?;
     Ok(device_change(Operation::Remove, None, cdrom.clone()))
-}
-
-// ---- serial ports ----
-
-/// `VirtualDeviceURIBackingOptionDirection`: who opens the connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Direction {
-    /// The VM listens (`telnet://:9001`).
-    Server,
-    /// The VM connects out.
-    Client,
-}
-
-/// A serial port over the network (`telnet://:9001`, `tcp://host:port`),
-/// optionally through a virtual serial port concentrator at `proxy_uri`.
-#[derive(Clone, Debug)]
-pub struct SerialUri {
-    pub service_uri: String,
-    pub direction: Direction,
-    pub proxy_uri: Option<String>,
-}
-
-/// Adds a serial port on the SIO controller with a URI backing.
-pub fn serial_add(
-    key: i64,
-    controller_key: i64,
-    unit: i64,
-    uri: &SerialUri,
-    yield_on_poll: bool,
-) -> Data {
-    let direction = match uri.direction {
-        Direction::Server => "server",
-        Direction::Client => "client",
-    };
-    let backing = Data::new("VirtualSerialPortURIBackingInfo")
-        .with("serviceURI", uri.service_uri.as_str())
-        .with("direction", direction)
-        .with_opt("proxyURI", uri.proxy_uri.as_deref());
-    let device = Data::new("VirtualSerialPort")
-        .with("key", key)
-        .with("backing", backing)
-        .with("connectable", connect_info(true, false))
-        .with("controllerKey", controller_key)
-        .with("unitNumber", unit)
-        .with("yieldOnPoll", yield_on_poll);
-    device_change(Operation::Add, None, device)
-}
-
-pub fn serial_remove(port: &Data) -> Result<Data, SpecError> {
-    expect_type(port, "VirtualSerialPort")?;
-    Ok(device_change(Operation::Remove, None, port.clone()))
 }

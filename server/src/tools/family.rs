@@ -4,7 +4,7 @@
 //! contract names but this build does not implement yet has no tools.
 
 use super::ToolDef;
-use super::{power_ops, vm_lifecycle};
+use super::{disks, power_ops, vm_lifecycle};
 
 pub struct Family {
     /// The contract's category name.
@@ -64,11 +64,12 @@ pub static FAMILIES: &[Family] = &[
         "Monitoring",
         "Performance statistics, events and alarms.",
     ),
-    planned(
-        "disk_management",
-        "Disk management",
-        "Add, extend, list and remove virtual disks.",
-    ),
+    Family {
+        id: "disk_management",
+        title: "Disk management",
+        blurb: "Add, extend, list and remove virtual disks.",
+        tools: disks::TOOLS,
+    },
     planned(
         "nic_management",
         "NIC management",

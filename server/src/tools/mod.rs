@@ -17,6 +17,8 @@ use crate::vsphere::Client;
 
 mod args;
 mod def;
+mod devices;
+pub mod disks;
 pub mod family;
 pub mod params;
 mod placement;

@@ -7,6 +7,7 @@
 
 mod audit;
 mod config;
+mod disks;
 mod docs;
 mod healthcheck;
 mod mcp_http;

@@ -23,10 +23,16 @@ fn the_two_families_are_registered() {
         "shutdown_guest",
         "reboot_guest",
         "standby_guest",
+        "add_disk",
+        "list_disks",
+        "extend_disk",
+        "remove_disk",
+        "attach_iso",
+        "detach_iso",
     ] {
         assert!(names.contains(&n), "{n} missing");
     }
-    assert_eq!(names.len(), 14);
+    assert_eq!(names.len(), 14 + 6);
     let mut sorted = names.clone();
     sorted.sort_unstable();
     sorted.dedup();

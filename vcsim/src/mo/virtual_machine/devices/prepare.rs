@@ -179,9 +179,39 @@ pub(super) fn new_nic(t: &Target<'_>, i: usize, d: &mut Data) -> Result<(), Faul
     Ok(())
 }
 
-/// An edited NIC follows the network its new backing names.
-pub(super) fn edited_nic(st: &State, merged: &mut Data) {
+/// An edited NIC follows the network its new backing names; a MAC it is
+/// given as `manual` must lie in VMware's manual range; a NIC without one
+/// keeps the MAC it had unless it is to be manual.
+pub(super) fn edited_nic(
+    st: &State,
+    i: usize,
+    current: &Data,
+    merged: &mut Data,
+) -> Result<(), Fault> {
     if let Some(net) = vm::network_of(st, merged) {
         merged.set("backing", vm::nic_backing(st, &net));
     }
+    let manual = merged.get("addressType").and_then(Value::as_str) == Some("manual");
+    let mac = merged
+        .get("macAddress")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    match mac {
+        Some(m) if manual => {
+            let m = check_manual_mac(&m).map_err(|e| faults::from_spec_error(i, "edit", &e))?;
+            merged.set("macAddress", m);
+        }
+        None => {
+            if let Some(old) = current.get("macAddress").filter(|_| !manual) {
+                merged.set("macAddress", old.clone());
+            } else {
+                return Err(faults::invalid_spec(
+                    i,
+                    "virtualDeviceSpec.device.macAddress",
+                ));
+            }
+        }
+        Some(_) => {}
+    }
+    Ok(())
 }
