@@ -81,7 +81,12 @@ async fn simulator_mode_over_stdio_lists_exactly_the_contract_tools() {
     let tools = client.list_all_tools().await.unwrap();
     let c = contract::load().unwrap();
     // The families this build implements, each complete.
-    let implemented = ["vm_lifecycle", "power_ops", "disk_management"];
+    let implemented = [
+        "vm_lifecycle",
+        "power_ops",
+        "disk_management",
+        "nic_management",
+    ];
     let expected: BTreeSet<&str> = c
         .tools
         .iter()
@@ -90,7 +95,7 @@ async fn simulator_mode_over_stdio_lists_exactly_the_contract_tools() {
         .collect();
     let got: BTreeSet<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
     assert_eq!(got, expected);
-    assert_eq!(got.len(), 14 + 6);
+    assert_eq!(got.len(), 14 + 6 + 6);
     for t in &tools {
         let diffs =
             contract::differences(c.tool(&t.name).unwrap(), &serde_json::to_value(t).unwrap());

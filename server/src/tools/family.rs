@@ -4,7 +4,7 @@
 //! contract names but this build does not implement yet has no tools.
 
 use super::ToolDef;
-use super::{disks, power_ops, vm_lifecycle};
+use super::{disks, nics, power_ops, vm_lifecycle};
 
 pub struct Family {
     /// The contract's category name.
@@ -70,11 +70,12 @@ pub static FAMILIES: &[Family] = &[
         blurb: "Add, extend, list and remove virtual disks.",
         tools: disks::TOOLS,
     },
-    planned(
-        "nic_management",
-        "NIC management",
-        "Add, change, connect and remove network adapters.",
-    ),
+    Family {
+        id: "nic_management",
+        title: "NIC management",
+        blurb: "Add, change, connect and remove network adapters.",
+        tools: nics::TOOLS,
+    },
     planned(
         "serial_port",
         "Serial ports",

@@ -20,6 +20,7 @@ mod def;
 mod devices;
 pub mod disks;
 pub mod family;
+pub mod nics;
 pub mod params;
 mod placement;
 pub mod power_ops;

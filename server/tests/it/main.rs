@@ -12,6 +12,7 @@ mod docs;
 mod healthcheck;
 mod mcp_http;
 mod modules;
+mod nics;
 mod power_ops;
 mod rbac;
 mod redaction;

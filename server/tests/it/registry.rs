@@ -29,10 +29,16 @@ fn the_two_families_are_registered() {
         "remove_disk",
         "attach_iso",
         "detach_iso",
+        "add_nic",
+        "list_nics",
+        "remove_nic",
+        "change_nic_network",
+        "connect_nic",
+        "set_nic_mac",
     ] {
         assert!(names.contains(&n), "{n} missing");
     }
-    assert_eq!(names.len(), 14 + 6);
+    assert_eq!(names.len(), 14 + 6 + 6);
     let mut sorted = names.clone();
     sorted.sort_unstable();
     sorted.dedup();
