@@ -86,6 +86,7 @@ async fn simulator_mode_over_stdio_lists_exactly_the_contract_tools() {
         "power_ops",
         "disk_management",
         "nic_management",
+        "serial_port",
     ];
     let expected: BTreeSet<&str> = c
         .tools
@@ -95,7 +96,7 @@ async fn simulator_mode_over_stdio_lists_exactly_the_contract_tools() {
         .collect();
     let got: BTreeSet<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
     assert_eq!(got, expected);
-    assert_eq!(got.len(), 14 + 6 + 6);
+    assert_eq!(got.len(), 14 + 6 + 6 + 5);
     for t in &tools {
         let diffs =
             contract::differences(c.tool(&t.name).unwrap(), &serde_json::to_value(t).unwrap());

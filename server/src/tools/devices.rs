@@ -16,6 +16,7 @@ pub(super) struct VmDevices {
     pub(super) vm: MoRef,
     pub(super) name: String,
     pub(super) power: String,
+    pub(super) host: Option<MoRef>,
     pub(super) datastores: Vec<MoRef>,
     pub(super) list: DeviceList,
 }
@@ -32,6 +33,7 @@ pub(super) async fn read(ctx: &Ctx, name: &str) -> Result<VmDevices, ToolError> 
         vm: o.moref.clone(),
         name: name.to_string(),
         power: o.str("runtime.powerState").unwrap_or("unknown").to_string(),
+        host: o.moref("runtime.host").cloned(),
         datastores: o.morefs("datastore"),
         list: o
             .get("config.hardware.device")

@@ -4,7 +4,7 @@
 //! contract names but this build does not implement yet has no tools.
 
 use super::ToolDef;
-use super::{disks, nics, power_ops, vm_lifecycle};
+use super::{disks, nics, power_ops, serial, vm_lifecycle};
 
 pub struct Family {
     /// The contract's category name.
@@ -76,11 +76,12 @@ pub static FAMILIES: &[Family] = &[
         blurb: "Add, change, connect and remove network adapters.",
         tools: nics::TOOLS,
     },
-    planned(
-        "serial_port",
-        "Serial ports",
-        "Network-backed serial ports.",
-    ),
+    Family {
+        id: "serial_port",
+        title: "Serial ports",
+        blurb: "Network-backed serial ports.",
+        tools: serial::TOOLS,
+    },
     planned(
         "ovf_management",
         "OVF",

@@ -24,6 +24,7 @@ pub mod nics;
 pub mod params;
 mod placement;
 pub mod power_ops;
+pub mod serial;
 pub mod typed;
 mod vm;
 pub mod vm_lifecycle;

@@ -14,6 +14,7 @@ pub const DEVICES: PropSet = PropSet {
     paths: &[
         "name",
         "runtime.powerState",
+        "runtime.host",
         "datastore",
         "config.hardware.device",
     ],

@@ -18,6 +18,7 @@ mod rbac;
 mod redaction;
 mod registry;
 mod resources;
+mod serial;
 mod session;
 mod transport;
 mod views;

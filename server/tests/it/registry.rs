@@ -35,10 +35,15 @@ fn the_two_families_are_registered() {
         "change_nic_network",
         "connect_nic",
         "set_nic_mac",
+        "setup_serial_port",
+        "get_serial_port",
+        "connect_serial_port",
+        "clear_serial_port",
+        "remove_serial_port",
     ] {
         assert!(names.contains(&n), "{n} missing");
     }
-    assert_eq!(names.len(), 14 + 6 + 6);
+    assert_eq!(names.len(), 14 + 6 + 6 + 5);
     let mut sorted = names.clone();
     sorted.sort_unstable();
     sorted.dedup();
