@@ -5,6 +5,7 @@
 //! request builders on top of it.
 
 mod devices;
+mod devices_rules;
 mod events_search;
 mod http;
 mod method_table;
