@@ -6,6 +6,7 @@
 
 mod devices;
 mod devices_rules;
+mod devices_seq;
 mod events_search;
 mod http;
 mod method_table;
