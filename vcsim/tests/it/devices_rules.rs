@@ -1,13 +1,12 @@
-//! vCenter's rules for CD/DVD drives, serial ports and NICs in
-//! `ReconfigVM_Task`, over raw SOAP: faults as vCenter raises them, the
+//! vCenter's rules for CD/DVD drives, serial ports and disks in
+//! `ReconfigVM_Task` (NICs: `devices_nics.rs`), over raw SOAP: faults as vCenter raises them, the
 //! device list unchanged after a refusal, effects read from the simulator.
 
 use vcsim::Simulator;
 use vim25::devices::DeviceList;
 use vim25::spec::{
-    Direction, Mac, NewNic, NicBacking, NicEdit, SerialUri, cdrom_add_unplaced, cdrom_empty,
-    cdrom_set_iso, config_spec, disk_remove, nic_add, nic_edit, serial_add, serial_add_unplaced,
-    serial_connect, serial_edit, serial_remove,
+    Direction, SerialUri, cdrom_add_unplaced, cdrom_empty, cdrom_set_iso, config_spec, disk_remove,
+    serial_add, serial_add_unplaced, serial_connect, serial_edit, serial_remove,
 };
 use vim25::{Data, MoRef, Request, Value};
 
@@ -16,27 +15,37 @@ use testkit::{has_event_since, task_fault, vm, wait_task};
 
 const VM: &str = "DC0_H0_VM0";
 
-fn devices(sim: &Simulator, v: &MoRef) -> DeviceList {
+pub(crate) fn devices(sim: &Simulator, v: &MoRef) -> DeviceList {
     sim.property(v, "config.hardware.device")
         .map(|d| DeviceList::from_value(&d))
         .unwrap_or_default()
 }
 
-async fn reconfigure(sim: &Simulator, c: &Client, v: &MoRef, changes: Vec<Data>) -> Data {
+pub(crate) async fn reconfigure(
+    sim: &Simulator,
+    c: &Client,
+    v: &MoRef,
+    changes: Vec<Data>,
+) -> Data {
     let t = c
         .ok(Request::new("ReconfigVM_Task", v).arg("spec", config_spec(changes)))
         .await;
     wait_task(sim, &t).await
 }
 
-async fn power_off(sim: &Simulator, c: &Client, v: &MoRef) {
+pub(crate) async fn power_off(sim: &Simulator, c: &Client, v: &MoRef) {
     let t = c.ok(Request::new("PowerOffVM_Task", v)).await;
     let info = wait_task(sim, &t).await;
     assert_eq!(task_fault(&info), "", "{info:?}");
 }
 
 /// Applies `changes`, which must succeed, with a `VmReconfiguredEvent`.
-async fn applied(sim: &Simulator, c: &Client, v: &MoRef, changes: Vec<Data>) -> DeviceList {
+pub(crate) async fn applied(
+    sim: &Simulator,
+    c: &Client,
+    v: &MoRef,
+    changes: Vec<Data>,
+) -> DeviceList {
     let since = sim.events().len();
     let info = reconfigure(sim, c, v, changes).await;
     assert_eq!(task_fault(&info), "", "{info:?}");
@@ -45,7 +54,13 @@ async fn applied(sim: &Simulator, c: &Client, v: &MoRef, changes: Vec<Data>) -> 
 }
 
 /// `changes` are refused with `fault` and leave the devices as they were.
-async fn refused(sim: &Simulator, c: &Client, v: &MoRef, changes: Vec<Data>, fault: &str) -> Data {
+pub(crate) async fn refused(
+    sim: &Simulator,
+    c: &Client,
+    v: &MoRef,
+    changes: Vec<Data>,
+    fault: &str,
+) -> Data {
     let before = devices(sim, v);
     let info = reconfigure(sim, c, v, changes).await;
     assert_eq!(task_fault(&info), fault, "{info:?}");
@@ -61,27 +76,12 @@ fn uri(service: &str) -> SerialUri {
     }
 }
 
-fn str_at<'a>(d: &'a Data, path: &str) -> Option<&'a str> {
+pub(crate) fn str_at<'a>(d: &'a Data, path: &str) -> Option<&'a str> {
     d.path(path).and_then(Value::as_str)
 }
 
-fn flag(d: &Data, path: &str) -> Option<bool> {
+pub(crate) fn flag(d: &Data, path: &str) -> Option<bool> {
     d.path(path).and_then(Value::as_bool)
-}
-
-fn std_nic(key: i64, net: &MoRef, mac: Mac) -> Data {
-    nic_add(&NewNic {
-        key,
-        type_name: "VirtualE1000".into(),
-        backing: NicBacking::Standard {
-            network_name: "VM Network".into(),
-            network: Some(net.clone()),
-        },
-        mac,
-        start_connected: true,
-        connected: false,
-    })
-    .expect("a NIC spec")
 }
 
 #[tokio::test]
@@ -287,156 +287,6 @@ async fn a_serial_uri_esxi_cannot_open_is_an_invalid_backing() {
         b.set("direction", "sideways");
     }
     refused(&sim, &c, &v, vec![wrong_direction], "InvalidDeviceBacking").await;
-}
-
-#[tokio::test]
-async fn nics_on_distributed_port_groups_and_unknown_networks() {
-    let (sim, c) = logged_in().await;
-    let v = vm(&sim, VM);
-    let pg = sim
-        .find("DistributedVirtualPortgroup", "DC0_DVPG0")
-        .expect("a DV port group");
-    let dvs_uuid = sim
-        .property(
-            &sim.find("VmwareDistributedVirtualSwitch", "DVS0")
-                .expect("DVS0"),
-            "uuid",
-        )
-        .and_then(|u| u.as_str().map(str::to_string))
-        .expect("a switch uuid");
-    let dv = nic_add(&NewNic {
-        key: -1,
-        type_name: "VirtualVmxnet3".into(),
-        backing: NicBacking::Distributed {
-            switch_uuid: dvs_uuid.clone(),
-            portgroup_key: pg.value.to_string(),
-        },
-        mac: Mac::Generated,
-        start_connected: true,
-        connected: false,
-    })
-    .expect("present and valid");
-    // NICs hot-add.
-    let l = applied(&sim, &c, &v, vec![dv]).await;
-    let n = l
-        .by_label("Network adapter 2")
-        .expect("a second NIC")
-        .clone();
-    assert_eq!(
-        str_at(&n, "backing.port.switchUuid"),
-        Some(dvs_uuid.as_str())
-    );
-    assert!(
-        sim.property(&v, "network")
-            .is_some_and(|nets| nets.as_array().iter().any(|m| m.as_moref() == Some(&pg)))
-    );
-    // Unknown port group key, unknown network object, unknown name.
-    let mut bad_key = nic_edit(&n, &NicEdit::default()).expect("present and valid");
-    if let Some(p) = bad_key
-        .path_mut("device.backing.port")
-        .and_then(Value::data_mut)
-    {
-        p.set("portgroupKey", "dvportgroup-999");
-    }
-    refused(&sim, &c, &v, vec![bad_key], "InvalidDeviceBacking").await;
-    let ghost = MoRef::new("Network", "network-999");
-    refused(
-        &sim,
-        &c,
-        &v,
-        vec![std_nic(-1, &ghost, Mac::Generated)],
-        "ManagedObjectNotFound",
-    )
-    .await;
-    let by_name = nic_add(&NewNic {
-        key: -1,
-        type_name: "VirtualE1000".into(),
-        backing: NicBacking::Standard {
-            network_name: "No Such Network".into(),
-            network: None,
-        },
-        mac: Mac::Generated,
-        start_connected: true,
-        connected: false,
-    })
-    .expect("present and valid");
-    refused(&sim, &c, &v, vec![by_name], "NotFound").await;
-    // A NIC keeps its model: no type change by edit.
-    let mut retype = nic_edit(&n, &NicEdit::default()).expect("present and valid");
-    if let Some(d) = retype.get_mut("device").and_then(Value::data_mut) {
-        d.type_name = vim25::Name::new("VirtualE1000");
-    }
-    refused(&sim, &c, &v, vec![retype], "InvalidDeviceOperation").await;
-    // Removing works hot; removing it again names no device.
-    let l = applied(
-        &sim,
-        &c,
-        &v,
-        vec![vim25::spec::nic_remove(&n).expect("present and valid")],
-    )
-    .await;
-    assert_eq!(l.nics().len(), 1);
-    refused(
-        &sim,
-        &c,
-        &v,
-        vec![vim25::spec::nic_remove(&n).expect("present and valid")],
-        "InvalidArgument",
-    )
-    .await;
-}
-
-#[tokio::test]
-async fn manual_macs_must_be_in_range_and_unique() {
-    let (sim, c) = logged_in().await;
-    let v = vm(&sim, VM);
-    let other = vm(&sim, "DC0_H0_VM1");
-    let net = sim
-        .find("Network", "VM Network")
-        .expect("present and valid");
-    let l = applied(
-        &sim,
-        &c,
-        &v,
-        vec![std_nic(-1, &net, Mac::Manual("00:50:56:00:00:01".into()))],
-    )
-    .await;
-    let n = l
-        .by_label("Network adapter 2")
-        .expect("present and valid")
-        .clone();
-    assert_eq!(str_at(&n, "macAddress"), Some("00:50:56:00:00:01"));
-    assert_eq!(str_at(&n, "addressType"), Some("manual"));
-    // The same MAC on another VM, and on another NIC of this VM.
-    let info = refused(
-        &sim,
-        &c,
-        &other,
-        vec![std_nic(-1, &net, Mac::Manual("00:50:56:00:00:01".into()))],
-        "InvalidDeviceSpec",
-    )
-    .await;
-    assert_eq!(
-        info.path("error.fault.property").and_then(Value::as_str),
-        Some("virtualDeviceSpec.device.macAddress")
-    );
-    let first = l
-        .by_label("Network adapter 1")
-        .expect("present and valid")
-        .clone();
-    let mut dup = nic_edit(&first, &NicEdit::default()).expect("present and valid");
-    if let Some(d) = dup.get_mut("device").and_then(Value::data_mut) {
-        d.set("addressType", "manual");
-        d.set("macAddress", "00:50:56:00:00:01");
-    }
-    refused(&sim, &c, &v, vec![dup], "InvalidDeviceSpec").await;
-    // Outside 00:50:56:00-3F, by edit (the builder refuses it; a careless client does not).
-    let mut outside = nic_edit(&first, &NicEdit::default()).expect("present and valid");
-    if let Some(d) = outside.get_mut("device").and_then(Value::data_mut) {
-        d.set("addressType", "manual");
-        d.set("macAddress", "00:50:56:80:00:01");
-    }
-    refused(&sim, &c, &v, vec![outside], "InvalidDeviceSpec").await;
 }
 
 #[tokio::test]
