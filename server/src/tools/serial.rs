@@ -332,7 +332,7 @@ async fn clear_serial_port(ctx: Ctx, args: NameArg) -> Result<Output, ToolError>
         "status": "cleared",
         "service_uri": uri_of(&port),
         "message": format!(
-            "Serial port '{}' of VM '{}' was {} and has been disconnected and reconnected",
+            "Serial port '{}' of VM '{}' was disconnected and connected again (before: {})",
             label(&port),
             vm.name,
             if was { "connected" } else { "disconnected" }
