@@ -10,12 +10,21 @@
 //! vSphere would refuse a request (shrinking a disk, a MAC outside the manual
 //! range) the builder refuses it first with a [`SpecError`].
 
+mod cdrom;
 mod mac;
+mod serial;
 
 use crate::schema::schema;
 use crate::value::{Data, MoRef, Value};
 
+pub use cdrom::{
+    cdrom_add, cdrom_add_unplaced, cdrom_connect, cdrom_empty, cdrom_remove, cdrom_set_iso,
+};
 pub use mac::{check_manual_mac, generated_mac};
+pub use serial::{
+    Direction, SerialUri, serial_add, serial_add_unplaced, serial_connect, serial_edit,
+    serial_remove, serial_uri_of,
+};
 
 /// Why a spec was not built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -30,6 +39,8 @@ pub enum SpecError {
     WrongType { expected: String, found: String },
     #[error("{0:?} is not a datastore path like \"[datastore1] dir/file.iso\"")]
     InvalidDatastorePath(String),
+    #[error("{0:?} is not a serial port URI like \"telnet://:9001\" or \"tcp://host:port\"")]
+    InvalidUri(String),
 }
 
 /// `VirtualDeviceConfigSpec.operation`.
@@ -375,119 +386,4 @@ fn set_connection(device: &mut Data, start_connected: Option<bool>, connected: O
         info.set("allowGuestControl", true);
     }
     device.set("connectable", info);
-}
-
-// ---- CD/DVD drives ----
-
-fn iso_backing(iso: &str) -> Result<Data, SpecError> {
-    check_datastore_path(iso)?;
-    Ok(Data::new("VirtualCdromIsoBackingInfo").with("fileName", iso))
-}
-
-/// What vCenter sets for "Client Device": no media, passthrough to the client.
-fn empty_cdrom_backing() -> Data {
-    Data::new("VirtualCdromRemotePassthroughBackingInfo")
-        .with("deviceName", "")
-        .with("useAutoDetect", false)
-        .with("exclusive", false)
-}
-
-/// Inserts the ISO image at `iso` (`"[ds] path/file.iso"`) into `cdrom`, connected.
-pub fn cdrom_set_iso(cdrom: &Data, iso: &str) -> Result<Data, SpecError> {
-    expect_type(cdrom, "VirtualCdrom")?;
-    let mut device = cdrom.clone().with("backing", iso_backing(iso)?);
-    set_connection(&mut device, Some(true), Some(true));
-    Ok(device_change(Operation::Edit, None, device))
-}
-
-/// Ejects the media: the drive becomes a disconnected client device.
-pub fn cdrom_empty(cdrom: &Data) -> Result<Data, SpecError> {
-    expect_type(cdrom, "VirtualCdrom")?;
-    let mut device = cdrom.clone().with("backing", empty_cdrom_backing());
-    set_connection(&mut device, Some(false), Some(false));
-    Ok(device_change(Operation::Edit, None, device))
-}
-
-/// Connects or disconnects `cdrom` now and at power-on.
-pub fn cdrom_connect(cdrom: &Data, connected: bool) -> Result<Data, SpecError> {
-    expect_type(cdrom, "VirtualCdrom")?;
-    let mut device = cdrom.clone();
-    set_connection(&mut device, Some(connected), Some(connected));
-    Ok(device_change(Operation::Edit, None, device))
-}
-
-/// Adds a CD/DVD drive on an IDE or SATA controller, with an ISO or empty.
-pub fn cdrom_add(
-    key: i64,
-    controller_key: i64,
-    unit: i64,
-    iso: Option<&str>,
-) -> Result<Data, SpecError> {
-    let backing = match iso {
-        Some(path) => iso_backing(path)?,
-        None => empty_cdrom_backing(),
-    };
-    let device = Data::new("VirtualCdrom")
-        .with("key", key)
-        .with("backing", backing)
-        .with("connectable", connect_info(iso.is_some(), false))
-        .with("controllerKey", controller_key)
-        .with("unitNumber", unit);
-    Ok(device_change(Operation::Add, None, device))
-}
-
-pub fn cdrom_remove(cdrom: &Data) -> Result<Data, SpecError> {
-    expect_type(cdrom, "VirtualCdrom")?;
-    Ok(device_change(Operation::Remove, None, cdrom.clone()))
-}
-
-// ---- serial ports ----
-
-/// `VirtualDeviceURIBackingOptionDirection`: who opens the connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Direction {
-    /// The VM listens (`telnet://:9001`).
-    Server,
-    /// The VM connects out.
-    Client,
-}
-
-/// A serial port over the network (`telnet://:9001`, `tcp://host:port`),
-/// optionally through a virtual serial port concentrator at `proxy_uri`.
-#[derive(Clone, Debug)]
-pub struct SerialUri {
-    pub service_uri: String,
-    pub direction: Direction,
-    pub proxy_uri: Option<String>,
-}
-
-/// Adds a serial port on the SIO controller with a URI backing.
-pub fn serial_add(
-    key: i64,
-    controller_key: i64,
-    unit: i64,
-    uri: &SerialUri,
-    yield_on_poll: bool,
-) -> Data {
-    let direction = match uri.direction {
-        Direction::Server => "server",
-        Direction::Client => "client",
-    };
-    let backing = Data::new("VirtualSerialPortURIBackingInfo")
-        .with("serviceURI", uri.service_uri.as_str())
-        .with("direction", direction)
-        .with_opt("proxyURI", uri.proxy_uri.as_deref());
-    let device = Data::new("VirtualSerialPort")
-        .with("key", key)
-        .with("backing", backing)
-        .with("connectable", connect_info(true, false))
-        .with("controllerKey", controller_key)
-        .with("unitNumber", unit)
-        .with("yieldOnPoll", yield_on_poll);
-    device_change(Operation::Add, None, device)
-}
-
-pub fn serial_remove(port: &Data) -> Result<Data, SpecError> {
-    expect_type(port, "VirtualSerialPort")?;
-    Ok(device_change(Operation::Remove, None, port.clone()))
 }

@@ -4,7 +4,7 @@
 //! contract names but this build does not implement yet has no tools.
 
 use super::ToolDef;
-use super::{power_ops, snapshots, vm_lifecycle};
+use super::{disks, nics, power_ops, serial, snapshots, vm_lifecycle};
 
 pub struct Family {
     /// The contract's category name.
@@ -65,21 +65,24 @@ pub static FAMILIES: &[Family] = &[
         "Monitoring",
         "Performance statistics, events and alarms.",
     ),
-    planned(
-        "disk_management",
-        "Disk management",
-        "Add, extend, list and remove virtual disks.",
-    ),
-    planned(
-        "nic_management",
-        "NIC management",
-        "Add, change, connect and remove network adapters.",
-    ),
-    planned(
-        "serial_port",
-        "Serial ports",
-        "Network-backed serial ports.",
-    ),
+    Family {
+        id: "disk_management",
+        title: "Disk management",
+        blurb: "Add, extend, list and remove virtual disks.",
+        tools: disks::TOOLS,
+    },
+    Family {
+        id: "nic_management",
+        title: "NIC management",
+        blurb: "Add, change, connect and remove network adapters.",
+        tools: nics::TOOLS,
+    },
+    Family {
+        id: "serial_port",
+        title: "Serial ports",
+        blurb: "Network-backed serial ports.",
+        tools: serial::TOOLS,
+    },
     planned(
         "ovf_management",
         "OVF",

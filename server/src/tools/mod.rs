@@ -17,10 +17,14 @@ use crate::vsphere::Client;
 
 mod args;
 mod def;
+mod devices;
+pub mod disks;
 pub mod family;
+pub mod nics;
 pub mod params;
 mod placement;
 pub mod power_ops;
+pub mod serial;
 pub mod snapshots;
 pub mod typed;
 mod vm;

@@ -10,6 +10,7 @@ use crate::vsphere::PropSet;
 pub mod cluster;
 pub mod datacenter;
 pub mod datastore;
+pub mod devices;
 pub mod host;
 pub mod network;
 pub mod pool;
@@ -24,6 +25,7 @@ pub static ALL: &[&PropSet] = &[
     &vm::INFO,
     &vm::STATE,
     &vm::CLONE_SOURCE,
+    &devices::DEVICES,
     &host::LIST,
     &datastore::LIST,
     &datastore::BROWSER,

@@ -7,15 +7,18 @@
 
 mod audit;
 mod config;
+mod disks;
 mod docs;
 mod healthcheck;
 mod mcp_http;
 mod modules;
+mod nics;
 mod power_ops;
 mod rbac;
 mod redaction;
 mod registry;
 mod resources;
+mod serial;
 mod session;
 mod snapshots;
 mod transport;

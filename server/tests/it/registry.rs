@@ -30,10 +30,27 @@ fn the_two_families_are_registered() {
         "delete_snapshot",
         "delete_all_snapshots",
         "rename_snapshot",
+        "add_disk",
+        "list_disks",
+        "extend_disk",
+        "remove_disk",
+        "attach_iso",
+        "detach_iso",
+        "add_nic",
+        "list_nics",
+        "remove_nic",
+        "change_nic_network",
+        "connect_nic",
+        "set_nic_mac",
+        "setup_serial_port",
+        "get_serial_port",
+        "connect_serial_port",
+        "clear_serial_port",
+        "remove_serial_port",
     ] {
         assert!(names.contains(&n), "{n} missing");
     }
-    assert_eq!(names.len(), 21);
+    assert_eq!(names.len(), 14 + 7 + 6 + 6 + 5);
     let mut sorted = names.clone();
     sorted.sort_unstable();
     sorted.dedup();

@@ -5,6 +5,9 @@
 //! request builders on top of it.
 
 mod devices;
+mod devices_nics;
+mod devices_rules;
+mod devices_seq;
 mod events_search;
 mod http;
 mod method_table;

@@ -40,19 +40,24 @@ pub(crate) fn python() -> PathBuf {
     py
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pyvmomi_connects_lists_and_powers() {
-    let sim = vcsim::start(Config {
+/// A TLS simulator with the default inventory.
+async fn tls_simulator() -> vcsim::Simulator {
+    vcsim::start(Config {
         tls: true,
         ..Config::default()
     })
     .await
-    .expect("simulator starts");
+    .expect("simulator starts")
+}
+
+/// Runs `script` (under `vcsim/tests/`) against `sim` on VM `vm` and asserts
+/// it succeeded and printed `done`; its output.
+async fn run_script(sim: &vcsim::Simulator, script: &str, vm: &str) -> String {
     let addr = sim.addr();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pyvmomi_smoke.py");
-    let vm = sim
-        .find("VirtualMachine", "DC0_H0_VM0")
-        .expect("fixture VM");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join(script);
+    let vm = vm.to_string();
     let out = tokio::task::spawn_blocking(move || {
         Command::new(python())
             .arg(script)
@@ -61,20 +66,30 @@ async fn pyvmomi_connects_lists_and_powers() {
                 &addr.port().to_string(),
                 "user",
                 "pass",
-                "DC0_H0_VM0",
+                &vm,
             ])
             .output()
             .expect("python runs")
     })
     .await
     .expect("join");
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success(),
         "pyvmomi script failed:\n{stdout}\n{stderr}"
     );
     assert!(stdout.contains("done"), "{stdout}");
+    stdout
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pyvmomi_connects_lists_and_powers() {
+    let sim = tls_simulator().await;
+    let vm = sim
+        .find("VirtualMachine", "DC0_H0_VM0")
+        .expect("fixture VM");
+    run_script(&sim, "pyvmomi_smoke.py", "DC0_H0_VM0").await;
     // The script powered the VM off and on again through tasks, and logged in and out.
     let evs = sim.events();
     let off = evs
@@ -92,5 +107,35 @@ async fn pyvmomi_connects_lists_and_powers() {
     );
     assert_eq!(sim.login_count(), 1);
     assert!(evs.iter().any(|(t, _)| t == "UserLogoutSessionEvent"));
+    sim.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pyvmomi_adds_and_removes_disks_nics_isos_and_serial_ports() {
+    let sim = tls_simulator().await;
+    let vm = sim
+        .find("VirtualMachine", "DC0_H0_VM1")
+        .expect("fixture VM");
+    let before = sim
+        .property(&vm, "config.hardware.device")
+        .map(|d| vim25::devices::DeviceList::from_value(&d))
+        .expect("devices");
+    run_script(&sim, "pyvmomi_devices.py", "DC0_H0_VM1").await;
+    // What the script left: its disk, NIC and serial port gone, a CD/DVD drive
+    // (and the built-in IDE controllers it needed) added.
+    let after = sim
+        .property(&vm, "config.hardware.device")
+        .map(|d| vim25::devices::DeviceList::from_value(&d))
+        .expect("devices");
+    assert_eq!(after.disks().len(), before.disks().len());
+    assert_eq!(after.nics().len(), before.nics().len());
+    assert!(after.serial_ports().is_empty());
+    assert_eq!(after.cdroms().len(), 1);
+    let reconfigs = sim
+        .events()
+        .iter()
+        .filter(|(t, m)| t == "VmReconfiguredEvent" && m.contains("DC0_H0_VM1"))
+        .count();
+    assert!(reconfigs >= 8, "{reconfigs} reconfigurations");
     sim.shutdown().await;
 }

@@ -8,4 +8,5 @@ mod envelopes;
 mod fixture;
 mod props;
 mod spec;
+mod spec_serial;
 mod spec_wire;

@@ -5,6 +5,8 @@
 //! vCenter adds to a disk or NIC; `faults` turns refusals into vCenter's
 //! faults. One entry point, [`apply_device_changes`].
 
+mod builtin;
+mod checks;
 mod faults;
 mod prepare;
 
@@ -23,12 +25,23 @@ fn int(d: &Data, field: &str) -> Option<i64> {
     d.get(field).and_then(Value::as_i64)
 }
 
-/// Applies `deviceChange` to `list`, in order. Stops at the first change
-/// that fails; the caller's transaction discards whatever came before it.
+/// Applies `deviceChange` to a VM that is not running (a new VM, a clone).
 pub(crate) fn apply_device_changes(
     t: &Target<'_>,
     list: &mut DeviceList,
     changes: &[Value],
+) -> Result<(), Fault> {
+    apply_device_changes_on(t, list, changes, false)
+}
+
+/// Applies `deviceChange` to `list`, in order, with the hot-plug rules of a
+/// VM that is `powered_on` or not. Stops at the first change that fails;
+/// the caller's transaction discards whatever came before it.
+pub(crate) fn apply_device_changes_on(
+    t: &Target<'_>,
+    list: &mut DeviceList,
+    changes: &[Value],
+    powered_on: bool,
 ) -> Result<(), Fault> {
     // The keys the spec gave its new devices (negative, temporary) and the
     // keys they got, so a later change can name a device added before it.
@@ -42,9 +55,16 @@ pub(crate) fn apply_device_changes(
             return Err(Fault::invalid_argument("deviceChange.device"));
         };
         match op {
-            "add" => add(t, list, &mut assigned, i, dev)?,
-            "edit" => edit(t, list, &assigned, i, dev)?,
+            "add" => add(t, list, &mut assigned, i, dev, powered_on)?,
+            "edit" => edit(t, list, &assigned, i, dev, powered_on)?,
             "remove" => {
+                if let Some(current) = list.by_key(key_of(dev)) {
+                    let label = current
+                        .path("deviceInfo.label")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    checks::hot_plug(powered_on, i, current, label)?;
+                }
                 list.remove(key_of(dev))
                     .map_err(|e| faults::from_device_error(i, &e))?;
             }
@@ -138,6 +158,7 @@ fn add(
     assigned: &mut HashMap<i64, i64>,
     i: usize,
     dev: &Data,
+    powered_on: bool,
 ) -> Result<(), Fault> {
     let mut d = dev.clone();
     if !is(&d, "VirtualDevice") {
@@ -154,10 +175,22 @@ fn add(
     if is(&d, "VirtualDisk") {
         prepare::new_disk(t, list, &mut d)?;
     } else if is(&d, "VirtualEthernetCard") {
+        checks::network_exists(t.st, i, &d)?;
         prepare::new_nic(t, i, &mut d)?;
+        checks::unique_mac(t, list, i, &d)?;
+    } else if is(&d, "VirtualCdrom") {
+        checks::cdrom(t.st, &d)?;
+    } else if is(&d, "VirtualSerialPort") {
+        checks::serial_port(i, &d)?;
     } else if is(&d, "VirtualSCSIController") && d.get("scsiCtlrUnitNumber").is_none() {
         // The unit a SCSI controller itself occupies on its bus.
         d.set("scsiCtlrUnitNumber", 7);
+    }
+    // Checked after the device's own rules, so a bad device is named first.
+    let new_label = list.label_for_new(&d.type_name).unwrap_or_default();
+    checks::hot_plug(powered_on, i, &d, &new_label)?;
+    if d.get("controllerKey").is_none() {
+        builtin::ensure_for(list, i, &d)?;
     }
     place(list, i, &mut d)?;
     list.add(d).map_err(|e| faults::from_device_error(i, &e))?;
@@ -174,10 +207,15 @@ fn edit(
     assigned: &HashMap<i64, i64>,
     i: usize,
     dev: &Data,
+    powered_on: bool,
 ) -> Result<(), Fault> {
     let Some(current) = list.by_key(key_of(dev)).cloned() else {
         return Err(Fault::invalid_argument("deviceChange.device.key"));
     };
+    // A device keeps its type: a NIC's model is changed by remove and add.
+    if dev.type_name != current.type_name {
+        return Err(faults::invalid_operation(i, "edit"));
+    }
     let mut spec_device = dev.clone();
     resolve_controller(assigned, i, &mut spec_device)?;
     let mut merged = current.clone();
@@ -188,7 +226,16 @@ fn edit(
         prepare::edited_disk(i, &current, &spec_device, &mut merged)?;
     }
     if is(&merged, "VirtualEthernetCard") {
-        prepare::edited_nic(t.st, &mut merged);
+        checks::network_exists(t.st, i, &merged)?;
+        prepare::edited_nic(t.st, i, &current, &mut merged)?;
+        if merged.get("macAddress") != current.get("macAddress") {
+            checks::unique_mac(t, list, i, &merged)?;
+        }
+    } else if is(&merged, "VirtualCdrom") {
+        checks::cdrom(t.st, &merged)?;
+    } else if is(&merged, "VirtualSerialPort") {
+        checks::serial_port(i, &merged)?;
+        checks::serial_edit(powered_on, i, &current, &merged)?;
     }
     list.replace(merged)
         .map_err(|e| faults::from_device_error(i, &e))?;

@@ -3,7 +3,7 @@
 
 use vim25::{Data, Fault, MoRef, Value};
 
-use super::devices::{Target, apply_device_changes};
+use super::devices::{Target, apply_device_changes_on};
 use super::model as vm;
 use super::{event, where_};
 use crate::call::{Call, Reply, require};
@@ -82,7 +82,7 @@ pub(crate) fn apply_config(st: &mut State, vm: &MoRef, spec: &Data) -> Result<()
             datastore: ds.as_ref(),
             seed: &seed,
         };
-        apply_device_changes(&target, &mut devs, ch.as_array())?;
+        apply_device_changes_on(&target, &mut devs, ch.as_array(), on)?;
     }
     let o = &mut st.objects;
     o.set(vm, "config.hardware.device", devs.to_value())?;

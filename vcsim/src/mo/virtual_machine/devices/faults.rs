@@ -88,10 +88,45 @@ pub(super) fn from_spec_error(i: usize, op: &str, e: &SpecError) -> Fault {
             Fault::invalid_argument("deviceChange.device.capacityInKB")
         }
         SpecError::InvalidMac { .. } => invalid_spec(i, "virtualDeviceSpec.device.macAddress"),
+        SpecError::InvalidUri(_) => invalid_backing(i),
         SpecError::WrongType { .. } | SpecError::InvalidDatastorePath(_) => {
             invalid_spec(i, "virtualDeviceSpec.device")
         }
     }
+}
+
+/// A backing the device cannot use (a serial URI ESXi cannot open, a port
+/// group key no distributed switch has).
+pub(super) fn invalid_backing(i: usize) -> Fault {
+    Fault::new(
+        "InvalidDeviceBacking",
+        format!("Invalid configuration for device '{i}'."),
+    )
+    .with("property", "virtualDeviceSpec.device.backing")
+    .with("deviceIndex", index(i))
+}
+
+/// A MAC another NIC in the inventory already has.
+pub(super) fn duplicate_mac(i: usize, mac: &str) -> Fault {
+    Fault::new(
+        "InvalidDeviceSpec",
+        format!("The MAC address '{mac}' of device '{i}' is already in use."),
+    )
+    .with("property", "virtualDeviceSpec.device.macAddress")
+    .with("deviceIndex", index(i))
+}
+
+/// A device that cannot be added, removed or rebacked while the VM runs.
+pub(super) fn hot_plug_not_supported(i: usize, label: &str) -> Fault {
+    Fault::new(
+        "DeviceHotPlugNotSupported",
+        format!(
+            "The device '{label}' (change '{i}') cannot be changed this way while the virtual \
+             machine is powered on."
+        ),
+    )
+    .with("property", "virtualDeviceSpec.device")
+    .with("deviceIndex", index(i))
 }
 
 #[cfg(test)]

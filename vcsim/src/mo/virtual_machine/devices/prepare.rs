@@ -96,12 +96,23 @@ pub(super) fn edited_disk(
     merged: &mut Data,
 ) -> Result<(), Fault> {
     let old = int(current, "capacityInKB").unwrap_or(0);
-    let asked = requested_kb(spec_device).unwrap_or(old);
-    // A client may send both sizes; the larger is what it means to grow to.
-    let kb = int(spec_device, "capacityInBytes")
-        .map(|b| b / 1024)
-        .filter(|b| *b > asked)
-        .unwrap_or(asked);
+    let old_bytes = int(current, "capacityInBytes").unwrap_or(old * 1024);
+    let kb_asked = int(spec_device, "capacityInKB").filter(|k| *k > 0);
+    let bytes_asked = int(spec_device, "capacityInBytes").filter(|b| *b > 0);
+    // As vCenter reads an edit: either size below the current one is a
+    // shrink; a size equal to the current one is ignored in favour of the
+    // other; two new sizes must agree.
+    if bytes_asked.is_some_and(|b| b < old_bytes) || kb_asked.is_some_and(|k| k < old) {
+        return Err(faults::invalid_operation(i, "edit"));
+    }
+    let kb = match (kb_asked, bytes_asked) {
+        (k, None) => k.unwrap_or(old),
+        (k, Some(b)) if b == old_bytes => k.unwrap_or(old),
+        (None, Some(b)) => b / 1024,
+        (Some(k), Some(b)) if k == old => b / 1024,
+        (Some(k), Some(b)) if b == k * 1024 => k,
+        (Some(_), Some(_)) => return Err(faults::invalid_operation(i, "edit")),
+    };
     if kb != old {
         disk_extend(current, kb).map_err(|e| faults::from_spec_error(i, "edit", &e))?;
     }
@@ -179,9 +190,39 @@ pub(super) fn new_nic(t: &Target<'_>, i: usize, d: &mut Data) -> Result<(), Faul
     Ok(())
 }
 
-/// An edited NIC follows the network its new backing names.
-pub(super) fn edited_nic(st: &State, merged: &mut Data) {
+/// An edited NIC follows the network its new backing names; a MAC it is
+/// given as `manual` must lie in VMware's manual range; a NIC without one
+/// keeps the MAC it had unless it is to be manual.
+pub(super) fn edited_nic(
+    st: &State,
+    i: usize,
+    current: &Data,
+    merged: &mut Data,
+) -> Result<(), Fault> {
     if let Some(net) = vm::network_of(st, merged) {
         merged.set("backing", vm::nic_backing(st, &net));
     }
+    let manual = merged.get("addressType").and_then(Value::as_str) == Some("manual");
+    let mac = merged
+        .get("macAddress")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    match mac {
+        Some(m) if manual => {
+            let m = check_manual_mac(&m).map_err(|e| faults::from_spec_error(i, "edit", &e))?;
+            merged.set("macAddress", m);
+        }
+        None => {
+            if let Some(old) = current.get("macAddress").filter(|_| !manual) {
+                merged.set("macAddress", old.clone());
+            } else {
+                return Err(faults::invalid_spec(
+                    i,
+                    "virtualDeviceSpec.device.macAddress",
+                ));
+            }
+        }
+        Some(_) => {}
+    }
+    Ok(())
 }
