@@ -36,6 +36,7 @@ pub(crate) fn refresh_built(st: &mut State, m: &MoRef) -> Result<(), Fault> {
 
 /// A VM's Tools status, its network links and its summary.
 fn virtual_machine(st: &mut State, vm: &MoRef) -> Result<(), Fault> {
+    crate::mo::virtual_machine::power::disconnect_unless_running(st, vm)?;
     vm_tools_status(st, vm)?;
     vm_networks(st, vm)?;
     vm_summary(st, vm)

@@ -113,7 +113,8 @@ def cold_device_checks(vm, ds):
     refused(vm, vim.fault.InvalidDatastorePath, "an ISO on a missing datastore", spec)
     iso.backing.fileName = "[%s] iso/a.iso" % ds.name
     reconfigure(vm, spec)
-    drive = by_label(vm, "CD/DVD drive 1")
+    check(by_label(vm, "CD/DVD drive 1") is not None, "the built-in drive is there")
+    drive = by_label(vm, "CD/DVD drive 2")
     check(drive is not None and drive.backing.fileName == iso.backing.fileName,
           "ISO inserted")
     port = vim.vm.device.VirtualSerialPort(

@@ -186,19 +186,29 @@ async fn remove_disk_detaches_it_by_label() {
     e.sim.shutdown().await;
 }
 
+/// Takes the VM's CD/DVD drives out behind the tools' back (the simulator's
+/// own write API), for the cases that need a VM without one.
+fn remove_drives(e: &Env, vm: &str) {
+    let mut l = devices(e, vm);
+    let keys: Vec<i64> = l
+        .cdroms()
+        .iter()
+        .map(|d| vim25::devices::key_of(d))
+        .collect();
+    for k in keys {
+        l.remove(k).expect("a drive the list holds");
+    }
+    let m = e.sim.find("VirtualMachine", vm).expect("fixture VM");
+    e.sim
+        .set_property(&m, "config.hardware.device", l.to_value())
+        .expect("a schema path");
+    assert!(devices(e, vm).cdroms().is_empty());
+}
+
 #[tokio::test]
-async fn attach_iso_adds_a_drive_and_detach_iso_ejects_it() {
+async fn attach_iso_fills_the_builtin_drive_and_detach_iso_ejects_it() {
     let e = env().await;
-    // A running VM cannot take a new IDE drive.
-    says(
-        &e.fails(
-            "attach_iso",
-            json!({"vm_name": VM, "iso_path": "iso/a.iso"}),
-        )
-        .await,
-        &[VM, "powered on", "Power it off"],
-    );
-    e.ok("power_off", json!({"name": VM})).await;
+    // Every VM has an empty drive on IDE 1; media can change while running.
     let r = e
         .json(
             "attach_iso",
@@ -209,6 +219,7 @@ async fn attach_iso_adds_a_drive_and_detach_iso_ejects_it() {
         assert!(r.get(&key).is_some(), "missing {key}: {r}");
     }
     let l = devices(&e, VM);
+    assert_eq!(l.cdroms().len(), 1, "no second drive");
     let drive = l.by_label("CD/DVD drive 1").expect("a drive");
     assert_eq!(
         str_at(drive, "backing.fileName"),
@@ -216,8 +227,7 @@ async fn attach_iso_adds_a_drive_and_detach_iso_ejects_it() {
     );
     assert_eq!(r["cdrom"], "CD/DVD drive 1");
     assert_eq!(r["iso_path"], "[LocalDS_0] iso/a.iso");
-    // A second ISO goes into the same drive, while running too.
-    e.ok("power_on", json!({"name": VM})).await;
+    // A second ISO goes into the same drive.
     e.json(
         "attach_iso",
         json!({"vm_name": VM, "iso_path": "[LocalDS_0] iso/b.iso"}),
@@ -253,6 +263,37 @@ async fn attach_iso_adds_a_drive_and_detach_iso_ejects_it() {
 }
 
 #[tokio::test]
+async fn attach_iso_adds_a_drive_to_a_vm_without_one_only_when_off() {
+    let e = env().await;
+    remove_drives(&e, VM);
+    // A running VM cannot take a new IDE drive.
+    says(
+        &e.fails(
+            "attach_iso",
+            json!({"vm_name": VM, "iso_path": "iso/a.iso"}),
+        )
+        .await,
+        &[VM, "powered on", "Power it off"],
+    );
+    assert!(devices(&e, VM).cdroms().is_empty(), "nothing added");
+    e.ok("power_off", json!({"name": VM})).await;
+    let r = e
+        .json(
+            "attach_iso",
+            json!({"vm_name": VM, "iso_path": "iso/a.iso"}),
+        )
+        .await;
+    let l = devices(&e, VM);
+    let drive = l.by_label("CD/DVD drive 1").expect("a new drive");
+    assert_eq!(
+        str_at(drive, "backing.fileName"),
+        Some("[LocalDS_0] iso/a.iso")
+    );
+    assert_eq!(r["cdrom"], "CD/DVD drive 1");
+    e.sim.shutdown().await;
+}
+
+#[tokio::test]
 async fn iso_failures_are_clear() {
     let e = env().await;
     e.ok("power_off", json!({"name": VM})).await;
@@ -272,7 +313,10 @@ async fn iso_failures_are_clear() {
         .await,
         &["Datastore 'NoSuchDS' not found"],
     );
-    assert!(devices(&e, VM).cdroms().is_empty());
+    let l = devices(&e, VM);
+    let drive = l.by_label("CD/DVD drive 1").expect("the built-in drive");
+    assert!(str_at(drive, "backing.fileName").is_none(), "still empty");
+    remove_drives(&e, VM);
     says(
         &e.fails("detach_iso", json!({"vm_name": VM})).await,
         &[VM, "no CD/DVD drive"],

@@ -96,8 +96,24 @@ async fn a_cdrom_gets_the_builtin_ide_controller_and_an_iso() {
         Some(0)
     );
     power_off(&sim, &c, &v).await;
+    // Every VM comes with an empty drive on IDE 1, as vCenter gives one.
+    let builtin = devices(&sim, &v);
+    let first = builtin
+        .by_label("CD/DVD drive 1")
+        .expect("the built-in drive");
+    assert_eq!(
+        first.get("controllerKey").and_then(Value::as_i64),
+        Some(201)
+    );
+    assert_eq!(
+        first
+            .path("backing")
+            .and_then(Value::as_data)
+            .map(|b| b.type_name.as_str()),
+        Some("VirtualCdromRemotePassthroughBackingInfo")
+    );
     let l = applied(&sim, &c, &v, vec![add]).await;
-    let drive = l.by_label("CD/DVD drive 1").expect("a drive").clone();
+    let drive = l.by_label("CD/DVD drive 2").expect("a drive").clone();
     let ide = l.by_label("IDE 0").expect("the built-in IDE 0");
     assert_eq!(
         drive.get("controllerKey").and_then(Value::as_i64),
@@ -120,7 +136,7 @@ async fn a_cdrom_gets_the_builtin_ide_controller_and_an_iso() {
     )
     .await;
     let drive = l
-        .by_label("CD/DVD drive 1")
+        .by_label("CD/DVD drive 2")
         .expect("present and valid")
         .clone();
     assert_eq!(
@@ -135,7 +151,7 @@ async fn a_cdrom_gets_the_builtin_ide_controller_and_an_iso() {
         vec![cdrom_empty(&drive).expect("present and valid")],
     )
     .await;
-    let drive = l.by_label("CD/DVD drive 1").expect("present and valid");
+    let drive = l.by_label("CD/DVD drive 2").expect("present and valid");
     assert_eq!(
         drive
             .path("backing")

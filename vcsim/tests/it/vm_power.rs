@@ -170,3 +170,66 @@ async fn issue_7_wait_for_updates_sees_the_delayed_guest_power_change() {
     assert_eq!(seen, ["runtime.powerState", "summary.runtime.powerState"]);
     assert_eq!(prop_str(&sim, &v, "runtime.powerState"), "poweredOff");
 }
+
+/// Issue 9: a VM that is not running has nothing connected. Asking a
+/// powered-off VM's NIC and CD/DVD drive to connect keeps only the
+/// start-connected wish; they connect at power-on and drop at power-off.
+#[tokio::test]
+async fn issue_9_devices_connect_only_while_the_vm_runs() {
+    use vim25::devices::DeviceList;
+    use vim25::spec::{NicEdit, cdrom_set_iso, config_spec, nic_edit};
+
+    let (sim, c) = logged_in().await;
+    let v = vm(&sim, "DC0_H0_VM0");
+    wait_task(&sim, &c.ok(Request::new("PowerOffVM_Task", &v)).await).await;
+    let list = |sim: &vcsim::Simulator| {
+        DeviceList::from_value(&sim.property(&v, "config.hardware.device").expect("devices"))
+    };
+    let connected = |sim: &vcsim::Simulator, label: &str| {
+        let l = list(sim);
+        let d = l.by_label(label).expect("a fixture device");
+        (
+            d.path("connectable.connected").and_then(Value::as_bool),
+            d.path("connectable.startConnected")
+                .and_then(Value::as_bool),
+        )
+    };
+    let l = list(&sim);
+    let nic = l.by_label("Network adapter 1").expect("fixture NIC");
+    let cdrom = l.by_label("CD/DVD drive 1").expect("fixture drive");
+    let edit = NicEdit {
+        backing: None,
+        connected: Some(true),
+        start_connected: Some(true),
+        mac: None,
+    };
+    let spec = config_spec(vec![
+        nic_edit(nic, &edit).expect("a NIC"),
+        cdrom_set_iso(cdrom, "[LocalDS_0] iso/a.iso").expect("a drive"),
+    ]);
+    let info = wait_task(
+        &sim,
+        &c.ok(Request::new("ReconfigVM_Task", &v).arg("spec", spec))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        info.get("state").and_then(Value::as_str),
+        Some("success"),
+        "{info:?}"
+    );
+    assert_eq!(
+        connected(&sim, "Network adapter 1"),
+        (Some(false), Some(true))
+    );
+    assert_eq!(connected(&sim, "CD/DVD drive 1"), (Some(false), Some(true)));
+
+    wait_task(&sim, &c.ok(Request::new("PowerOnVM_Task", &v)).await).await;
+    assert_eq!(
+        connected(&sim, "Network adapter 1"),
+        (Some(true), Some(true))
+    );
+    assert_eq!(connected(&sim, "CD/DVD drive 1"), (Some(true), Some(true)));
+    wait_task(&sim, &c.ok(Request::new("PowerOffVM_Task", &v)).await).await;
+    assert_eq!(connected(&sim, "CD/DVD drive 1"), (Some(false), Some(true)));
+}

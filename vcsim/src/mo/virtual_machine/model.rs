@@ -134,8 +134,9 @@ pub(crate) fn pci_controller() -> Data {
         .with("busNumber", 0)
 }
 
-/// The devices of a fixture VM: PCI bus, LSI Logic SCSI controller, one thin
-/// disk and one VMXNET3 NIC, placed, keyed and labelled by the device model.
+/// The devices of a fixture VM: PCI bus, IDE 0/1, PS/2 and SIO controllers,
+/// an empty CD/DVD drive, LSI Logic SCSI controller, one thin disk and one
+/// VMXNET3 NIC, placed, keyed and labelled by the device model.
 pub(crate) fn default_devices(
     st: &State,
     name: &str,
@@ -152,6 +153,29 @@ pub(crate) fn default_devices(
     let ds_name = st.objects.name(ds);
     let mut list = DeviceList::new(vec![]);
     list.add(pci_controller()).map_err(refused)?;
+    // What every VM has and no client adds: two IDE channels, the PS/2 and
+    // SIO controllers, at vSphere's fixed keys.
+    for (type_name, key, bus) in [
+        ("VirtualIDEController", 200, 0),
+        ("VirtualIDEController", 201, 1),
+        ("VirtualPS2Controller", 300, 0),
+        ("VirtualSIOController", 400, 0),
+    ] {
+        list.add(
+            Data::new(type_name)
+                .with("key", key)
+                .with("deviceInfo", description(""))
+                .with("busNumber", bus),
+        )
+        .map_err(refused)?;
+    }
+    // An empty CD/DVD drive on IDE 1, as a VM made in the vSphere Client has.
+    let cdrom = list.assigned_key("VirtualCdrom");
+    let change = vim25::spec::cdrom_add(cdrom, 201, 0, None)
+        .map_err(|e| Fault::invalid_state(format!("fixture devices of {name}: {e}")))?;
+    if let Some(d) = change.get("device").and_then(Value::as_data) {
+        list.add(d.clone()).map_err(refused)?;
+    }
     let scsi = list.assigned_key("VirtualLsiLogicController");
     list.add(
         Data::new("VirtualLsiLogicController")

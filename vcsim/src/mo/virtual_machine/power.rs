@@ -1,7 +1,7 @@
 //! Power-state tasks (`PowerOnVM_Task`, `PowerOffVM_Task`, `SuspendVM_Task`,
 //! `ResetVM_Task`) and the power-state change every other method uses.
 
-use vim25::{Fault, MoRef, Value, schema};
+use vim25::{Fault, MoRef, Value};
 
 use super::guest::set_tools_running;
 use super::model::{devices, power_state};
@@ -103,14 +103,18 @@ pub(crate) fn set_power(st: &mut State, vm: &MoRef, state: &str) -> Result<(), F
         }
     }
     set_tools_running(st, vm, on)?;
-    // NICs are connected exactly while the VM runs.
+    set_connections(st, vm, on)
+}
+
+/// Devices are connected exactly while the VM runs: at power-on each
+/// connectable device (NIC, CD/DVD drive, serial port) connects if it is set
+/// to start connected; a VM that is not running has nothing connected.
+fn set_connections(st: &mut State, vm: &MoRef, on: bool) -> Result<(), Fault> {
     let devs: Vec<Value> = devices(st, vm)
         .into_vec()
         .into_iter()
         .map(|mut d| {
-            if schema().is_subtype(&d.type_name, "VirtualEthernetCard")
-                && let Some(c) = d.get_mut("connectable").and_then(Value::data_mut)
-            {
+            if let Some(c) = d.get_mut("connectable").and_then(Value::data_mut) {
                 let start = c
                     .get("startConnected")
                     .and_then(Value::as_bool)
@@ -123,4 +127,20 @@ pub(crate) fn set_power(st: &mut State, vm: &MoRef, state: &str) -> Result<(), F
         .collect();
     st.objects
         .set(vm, "config.hardware.device", Value::array(devs))
+}
+
+/// A change to a VM that is not running may ask for a device to be
+/// connected now (an ISO inserted, a NIC connected); vCenter keeps only its
+/// start-connected wish, and the device connects at the next power-on.
+pub(crate) fn disconnect_unless_running(st: &mut State, vm: &MoRef) -> Result<(), Fault> {
+    if power_state(st, vm) == "poweredOn" {
+        return Ok(());
+    }
+    let connected = devices(st, vm)
+        .iter()
+        .any(|d| d.path("connectable.connected").and_then(Value::as_bool) == Some(true));
+    if connected {
+        set_connections(st, vm, false)?;
+    }
+    Ok(())
 }
