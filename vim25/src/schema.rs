@@ -105,6 +105,9 @@ pub struct Schema {
     types: HashMap<String, TypeDef, FastHash>,
     methods: HashMap<String, MethodDef, FastHash>,
     all_props: HashMap<String, Vec<PropDef>, FastHash>,
+    /// Each type's base chain, itself first: `is_subtype` is one lookup and a
+    /// short scan (the simulator asks it for every device it looks at).
+    ancestors: HashMap<String, Vec<String>, FastHash>,
 }
 
 /// The schema, parsed on first use.
@@ -215,6 +218,7 @@ impl Schema {
             },
         );
         let mut all_props = HashMap::default();
+        let mut ancestors = HashMap::default();
         for name in types.keys() {
             let mut chain = vec![];
             let mut cur = types.get(name);
@@ -228,11 +232,13 @@ impl Schema {
                 .flat_map(|t| t.props.iter().cloned())
                 .collect();
             all_props.insert(name.clone(), props);
+            ancestors.insert(name.clone(), chain.iter().map(|t| t.name.clone()).collect());
         }
         Schema {
             types,
             methods,
             all_props,
+            ancestors,
         }
     }
 
@@ -279,14 +285,11 @@ impl Schema {
         if sup == "ManagedObject" || sup == "ManagedObjectReference" {
             return self.is_managed(sub);
         }
-        let mut cur = Some(sub);
-        while let Some(t) = cur {
-            if t == sup {
-                return true;
-            }
-            cur = self.types.get(t).and_then(|d| d.base.as_deref());
-        }
-        false
+        sub == sup
+            || self
+                .ancestors
+                .get(sub)
+                .is_some_and(|chain| chain.iter().any(|a| a == sup))
     }
 
     /// Every type name the schema knows.

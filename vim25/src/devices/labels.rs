@@ -59,11 +59,15 @@ fn rule(type_name: &str) -> Option<(usize, Rule)> {
 /// list (from 1) or, for a controller, sits on bus `n`. `None` for types
 /// vCenter labels in ways not modelled here (their label is left alone).
 pub fn label(type_name: &str, n: i64) -> Option<String> {
-    Some(match rule(type_name)?.1 {
+    Some(text_of(rule(type_name)?.1, n))
+}
+
+fn text_of(r: Rule, n: i64) -> String {
+    match r {
         Rule::Numbered(prefix) => format!("{prefix} {n}"),
         Rule::Bus(prefix) => format!("{prefix}{n}"),
         Rule::Fixed(text) => text.to_string(),
-    })
+    }
 }
 
 fn bus(d: &Data) -> i64 {
@@ -86,14 +90,18 @@ pub(super) fn relabel(devices: &mut [Data]) {
             Rule::Bus(_) => bus(d),
             Rule::Fixed(_) => 0,
         };
-        let Some(text) = label(&d.type_name, n) else {
-            continue;
-        };
-        set_label(d, text);
+        set_label(d, text_of(r, n));
     }
 }
 
 fn set_label(d: &mut Data, text: String) {
+    // Relabelling runs on every change to a device list; a label that is
+    // already right is left alone (no copy, and a shared node stays shared).
+    if d.path("deviceInfo.label").and_then(Value::as_str) == Some(text.as_str())
+        && d.path("deviceInfo.summary").is_some()
+    {
+        return;
+    }
     let mut info = d
         .get("deviceInfo")
         .and_then(Value::as_data)
