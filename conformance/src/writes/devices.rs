@@ -173,3 +173,48 @@ impl Writes<'_> {
         .await;
     }
 }
+
+/// Arguments besides the VM for an unknown-VM call of each snapshot and
+/// device write tool; harmless, the VM exists nowhere. `create_snapshot`
+/// names its VM `name` but creates, so the derivation does not see it as a
+/// VM parameter: the VM goes in here.
+pub(super) fn unknown_vm_args() -> Vec<(&'static str, Json)> {
+    let nic = "Network adapter 1";
+    vec![
+        (
+            "create_snapshot",
+            json!({ "name": crate::checks::NO_SUCH_VM, "snapshot_name": "unused" }),
+        ),
+        ("revert_to_snapshot", json!({ "snapshot_name": "unused" })),
+        ("revert_to_current_snapshot", json!({})),
+        (
+            "rename_snapshot",
+            json!({ "snapshot_name": "unused", "new_name": "unused" }),
+        ),
+        ("delete_snapshot", json!({ "snapshot_name": "unused" })),
+        ("delete_all_snapshots", json!({})),
+        ("add_disk", json!({ "size_gb": ADD_GB })),
+        (
+            "extend_disk",
+            json!({ "disk_label": "Hard disk 1", "new_size_gb": EXTENDED_GB }),
+        ),
+        ("remove_disk", json!({ "disk_label": "Hard disk 1" })),
+        ("attach_iso", json!({ "iso_path": ISO })),
+        ("detach_iso", json!({})),
+        ("add_nic", json!({ "network": "unused" })),
+        ("remove_nic", json!({ "nic_label": nic })),
+        (
+            "change_nic_network",
+            json!({ "nic_label": nic, "new_network": "unused" }),
+        ),
+        ("connect_nic", json!({ "nic_label": nic })),
+        (
+            "set_nic_mac",
+            json!({ "nic_label": nic, "mac_address": "00:50:56:00:00:01" }),
+        ),
+        ("setup_serial_port", json!({})),
+        ("connect_serial_port", json!({})),
+        ("clear_serial_port", json!({})),
+        ("remove_serial_port", json!({})),
+    ]
+}

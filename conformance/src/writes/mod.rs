@@ -333,7 +333,7 @@ impl Writes<'_> {
             ),
             ("reconfigure_vm", json!({"annotation": "unused"})),
         ];
-        for (tool, args) in extra {
+        for (tool, args) in extra.into_iter().chain(devices::unknown_vm_args()) {
             if let (true, Some(ct)) = (self.has(tool), self.contract.tool(tool)) {
                 unknown_vm_check(rec, self.s, ct, inv, Some(args)).await;
             }
