@@ -13,6 +13,7 @@ mod runner;
 mod snapshots;
 mod transport;
 mod vm_lifecycle;
+mod writes;
 
 use conformance::Harness;
 

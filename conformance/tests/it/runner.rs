@@ -91,6 +91,47 @@ fn vm_state(sim: &vcsim::Simulator) -> BTreeMap<String, (String, String)> {
         .collect()
 }
 
+/// The families whose write checks read the VM's snapshot tree and devices.
+const DEVICE_FAMILIES: [&str; 4] = [
+    "snapshots",
+    "disk_management",
+    "nic_management",
+    "serial_port",
+];
+
+/// The registered tools of [`DEVICE_FAMILIES`].
+fn device_family_tools() -> Vec<String> {
+    let c = conformance::contract::embedded().unwrap();
+    registered_tools()
+        .into_iter()
+        .filter(|t| {
+            c.tool(t)
+                .is_some_and(|ct| DEVICE_FAMILIES.contains(&ct.category.as_str()))
+        })
+        .collect()
+}
+
+/// A VM's device labels and snapshot tree, from the simulator itself.
+fn hardware(sim: &vcsim::Simulator, vm: &str) -> (Vec<String>, Option<String>) {
+    let m = sim.find("VirtualMachine", vm).unwrap();
+    let labels = sim
+        .property(&m, "config.hardware.device")
+        .map(|v| vim25::devices::DeviceList::from_value(&v))
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|d| {
+            d.path("deviceInfo.label")
+                .and_then(vim25::Value::as_str)
+                .map(str::to_string)
+        })
+        .collect();
+    let snaps = sim
+        .property(&m, "snapshot.rootSnapshotList")
+        .filter(|v| !v.as_array().is_empty())
+        .map(|v| format!("{v:?}"));
+    (labels, snaps)
+}
+
 fn vcenter_env(sim: &vcsim::Simulator, password: &str) -> Vec<(&'static str, String)> {
     vec![
         ("VCENTER_HOST", sim.url()),
@@ -139,6 +180,19 @@ async fn simulator_target_passes_and_reports_every_registered_tool() {
         assert_eq!(check(&r, id)["status"], "pass", "{id}: {md}");
     }
     assert_eq!(check(&r, "state.restored")["status"], "pass", "{md}");
+    // Every write tool of the snapshot and device families has a check, and all pass.
+    let family_tools = device_family_tools();
+    assert!(family_tools.len() >= 24, "{family_tools:?}");
+    for t in &family_tools {
+        let of_tool: Vec<&Json> = checks(&r)
+            .iter()
+            .filter(|c| c["tool"] == t.as_str())
+            .collect();
+        assert!(!of_tool.is_empty(), "{t} has no check: {md}");
+        for c in of_tool {
+            assert_eq!(c["status"], "pass", "{t}: {c}");
+        }
+    }
     assert!(
         check(&r, "state.restored")["message"]
             .as_str()
@@ -221,6 +275,8 @@ async fn vcenter_writes_touch_only_the_scratch_vm_and_restore_it() {
     let before = vm_state(&sim);
     let scratch = "DC0_H0_VM1";
     assert!(before.contains_key(scratch));
+    let hardware_before = hardware(&sim, scratch);
+    assert!(hardware_before.1.is_none(), "{hardware_before:?}");
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("report");
     let env = vcenter_env(&sim, VC_PASSWORD);
@@ -246,8 +302,28 @@ async fn vcenter_writes_touch_only_the_scratch_vm_and_restore_it() {
     assert_eq!(check(&r, "write.rename_vm")["status"], "pass", "{md}");
     // Creating VMs is for the simulator target only.
     assert_eq!(check(&r, "write.create_vm")["status"], "skip", "{md}");
+    // The snapshot and device checks ran through the server's read tools;
+    // only the CD/DVD drive, which no read tool shows, is left out.
+    for t in device_family_tools() {
+        let id = format!("write.{t}");
+        let Some(c) = checks(&r).iter().find(|c| c["id"] == id.as_str()) else {
+            continue;
+        };
+        let want = if t.ends_with("_iso") { "skip" } else { "pass" };
+        assert_eq!(c["status"], want, "{id}: {md}");
+    }
+    for id in [
+        "write.create_snapshot",
+        "write.delete_all_snapshots",
+        "write.add_disk",
+        "write.add_nic",
+        "write.setup_serial_port",
+    ] {
+        assert_eq!(check(&r, id)["status"], "pass", "{id}: {md}");
+    }
     // Every VM, the scratch VM included, is as it was.
     assert_eq!(vm_state(&sim), before);
+    assert_eq!(hardware(&sim, scratch), hardware_before);
     sim.shutdown().await;
 }
 

@@ -2,160 +2,33 @@
 //! what they change: power off/on in the order that ends where it started,
 //! rename and rename back, annotate and restore the annotation. Creating,
 //! cloning and deleting VMs touches objects besides the scratch VM, so those
-//! run against the simulator only.
+//! run against the simulator only. The snapshot, disk, CD/DVD, network
+//! adapter and serial port checks live in their own modules and work only
+//! on what they add themselves (a snapshot, a disk, an adapter, a port).
 //!
 //! Every effect is verified through a [`Probe`]: the simulator's own state
 //! when it runs in-process, otherwise the server's `esxi://vms` resource and
-//! `get_vm_info`.
+//! its read tools (`get_vm_info`, `list_snapshots`, `list_disks`, …).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, bail};
 use serde_json::{Value as Json, json};
 
 use crate::checks::{Inventory, Recorder, Spec, Verdict, summarize, unknown_vm_check};
 use crate::contract::Contract;
+use crate::report::Status;
 use crate::session::Session;
 
-/// Where a check reads the state it changed.
-pub enum Probe<'a> {
-    /// The in-process simulator: the truth, not the server's word for it.
-    Sim(&'a vcsim::Simulator),
-    /// A real vCenter, seen through the server.
-    Server(&'a Session),
-}
+mod devices;
+mod nics;
+mod probe;
+mod serial;
+mod snapshots;
+mod state;
 
-/// VM name → power state.
-pub type Snapshot = BTreeMap<String, String>;
-
-impl Probe<'_> {
-    pub async fn vms(&self) -> Result<Snapshot> {
-        match self {
-            Probe::Sim(sim) => Ok(sim
-                .objects("VirtualMachine")
-                .iter()
-                .filter_map(|vm| {
-                    let s = |p: &str| {
-                        sim.property(vm, p)
-                            .and_then(|v| v.as_str().map(str::to_string))
-                    };
-                    Some((s("name")?, s("runtime.powerState").unwrap_or_default()))
-                })
-                .collect()),
-            Probe::Server(s) => {
-                let list = s.read_json("esxi://vms").await?;
-                let items = list
-                    .as_array()
-                    .ok_or_else(|| anyhow!("esxi://vms is not a list"))?;
-                Ok(items
-                    .iter()
-                    .filter_map(|i| {
-                        let name = i.get("name")?.as_str()?.to_string();
-                        let power = i.get("power_state").and_then(Json::as_str).unwrap_or("");
-                        Some((name, power.to_string()))
-                    })
-                    .collect())
-            }
-        }
-    }
-
-    pub async fn power(&self, vm: &str) -> Result<String> {
-        self.vms()
-            .await?
-            .remove(vm)
-            .ok_or_else(|| anyhow!("VM {vm} not found"))
-    }
-
-    pub async fn annotation(&self, vm: &str) -> Result<String> {
-        match self {
-            Probe::Sim(sim) => {
-                let moref = sim
-                    .find("VirtualMachine", vm)
-                    .ok_or_else(|| anyhow!("VM {vm} not found in the simulator"))?;
-                Ok(sim
-                    .property(&moref, "config.annotation")
-                    .and_then(|v| v.as_str().map(str::to_string))
-                    .unwrap_or_default())
-            }
-            Probe::Server(s) => {
-                let o = s.call("get_vm_info", json!({ "name": vm })).await?;
-                if o.is_error {
-                    bail!("get_vm_info: {}", o.text);
-                }
-                Ok(o.structured
-                    .as_ref()
-                    .and_then(|v| v.get("annotation"))
-                    .and_then(Json::as_str)
-                    .unwrap_or_default()
-                    .to_string())
-            }
-        }
-    }
-
-    /// Whether VMware Tools answers in the guest (guest operations need it).
-    pub async fn tools_running(&self, vm: &str) -> Result<bool> {
-        match self {
-            Probe::Sim(sim) => {
-                let moref = sim
-                    .find("VirtualMachine", vm)
-                    .ok_or_else(|| anyhow!("VM {vm} not found in the simulator"))?;
-                Ok(sim
-                    .property(&moref, "guest.toolsRunningStatus")
-                    .and_then(|v| v.as_str().map(|s| s == "guestToolsRunning"))
-                    .unwrap_or(false))
-            }
-            Probe::Server(s) => {
-                let o = s.call("get_vm_info", json!({ "name": vm })).await?;
-                if o.is_error {
-                    bail!("get_vm_info: {}", o.text);
-                }
-                let status = o
-                    .structured
-                    .as_ref()
-                    .and_then(|v| v.get("tools_status"))
-                    .and_then(Json::as_str)
-                    .unwrap_or_default()
-                    .to_string();
-                Ok(status == "toolsOk" || status == "toolsOld")
-            }
-        }
-    }
-
-    /// Polls until Tools runs in `vm`, for at most `within`.
-    pub async fn wait_tools(&self, vm: &str, within: Duration) -> Result<()> {
-        let started = Instant::now();
-        while !self.tools_running(vm).await? {
-            if started.elapsed() > within {
-                bail!(
-                    "VMware Tools did not come up in {vm} within {} s",
-                    within.as_secs()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-        Ok(())
-    }
-
-    /// Polls until `vm` is in power state `want`; guest operations finish
-    /// after the call returns.
-    pub async fn wait_power(&self, vm: &str, want: &str, within: Duration) -> Result<()> {
-        let started = Instant::now();
-        loop {
-            let got = self.power(vm).await?;
-            if got == want {
-                return Ok(());
-            }
-            if started.elapsed() > within {
-                bail!(
-                    "{vm} is {got}, expected {want} within {} s",
-                    within.as_secs()
-                );
-            }
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-}
+pub use probe::{Probe, Snapshot};
 
 const QUICK: Duration = Duration::from_secs(60);
 /// A guest OS may take minutes to shut down or suspend.
@@ -228,15 +101,38 @@ impl Writes<'_> {
         rec: &mut Recorder,
         spec: Spec,
         f: impl std::future::Future<Output = Result<Step>>,
-    ) {
-        rec.run(spec, async {
-            match f.await {
-                Ok(Step::Done(m)) => Verdict::Pass(m),
-                Ok(Step::Skip(m)) => Verdict::Skip(m),
-                Err(e) => Verdict::Fail(format!("{e:#}")),
-            }
-        })
-        .await;
+    ) -> bool {
+        let status = rec
+            .run(spec, async {
+                match f.await {
+                    Ok(Step::Done(m)) => Verdict::Pass(m),
+                    Ok(Step::Skip(m)) => Verdict::Skip(m),
+                    Err(e) => Verdict::Fail(format!("{e:#}")),
+                }
+            })
+            .await;
+        status == Status::Pass
+    }
+
+    /// Records every registered tool of `tools` as skipped for `why`.
+    fn skip_all(&self, rec: &mut Recorder, tools: &[&str], why: &str) {
+        for t in tools.iter().filter(|t| self.has(t)) {
+            rec.skip(self.spec(t, &format!("{t} on the scratch VM")), why);
+        }
+    }
+
+    /// A failure to put the scratch VM back, as its own failed check.
+    fn restore_failed(&self, rec: &mut Recorder, what: &str, e: &anyhow::Error) {
+        rec.record(
+            Spec::new(
+                "write.restore",
+                "writes",
+                format!("the scratch VM {} gets its {what} back", self.vm),
+            )
+            .write(),
+            Verdict::Fail(format!("{e:#}")),
+            Instant::now(),
+        );
     }
 
     pub async fn run(&self, rec: &mut Recorder, inv: &Inventory) {
@@ -417,6 +313,10 @@ impl Writes<'_> {
             .await;
         }
         self.create_and_delete(rec).await;
+        self.snapshot_checks(rec).await;
+        self.disk_checks(rec).await;
+        self.nic_checks(rec).await;
+        self.serial_checks(rec).await;
         // A missing VM is a tool error for the write tools too; harmless, it exists nowhere.
         let extra: [(&str, Json); 10] = [
             ("power_on", json!({})),
@@ -433,7 +333,7 @@ impl Writes<'_> {
             ),
             ("reconfigure_vm", json!({"annotation": "unused"})),
         ];
-        for (tool, args) in extra {
+        for (tool, args) in extra.into_iter().chain(devices::unknown_vm_args()) {
             if let (true, Some(ct)) = (self.has(tool), self.contract.tool(tool)) {
                 unknown_vm_check(rec, self.s, ct, inv, Some(args)).await;
             }

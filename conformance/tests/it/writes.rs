@@ -1,0 +1,115 @@
+//! The runner's write checks on their own, on a scratch VM that starts
+//! powered off (the runner's own run finds it on): every check still
+//! passes, and the VM ends powered off with the devices and snapshots it
+//! had, read from the simulator itself.
+
+use std::collections::BTreeSet;
+
+use conformance::checks::{Inventory, Recorder};
+use conformance::report::Status;
+use conformance::session::{Session, VcenterSettings};
+use conformance::writes::{Probe, Writes};
+use serde_json::json;
+
+const VM: &str = "DC0_H0_VM0";
+
+/// The VM's power state, device labels and snapshot tree, from the simulator.
+fn vm_hardware(sim: &vcsim::Simulator) -> (String, Vec<String>, String) {
+    let m = sim.find("VirtualMachine", VM).unwrap();
+    let power = sim
+        .property(&m, "runtime.powerState")
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    let labels = sim
+        .property(&m, "config.hardware.device")
+        .map(|v| vim25::devices::DeviceList::from_value(&v))
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|d| {
+            d.path("deviceInfo.label")
+                .and_then(vim25::Value::as_str)
+                .map(str::to_string)
+        })
+        .collect();
+    let snaps = format!("{:?}", sim.property(&m, "snapshot.rootSnapshotList"));
+    (power, labels, snaps)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn write_checks_pass_on_a_powered_off_vm_and_leave_it_as_it_was() {
+    conformance::init_tls();
+    let sim = conformance::start_sim().await.unwrap();
+    let vc = VcenterSettings {
+        host: sim.url(),
+        user: conformance::SIM_USER.into(),
+        password: conformance::SIM_PASSWORD.into(),
+        insecure: true,
+        extra: vec![],
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let server = conformance::server_binary().unwrap();
+    let s = Session::connect(
+        &server,
+        conformance::Transport::Stdio,
+        &vc,
+        &tmp.path().join("server.log"),
+    )
+    .await
+    .unwrap();
+    let off = s.call("power_off", json!({ "name": VM })).await.unwrap();
+    assert!(!off.is_error, "{}", off.text);
+    let before = vm_hardware(&sim);
+    assert_eq!(before.0, "poweredOff");
+    let registered: BTreeSet<String> = s
+        .client()
+        .list_all_tools()
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.name.to_string())
+        .collect();
+    let contract = conformance::contract::embedded().unwrap();
+    let w = Writes {
+        s: &s,
+        probe: Probe::Sim(&sim),
+        contract: &contract,
+        registered: &registered,
+        vm: VM.into(),
+        may_create: false,
+    };
+    let mut rec = Recorder::default();
+    let inv = Inventory {
+        vm: Some(VM.into()),
+        ..Inventory::default()
+    };
+    w.run(&mut rec, &inv).await;
+    let failed: Vec<String> = rec
+        .results
+        .iter()
+        .filter(|r| r.status == Status::Fail)
+        .map(|r| format!("{}: {}", r.id, r.message))
+        .collect();
+    assert!(failed.is_empty(), "{failed:#?}");
+    for id in [
+        "write.revert_to_snapshot",
+        "write.revert_to_current_snapshot",
+        "write.delete_all_snapshots",
+        "write.remove_disk",
+        "write.detach_iso",
+        "write.remove_nic",
+        "write.connect_serial_port",
+        "write.remove_serial_port",
+    ] {
+        let r = rec.results.iter().find(|r| r.id == id);
+        assert_eq!(r.map(|r| r.status), Some(Status::Pass), "{id}: {r:?}");
+    }
+    let revert = rec
+        .results
+        .iter()
+        .find(|r| r.id == "write.revert_to_snapshot")
+        .unwrap();
+    assert!(revert.message.contains("poweredOff"), "{}", revert.message);
+    assert_eq!(vm_hardware(&sim), before);
+    s.close().await;
+    sim.shutdown().await;
+}
