@@ -11,28 +11,28 @@ use vim25::spec::{self, NewDisk, Provisioning};
 use vim25::{Data, MoRef, Request, Value};
 
 use crate::devices_rules::{applied, power_off, reconfigure};
-use crate::{Client, cluster_pool, logged_in, vm_folder};
+use crate::{Client, logged_in};
 use testkit::{prop_int, task_fault, vm, wait_task};
 
-const GB_KB: i64 = 1 << 20;
+pub(crate) const GB_KB: i64 = 1 << 20;
 
-fn ds(sim: &Simulator) -> MoRef {
+pub(crate) fn ds(sim: &Simulator) -> MoRef {
     sim.find("Datastore", "LocalDS_0")
         .expect("the default datastore")
 }
 
-fn file(sim: &Simulator, path: &str) -> Option<DsFile> {
+pub(crate) fn file(sim: &Simulator, path: &str) -> Option<DsFile> {
     sim.datastore_files(&ds(sim), path)
         .into_iter()
         .find(|(p, _)| p == path)
         .map(|(_, f)| f)
 }
 
-fn free(sim: &Simulator) -> i64 {
+pub(crate) fn free(sim: &Simulator) -> i64 {
     prop_int(sim, &ds(sim), "summary.freeSpace").expect("freeSpace")
 }
 
-fn uncommitted(sim: &Simulator) -> i64 {
+pub(crate) fn uncommitted(sim: &Simulator) -> i64 {
     prop_int(sim, &ds(sim), "summary.uncommitted").expect("uncommitted")
 }
 
@@ -57,13 +57,13 @@ pub(crate) fn assert_space_is_the_files(sim: &Simulator, context: &str) {
     }
 }
 
-fn devices(sim: &Simulator, v: &MoRef) -> DeviceList {
+pub(crate) fn devices(sim: &Simulator, v: &MoRef) -> DeviceList {
     sim.property(v, "config.hardware.device")
         .map(|d| DeviceList::from_value(&d))
         .unwrap_or_default()
 }
 
-fn new_disk(kb: i64, provisioning: Provisioning, file: Option<&str>) -> Data {
+pub(crate) fn new_disk(kb: i64, provisioning: Provisioning, file: Option<&str>) -> Data {
     spec::disk_add(&NewDisk {
         key: -1,
         controller_key: 1000,
@@ -77,21 +77,21 @@ fn new_disk(kb: i64, provisioning: Provisioning, file: Option<&str>) -> Data {
     .expect("a valid disk")
 }
 
-fn at_unit(mut change: Data, unit: i64) -> Data {
+pub(crate) fn at_unit(mut change: Data, unit: i64) -> Data {
     if let Some(dev) = change.get_mut("device").and_then(Value::data_mut) {
         dev.set("unitNumber", unit);
     }
     change
 }
 
-fn disk_file(d: &Data) -> String {
+pub(crate) fn disk_file(d: &Data) -> String {
     d.path("backing.fileName")
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string()
 }
 
-fn layout_names(sim: &Simulator, v: &MoRef) -> Vec<(String, String, i64)> {
+pub(crate) fn layout_names(sim: &Simulator, v: &MoRef) -> Vec<(String, String, i64)> {
     sim.property(v, "layoutEx.file")
         .map(|a| {
             a.as_array()
@@ -293,7 +293,13 @@ async fn an_iso_that_is_not_on_the_datastore_is_refused() {
     applied(&sim, &c, &v, vec![add]).await;
 }
 
-async fn take(sim: &Simulator, c: &Client, v: &MoRef, name: &str, memory: bool) -> MoRef {
+pub(crate) async fn take(
+    sim: &Simulator,
+    c: &Client,
+    v: &MoRef,
+    name: &str,
+    memory: bool,
+) -> MoRef {
     let req = Request::new("CreateSnapshot_Task", v)
         .arg("name", name)
         .arg("memory", memory)
@@ -306,176 +312,9 @@ async fn take(sim: &Simulator, c: &Client, v: &MoRef, name: &str, memory: bool) 
         .expect("the snapshot")
 }
 
-async fn run(sim: &Simulator, c: &Client, req: Request) {
+pub(crate) async fn run(sim: &Simulator, c: &Client, req: Request) {
     let info = wait_task(sim, &c.ok(req).await).await;
     assert_eq!(task_fault(&info), "", "{info:?}");
-}
-
-fn top_and_parent(sim: &Simulator, v: &MoRef) -> (String, Option<String>) {
-    let l = devices(sim, v);
-    let d = l.by_label("Hard disk 1").expect("disk");
-    (
-        disk_file(d),
-        d.path("backing.parent.fileName")
-            .and_then(Value::as_str)
-            .map(str::to_string),
-    )
-}
-
-#[tokio::test]
-async fn snapshots_make_delta_files_that_revert_and_removal_consolidate() {
-    let (sim, c) = logged_in().await;
-    let v = vm(&sim, "DC0_H0_VM0");
-    let base = "[LocalDS_0] DC0_H0_VM0/DC0_H0_VM0.vmdk".to_string();
-    let delta1 = "[LocalDS_0] DC0_H0_VM0/DC0_H0_VM0-000001.vmdk".to_string();
-    let delta2 = "[LocalDS_0] DC0_H0_VM0/DC0_H0_VM0-000002.vmdk".to_string();
-    let free0 = free(&sim);
-    // A running VM's memory snapshot: state and memory files, one delta.
-    let s1 = take(&sim, &c, &v, "s1", true).await;
-    assert_eq!(
-        top_and_parent(&sim, &v),
-        (delta1.clone(), Some(base.clone()))
-    );
-    let delta = file(&sim, "DC0_H0_VM0/DC0_H0_VM0-000001.vmdk").expect("delta file");
-    assert_eq!(delta.kind, FileKind::DeltaDisk);
-    let vmsn = file(&sim, "DC0_H0_VM0/DC0_H0_VM0-Snapshot1.vmsn").expect("state file");
-    let mem = prop_int(&sim, &v, "config.hardware.memoryMB").expect("memory") << 20;
-    let vmem = file(&sim, "DC0_H0_VM0/DC0_H0_VM0-Snapshot1.vmem").expect("memory file");
-    assert_eq!(vmem.size, mem);
-    assert_eq!(free(&sim), free0 - vmsn.size - vmem.size - delta.size);
-    assert_space_is_the_files(&sim, "snapshot taken");
-    // The snapshot keeps the backing the disk had.
-    let held = sim
-        .property(&s1, "config.hardware.device")
-        .map(|d| DeviceList::from_value(&d))
-        .expect("snapshot devices");
-    assert_eq!(disk_file(held.by_label("Hard disk 1").expect("disk")), base);
-    // A second snapshot freezes the first delta.
-    let s2 = take(&sim, &c, &v, "s2", false).await;
-    assert_eq!(
-        top_and_parent(&sim, &v),
-        (delta2.clone(), Some(delta1.clone()))
-    );
-    assert!(layout_names(&sim, &v).iter().any(|(n, _, _)| n == &delta2));
-    // Revert to s1: the delta written since is replaced by a fresh one on the base.
-    run(&sim, &c, Request::new("RevertToSnapshot_Task", &s1)).await;
-    let (top, parent) = top_and_parent(&sim, &v);
-    assert_eq!(parent, Some(base.clone()));
-    assert!(!top.is_empty() && top != delta1 && top != base);
-    assert!(
-        file(&sim, "DC0_H0_VM0/DC0_H0_VM0-000002.vmdk").is_none(),
-        "old delta gone"
-    );
-    assert_space_is_the_files(&sim, "reverted");
-    // Remove s2: its delta (child of s1's file, which s1 still holds) is merged away.
-    run(
-        &sim,
-        &c,
-        Request::new("RemoveSnapshot_Task", &s2).arg("removeChildren", false),
-    )
-    .await;
-    assert!(file(&sim, "DC0_H0_VM0/DC0_H0_VM0-000001.vmdk").is_none());
-    assert!(file(&sim, "DC0_H0_VM0/DC0_H0_VM0-Snapshot2.vmsn").is_none());
-    assert_space_is_the_files(&sim, "s2 removed");
-    // Remove all: back on the base disk, no deltas, no snapshot files.
-    run(&sim, &c, Request::new("RemoveAllSnapshots_Task", &v)).await;
-    assert_eq!(top_and_parent(&sim, &v), (base, None));
-    let left: Vec<String> = sim
-        .datastore_files(&ds(&sim), "DC0_H0_VM0/")
-        .into_iter()
-        .map(|(p, _)| p)
-        .collect();
-    assert_eq!(
-        left,
-        vec![
-            "DC0_H0_VM0/DC0_H0_VM0.nvram".to_string(),
-            "DC0_H0_VM0/DC0_H0_VM0.vmdk".to_string(),
-            "DC0_H0_VM0/DC0_H0_VM0.vmx".to_string(),
-        ]
-    );
-    assert_eq!(free(&sim), free0);
-    assert_space_is_the_files(&sim, "all removed");
-}
-
-#[tokio::test]
-async fn create_clone_and_destroy_move_the_vms_files() {
-    let (sim, c) = logged_in().await;
-    let free0 = free(&sim);
-    let spec = Data::new("VirtualMachineConfigSpec")
-        .with("name", "files-vm")
-        .with("memoryMB", 64i64)
-        .with(
-            "files",
-            Data::new("VirtualMachineFileInfo").with("vmPathName", "[LocalDS_0]"),
-        )
-        .with(
-            "deviceChange",
-            vec![
-                spec::scsi_controller_add(-100, "VirtualLsiLogicController", 0).expect("valid"),
-                {
-                    let mut d = new_disk(GB_KB, Provisioning::Thick, None);
-                    if let Some(dev) = d.get_mut("device").and_then(Value::data_mut) {
-                        dev.set("controllerKey", -100);
-                        dev.set("unitNumber", 0);
-                    }
-                    d
-                },
-            ],
-        );
-    let t = c
-        .ok(Request::new("CreateVM_Task", &vm_folder(&sim))
-            .arg("config", spec)
-            .arg("pool", cluster_pool(&sim)))
-        .await;
-    let info = wait_task(&sim, &t).await;
-    assert_eq!(task_fault(&info), "", "{info:?}");
-    let created = vm(&sim, "files-vm");
-    let files = sim.datastore_files(&ds(&sim), "files-vm/");
-    let names: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
-    assert_eq!(
-        names,
-        vec![
-            "files-vm/files-vm.nvram",
-            "files-vm/files-vm.vmdk",
-            "files-vm/files-vm.vmx"
-        ]
-    );
-    let held: i64 = files.iter().map(|(_, f)| f.size).sum();
-    assert_eq!(free(&sim), free0 - held);
-    assert_eq!(
-        prop_int(&sim, &created, "summary.storage.committed"),
-        Some(held)
-    );
-    // A clone gets its own copies in its own folder.
-    let clone_spec = Data::new("VirtualMachineCloneSpec")
-        .with("location", Data::new("VirtualMachineRelocateSpec"))
-        .with("template", false)
-        .with("powerOn", false);
-    run(
-        &sim,
-        &c,
-        Request::new("CloneVM_Task", &created)
-            .arg("folder", vm_folder(&sim))
-            .arg("name", "files-clone")
-            .arg("spec", clone_spec),
-    )
-    .await;
-    let clone_files = sim.datastore_files(&ds(&sim), "files-clone/");
-    let clone_held: i64 = clone_files.iter().map(|(_, f)| f.size).sum();
-    assert_eq!(clone_held, held);
-    assert_eq!(free(&sim), free0 - 2 * held);
-    assert_space_is_the_files(&sim, "cloned");
-    // Destroy takes a VM's files with it.
-    for name in ["files-clone", "files-vm"] {
-        let v = vm(&sim, name);
-        run(&sim, &c, Request::new("Destroy_Task", &v)).await;
-        assert!(
-            sim.datastore_files(&ds(&sim), &format!("{name}/"))
-                .is_empty()
-        );
-    }
-    assert_eq!(free(&sim), free0);
-    assert_space_is_the_files(&sim, "destroyed");
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 //! request builders on top of it.
 
 mod datastore_files;
+mod datastore_files_vm;
 mod devices;
 mod devices_nics;
 mod devices_rules;

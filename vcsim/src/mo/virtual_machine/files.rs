@@ -16,7 +16,7 @@ use vim25::{Data, Fault, MoRef, Value, schema};
 
 use super::model as vm;
 use crate::datastore_files::{DsFile, FileKind, not_found};
-use crate::mo::datastore::{self, files_changed, resolve};
+use crate::mo::datastore::{self, files_changed, resolve_near};
 use crate::state::State;
 
 /// A fresh `.vmx`.
@@ -32,7 +32,7 @@ fn is(d: &Data, base: &str) -> bool {
 /// and the `.vmx` path, from `config.files.vmPathName`.
 pub(crate) fn vm_folder(st: &State, vm: &MoRef) -> Option<(MoRef, String, String)> {
     let vmx = st.objects.str_prop(vm, "config.files.vmPathName")?;
-    let (ds, path) = resolve(st, &vmx)?;
+    let (ds, path) = resolve_near(st, &vmx, &st.objects.refs(vm, "datastore"))?;
     let dir = match path.rsplit_once('/') {
         Some((d, _)) => format!("{d}/"),
         None => String::new(),
@@ -54,14 +54,13 @@ pub(crate) fn chain(disk: &Data) -> Vec<Data> {
 /// Where a backing's file is: its `datastore`, else the datastore its path names.
 pub(crate) fn backing_file(st: &State, b: &Data) -> Option<(MoRef, String)> {
     let name = b.get("fileName").and_then(Value::as_str)?;
-    let (by_path, path) = resolve(st, name)?;
-    let ds = b
+    let near: Vec<MoRef> = b
         .get("datastore")
         .and_then(Value::as_moref)
-        .filter(|d| st.objects.contains(d))
         .cloned()
-        .unwrap_or(by_path);
-    Some((ds, path))
+        .into_iter()
+        .collect();
+    resolve_near(st, name, &near)
 }
 
 fn capacity_bytes(disk: &Data) -> i64 {
