@@ -361,3 +361,37 @@ async fn attach_iso_refuses_an_iso_that_is_not_on_the_datastore() {
     );
     e.sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn extend_disk_refuses_a_disk_on_a_snapshot_chain() {
+    let e = env().await;
+    e.ok(
+        "create_snapshot",
+        json!({"name": VM, "snapshot_name": "before"}),
+    )
+    .await;
+    let before = devices(&e, VM);
+    says(
+        &e.fails(
+            "extend_disk",
+            json!({"vm_name": VM, "disk_label": "Hard disk 1", "new_size_gb": 5}),
+        )
+        .await,
+        &[
+            "Hard disk 1",
+            VM,
+            "snapshot chain",
+            "delete the VM's snapshots",
+        ],
+    );
+    assert_eq!(devices(&e, VM), before);
+    e.ok("delete_all_snapshots", json!({"name": VM})).await;
+    e.json(
+        "extend_disk",
+        json!({"vm_name": VM, "disk_label": "Hard disk 1", "new_size_gb": 5}),
+    )
+    .await;
+    let disk = devices(&e, VM).by_label("Hard disk 1").cloned().unwrap();
+    assert_eq!(int_at(&disk, "capacityInKB"), Some(5 * GB_KB));
+    e.sim.shutdown().await;
+}

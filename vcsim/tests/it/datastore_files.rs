@@ -273,6 +273,16 @@ async fn a_disk_on_a_snapshot_chain_cannot_be_extended() {
         .and_then(Value::as_str)
         .unwrap_or_default();
     testkit::says(msg, &["Invalid operation", "device '0'"]);
+    let why = info
+        .path("error.fault.faultMessage")
+        .map(|m| m.as_array().to_vec())
+        .unwrap_or_default();
+    assert_eq!(
+        why.first()
+            .and_then(|m| m.path("message"))
+            .and_then(Value::as_str),
+        Some("Disks with parents cannot be expanded.")
+    );
     assert_eq!(sim.datastore_files(&ds(&sim), ""), before);
 }
 

@@ -186,15 +186,24 @@ pub(crate) fn vm_destroyed(st: &mut State, vm: &MoRef) -> Result<(), Fault> {
     Ok(())
 }
 
-/// `InvalidDeviceOperation`, as vCenter refuses a change a device cannot take.
-fn invalid_operation(i: usize, op: &str) -> Fault {
+/// `InvalidDeviceOperation` as vCenter refuses to grow a disk on a snapshot
+/// chain, with the reason it gives in `faultMessage`.
+fn cannot_grow_chained(i: usize) -> Fault {
     Fault::new(
         "InvalidDeviceOperation",
         format!("Invalid operation for device '{i}'."),
     )
     .with("property", "virtualDeviceSpec.device")
     .with("deviceIndex", i64::try_from(i).unwrap_or(i64::MAX))
-    .with("badOp", op)
+    .with("badOp", "edit")
+    .with(
+        "faultMessage",
+        vec![
+            Data::new("LocalizableMessage")
+                .with("key", "msg.disk.hotExtend.parentNotSupported")
+                .with("message", "Disks with parents cannot be expanded."),
+        ],
+    )
 }
 
 fn spec_file_name(dev: &Data) -> Option<String> {
@@ -282,7 +291,7 @@ pub(crate) fn disk_changes(
                 if new_cap != old_cap {
                     let on_chain = old.path("backing.parent").is_some();
                     if on_chain || has_snapshots {
-                        return Err(invalid_operation(i, "edit"));
+                        return Err(cannot_grow_chained(i));
                     }
                     disk_grown(st, new)?;
                 }
