@@ -2,7 +2,7 @@
 NIC, give it a manual MAC and remove it, insert an ISO and add a serial port
 (the VM powered off), each through ReconfigVM_Task, checking
 config.hardware.device through pyvmomi's own objects and the faults vCenter
-raises. Usage: pyvmomi_devices.py HOST PORT USER PASSWORD VMNAME.
+raises, and that a thick disk's file takes the datastore's free space. Usage: pyvmomi_devices.py HOST PORT USER PASSWORD VMNAME.
 Prints one line per check; exits non-zero on the first failure."""
 
 import sys

@@ -1,7 +1,8 @@
 """pyvmomi snapshot round trip against vcsim: take snapshots (with memory,
 disk-only, names repeated), read vm.snapshot and vm.rootSnapshot through
 pyvmomi's own objects, revert (power state and CPU count come back), rename,
-remove one (children move up), remove all, and check the faults.
+remove one (children move up), remove all, and check the faults; the
+disk's delta file and its parent backing, and consolidation back to the base.
 Usage: pyvmomi_snapshots.py HOST PORT USER PASSWORD VMNAME.
 Prints one line per check; exits non-zero on the first failure."""
 
