@@ -181,3 +181,71 @@ async fn create_clone_and_destroy_move_the_vms_files() {
     assert_eq!(free(&sim), free0);
     assert_space_is_the_files(&sim, "destroyed");
 }
+
+fn create_with_disk(name: &str, disk: Data) -> Data {
+    Data::new("VirtualMachineConfigSpec")
+        .with("name", name)
+        .with(
+            "files",
+            Data::new("VirtualMachineFileInfo").with("vmPathName", "[LocalDS_0]"),
+        )
+        .with(
+            "deviceChange",
+            vec![
+                spec::scsi_controller_add(-100, "VirtualLsiLogicController", 0).expect("valid"),
+                disk,
+            ],
+        )
+}
+
+fn on_new_controller(mut change: Data) -> Data {
+    if let Some(dev) = change.get_mut("device").and_then(Value::data_mut) {
+        dev.set("controllerKey", -100);
+        dev.set("unitNumber", 0);
+    }
+    change
+}
+
+#[tokio::test]
+async fn create_vm_refuses_a_named_disk_file_that_exists_or_is_missing() {
+    let (sim, c) = logged_in().await;
+    let taken = "[LocalDS_0] DC0_H0_VM0/DC0_H0_VM0.vmdk";
+    let before = sim.datastore_files(&ds(&sim), "");
+    for (disk, fault) in [
+        (
+            on_new_controller(new_disk(GB_KB, Provisioning::Thin, Some(taken))),
+            "FileAlreadyExists",
+        ),
+        (
+            {
+                let mut d = on_new_controller(new_disk(
+                    GB_KB,
+                    Provisioning::Thin,
+                    Some("[LocalDS_0] no/x.vmdk"),
+                ));
+                d.remove("fileOperation");
+                d
+            },
+            "FileNotFound",
+        ),
+    ] {
+        let t = c
+            .ok(Request::new("CreateVM_Task", &vm_folder(&sim))
+                .arg("config", create_with_disk("refused-vm", disk))
+                .arg("pool", cluster_pool(&sim)))
+            .await;
+        assert_eq!(task_fault(&wait_task(&sim, &t).await), fault);
+        assert!(sim.find("VirtualMachine", "refused-vm").is_none());
+        assert_eq!(sim.datastore_files(&ds(&sim), ""), before);
+    }
+    // Attaching a file that exists (created by another VM, kept) works.
+    let mut attach = on_new_controller(new_disk(GB_KB, Provisioning::Thin, Some(taken)));
+    attach.remove("fileOperation");
+    let t = c
+        .ok(Request::new("CreateVM_Task", &vm_folder(&sim))
+            .arg("config", create_with_disk("attached-vm", attach))
+            .arg("pool", cluster_pool(&sim)))
+        .await;
+    assert_eq!(task_fault(&wait_task(&sim, &t).await), "");
+    assert_space_is_the_files(&sim, "attached");
+}

@@ -132,6 +132,31 @@ pub(crate) fn vm_created(st: &mut State, vm: &MoRef) -> Result<(), Fault> {
     Ok(())
 }
 
+/// `CreateVM_Task`'s disks that name their file: one to be created must not
+/// exist yet (`FileAlreadyExists`), one to be attached must (`FileNotFound`).
+/// Unnamed disks get a fresh name in the new VM's folder.
+pub(crate) fn check_named_disks(st: &State, changes: &[Value]) -> Result<(), Fault> {
+    for ch in changes.iter().filter_map(Value::as_data) {
+        let Some(dev) = ch.get("device").and_then(Value::as_data) else {
+            continue;
+        };
+        let add = ch.get("operation").and_then(Value::as_str) == Some("add");
+        let (true, true, Some(name)) = (add, is(dev, "VirtualDisk"), spec_file_name(dev)) else {
+            continue;
+        };
+        let exists =
+            datastore::resolve(st, &name).is_some_and(|(d, p)| st.files.exists(&d.value, &p));
+        let create = ch.get("fileOperation").and_then(Value::as_str) == Some("create");
+        if create && exists {
+            return Err(crate::datastore_files::already_exists(&name));
+        }
+        if !create && !exists {
+            return Err(not_found(&name));
+        }
+    }
+    Ok(())
+}
+
 /// A clone gets its own flat copy of each disk: the backing it is made from
 /// is the chain's base (its name and provisioning), without the snapshot chain.
 pub(crate) fn flatten_for_clone(backing: &mut Data) {
