@@ -54,6 +54,29 @@ async fn snapshots_make_delta_files_that_revert_and_removal_consolidate() {
         .map(|d| DeviceList::from_value(&d))
         .expect("snapshot devices");
     assert_eq!(disk_file(held.by_label("Hard disk 1").expect("disk")), base);
+    // layoutEx names the snapshot's state and memory files by key.
+    let snap_layout = sim
+        .property(&v, "layoutEx.snapshot")
+        .expect("snapshot layouts");
+    let first = snap_layout.as_array()[0].clone();
+    assert_eq!(first.path("key").and_then(Value::as_moref), Some(&s1));
+    let files = sim.property(&v, "layoutEx.file").expect("files");
+    let name_of = |k: &str| {
+        let key = first.path(k).and_then(Value::as_i64);
+        files
+            .as_array()
+            .iter()
+            .find(|f| f.path("key").and_then(Value::as_i64) == key)
+            .and_then(|f| f.path("name").and_then(Value::as_str).map(str::to_string))
+    };
+    assert_eq!(
+        name_of("dataKey").as_deref(),
+        Some("[LocalDS_0] DC0_H0_VM0/DC0_H0_VM0-Snapshot1.vmsn")
+    );
+    assert_eq!(
+        name_of("memoryKey").as_deref(),
+        Some("[LocalDS_0] DC0_H0_VM0/DC0_H0_VM0-Snapshot1.vmem")
+    );
     // A second snapshot freezes the first delta.
     let s2 = take(&sim, &c, &v, "s2", false).await;
     assert_eq!(

@@ -1,13 +1,15 @@
 //! What a VM reports about its files, derived at commit from the file table:
 //! `layoutEx` (each file with key, name, type and size; each disk's chain of
-//! file keys, base first), `storage.perDatastoreUsage`, and the totals of
+//! file keys, base first; each snapshot's state/memory files and disks), `storage.perDatastoreUsage`, and the totals of
 //! `summary.storage`. Nothing is shared between VMs (no linked clones), so
 //! `unshared` equals `committed`.
 
+use vim25::devices::DeviceList;
 use vim25::{Data, Fault, MoRef, Value};
 
 use super::files::{backing_file, chain, chain_files, vm_folder};
 use super::model as vm;
+use super::snapshot_tree::Tree;
 use crate::datastore_files::DsFile;
 use crate::now;
 use crate::state::State;
@@ -71,29 +73,62 @@ pub(crate) fn refresh(st: &mut State, vm: &MoRef) -> Result<StorageTotals, Fault
             .position(|(d, q, _)| d == ds && q == p)
             .map(|k| k as i64)
     };
-    let mut disks = vec![];
-    for d in vm::devices(st, vm).disks() {
-        let units: Vec<Value> = chain(d)
+    // Each disk's chain of file keys, base first.
+    let disk_layouts = |list: &DeviceList| -> Vec<Value> {
+        list.disks()
             .iter()
-            .rev()
-            .filter_map(|b| backing_file(st, b))
-            .filter_map(|(ds, p)| key_of(&ds, &p))
-            .map(|k| {
+            .map(|d| {
+                let units: Vec<Value> = chain(d)
+                    .iter()
+                    .rev()
+                    .filter_map(|b| backing_file(st, b))
+                    .filter_map(|(ds, p)| key_of(&ds, &p))
+                    .map(|k| {
+                        Value::data(
+                            Data::new("VirtualMachineFileLayoutExDiskUnit")
+                                .with("fileKey", vec![k]),
+                        )
+                    })
+                    .collect();
                 Value::data(
-                    Data::new("VirtualMachineFileLayoutExDiskUnit").with("fileKey", vec![k]),
+                    Data::new("VirtualMachineFileLayoutExDiskLayout")
+                        .with("key", d.get("key").and_then(Value::as_i64).unwrap_or(0))
+                        .with("chain", Value::array(units)),
                 )
             })
-            .collect();
-        disks.push(Value::data(
-            Data::new("VirtualMachineFileLayoutExDiskLayout")
-                .with("key", d.get("key").and_then(Value::as_i64).unwrap_or(0))
-                .with("chain", Value::array(units)),
+            .collect()
+    };
+    let disks = disk_layouts(&vm::devices(st, vm));
+    // Each snapshot: its state and memory files (-1: none) and its disks.
+    let mut snapshots = vec![];
+    let folder = vm_folder(st, vm);
+    let tree = Tree::read(st, vm);
+    for s in tree.all() {
+        let (Some((ds, _, vmx)), Some(node)) = (&folder, tree.find(&s)) else {
+            continue;
+        };
+        let stem = vmx.trim_end_matches(".vmx");
+        let id = node.id();
+        let data = key_of(ds, &format!("{stem}-Snapshot{id}.vmsn")).unwrap_or(-1);
+        let memory = key_of(ds, &format!("{stem}-Snapshot{id}.vmem")).unwrap_or(-1);
+        let held = st
+            .objects
+            .prop(&s, "config.hardware.device")
+            .map(DeviceList::from_value)
+            .unwrap_or_default();
+        snapshots.push(Value::data(
+            Data::new("VirtualMachineFileLayoutExSnapshotLayout")
+                .with("key", &s)
+                .with("dataKey", data)
+                .with("memoryKey", memory)
+                .with("disk", Value::array(disk_layouts(&held))),
         ));
     }
     let stamp = now();
     let layout = Data::new("VirtualMachineFileLayoutEx")
         .with("file", Value::array(infos))
         .with("disk", Value::array(disks))
+        .with("snapshot", Value::array(snapshots))
         .with("timestamp", stamp.as_str());
     let usage: Vec<Value> = per_ds
         .into_iter()
