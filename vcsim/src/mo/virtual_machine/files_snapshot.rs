@@ -12,7 +12,7 @@
 //! operation, so create, revert, remove (with or without children) and
 //! remove-all agree by construction.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 use vim25::devices::DeviceList;
 use vim25::{Data, Fault, MoRef, Value};
@@ -78,8 +78,8 @@ impl Lists {
     }
 
     /// Each file → the files written on top of it.
-    fn children(&self) -> HashMap<String, Vec<String>> {
-        let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    fn children(&self) -> BTreeMap<String, Vec<String>> {
+        let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for (_, l, _) in &self.lists {
             for d in l.disks() {
                 let c = chain(d);
@@ -175,7 +175,10 @@ pub(crate) fn reconcile(st: &mut State, vm: &MoRef) -> Result<(), Fault> {
     let mut lists = Lists::read(st, vm);
     let mut touched: Vec<MoRef> = vec![];
     // Consolidation: a file no snapshot holds, with exactly one delta on it.
-    loop {
+    // Each merge takes one file out of every chain, so the chains' length
+    // bounds the loop; the bound only guards against a chain that would not shrink.
+    let bound = lists.referenced().len() + 1;
+    for _ in 0..bound {
         let frozen = lists.frozen();
         let merge = lists
             .children()
