@@ -5,6 +5,7 @@
 
 use vim25::{Data, Fault, MoRef, Value};
 
+use crate::mo::virtual_machine::files_layout::StorageTotals;
 use crate::mo::virtual_machine::model::{devices, is_device, network_of, tools_installed};
 use crate::now;
 use crate::state::State;
@@ -16,6 +17,7 @@ pub(crate) fn refresh(st: &mut State, touched: &[MoRef]) {
     for m in touched {
         let r = match m.kind.as_str() {
             "VirtualMachine" => virtual_machine(st, m),
+            "Datastore" => crate::mo::datastore::refresh(st, m),
             _ => Ok(()),
         };
         if let Err(f) = r {
@@ -34,12 +36,16 @@ pub(crate) fn refresh_built(st: &mut State, m: &MoRef) -> Result<(), Fault> {
     }
 }
 
-/// A VM's Tools status, its network links and its summary.
+/// A VM's Tools status, its network links, its files' layout and its summary.
 fn virtual_machine(st: &mut State, vm: &MoRef) -> Result<(), Fault> {
+    if !st.objects.contains(vm) {
+        return Ok(());
+    }
     crate::mo::virtual_machine::power::disconnect_unless_running(st, vm)?;
     vm_tools_status(st, vm)?;
     vm_networks(st, vm)?;
-    vm_summary(st, vm)
+    let storage = crate::mo::virtual_machine::files_layout::refresh(st, vm)?;
+    vm_summary(st, vm, storage)
 }
 
 /// `guest.toolsStatus` follows `guest.toolsRunningStatus` and whether Tools
@@ -90,7 +96,7 @@ fn vm_networks(st: &mut State, vm: &MoRef) -> Result<(), Fault> {
 }
 
 /// `summary.*`, `runtime.max*` and the heartbeat from a VM's canonical properties.
-fn vm_summary(st: &mut State, vm: &MoRef) -> Result<(), Fault> {
+fn vm_summary(st: &mut State, vm: &MoRef, storage: StorageTotals) -> Result<(), Fault> {
     if !st.objects.contains(vm) {
         return Ok(());
     }
@@ -115,11 +121,6 @@ fn vm_summary(st: &mut State, vm: &MoRef) -> Result<(), Fault> {
         .iter()
         .filter(|d| is_device(d, "VirtualDisk"))
         .collect();
-    let committed: i64 = disks
-        .iter()
-        .filter_map(|d| d.path("capacityInKB").and_then(Value::as_i64))
-        .sum::<i64>()
-        * 1024;
     let on = s("runtime.powerState") == "poweredOn";
     let tools_running = s("guest.toolsRunningStatus") == "guestToolsRunning";
     let cpus = i("config.hardware.numCPU");
@@ -180,9 +181,9 @@ fn vm_summary(st: &mut State, vm: &MoRef) -> Result<(), Fault> {
         .with(
             "storage",
             Data::new("VirtualMachineStorageSummary")
-                .with("committed", committed)
-                .with("uncommitted", 0i64)
-                .with("unshared", committed)
+                .with("committed", storage.committed)
+                .with("uncommitted", storage.uncommitted)
+                .with("unshared", storage.committed)
                 .with("timestamp", now()),
         )
         .with(

@@ -5,6 +5,7 @@
 //! its own port and exposes the object model for test set-up and checks.
 
 mod call;
+pub mod datastore_files;
 mod derive;
 mod dispatch;
 mod events;
@@ -169,6 +170,16 @@ impl Simulator {
             .into_iter()
             .filter_map(|m| st.objects.get(&m).map(|o| (m, o.props.clone())))
             .collect()
+    }
+
+    /// The files on datastore `ds` (a Datastore MoRef) under `prefix`, by
+    /// path: what tests compare free space and layouts with.
+    pub fn datastore_files(
+        &self,
+        ds: &MoRef,
+        prefix: &str,
+    ) -> Vec<(String, datastore_files::DsFile)> {
+        self.shared.lock().files.list(&ds.value, prefix)
     }
 
     /// How many managed objects exist (Tasks and views included).

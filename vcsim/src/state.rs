@@ -57,6 +57,8 @@ pub struct State {
     pub pc: PcState,
     pub events: EventLog,
     pub login_count: u64,
+    /// What the datastores store (`datastore_files.rs`), undone with the objects.
+    pub files: crate::datastore_files::DatastoreFiles,
 }
 
 impl State {
@@ -70,6 +72,7 @@ impl State {
             pc: PcState::default(),
             events: EventLog::default(),
             login_count: 0,
+            files: Default::default(),
         }
     }
 
@@ -83,6 +86,7 @@ impl State {
     fn begin(&mut self) {
         self.objects.begin();
         self.events.begin();
+        self.files.begin();
     }
 
     /// Keeps the innermost transaction's changes; when it was the outermost,
@@ -90,6 +94,7 @@ impl State {
     fn commit(&mut self) {
         let touched = self.objects.commit();
         self.events.commit();
+        self.files.commit();
         if !self.objects.in_transaction() {
             crate::derive::refresh(self, &touched);
         }
@@ -100,6 +105,7 @@ impl State {
     fn rollback(&mut self) {
         self.objects.rollback();
         self.events.rollback();
+        self.files.rollback();
     }
 
     /// Runs `f` as a unit: on `Err` every change it made is undone.

@@ -2,7 +2,7 @@
 NIC, give it a manual MAC and remove it, insert an ISO and add a serial port
 (the VM powered off), each through ReconfigVM_Task, checking
 config.hardware.device through pyvmomi's own objects and the faults vCenter
-raises. Usage: pyvmomi_devices.py HOST PORT USER PASSWORD VMNAME.
+raises, and that a thick disk's file takes the datastore's free space. Usage: pyvmomi_devices.py HOST PORT USER PASSWORD VMNAME.
 Prints one line per check; exits non-zero on the first failure."""
 
 import sys
@@ -45,12 +45,12 @@ def of_type(vm, t):
     return [d for d in vm.config.hardware.device if isinstance(d, t)]
 
 
-def disk_spec(vm, unit, kb):
+def disk_spec(vm, unit, kb, thin=True):
     scsi = of_type(vm, vim.vm.device.VirtualSCSIController)[0]
     disk = vim.vm.device.VirtualDisk(
         key=-1, controllerKey=scsi.key, unitNumber=unit, capacityInKB=kb,
         backing=vim.vm.device.VirtualDisk.FlatVer2BackingInfo(
-            diskMode="persistent", thinProvisioned=True, fileName=""))
+            diskMode="persistent", thinProvisioned=thin, fileName=""))
     return vim.vm.device.VirtualDeviceSpec(
         operation="add", fileOperation="create", device=disk)
 
@@ -74,6 +74,15 @@ def disk_checks(vm):
     reconfigure(vm, vim.vm.device.VirtualDeviceSpec(
         operation="remove", fileOperation="destroy", device=disk))
     check(by_label(vm, "Hard disk 2") is None, "Hard disk 2 removed")
+    # A thick disk takes its capacity from the datastore; destroying it gives it back.
+    ds = vm.datastore[0]
+    free = ds.summary.freeSpace
+    reconfigure(vm, disk_spec(vm, 1, GB_KB, thin=False))
+    check(ds.summary.freeSpace == free - GB_KB * 1024,
+          "freeSpace falls by a thick disk's 1 GB")
+    reconfigure(vm, vim.vm.device.VirtualDeviceSpec(
+        operation="remove", fileOperation="destroy", device=by_label(vm, "Hard disk 2")))
+    check(ds.summary.freeSpace == free, "freeSpace back after the disk is destroyed")
 
 
 def nic_checks(vm, net):

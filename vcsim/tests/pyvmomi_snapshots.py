@@ -1,7 +1,8 @@
 """pyvmomi snapshot round trip against vcsim: take snapshots (with memory,
 disk-only, names repeated), read vm.snapshot and vm.rootSnapshot through
 pyvmomi's own objects, revert (power state and CPU count come back), rename,
-remove one (children move up), remove all, and check the faults.
+remove one (children move up), remove all, and check the faults; the
+disk's delta file and its parent backing, and consolidation back to the base.
 Usage: pyvmomi_snapshots.py HOST PORT USER PASSWORD VMNAME.
 Prints one line per check; exits non-zero on the first failure."""
 
@@ -38,6 +39,11 @@ def take(vm, name, memory):
     return snap
 
 
+def first_disk(obj):
+    return [d for d in obj.config.hardware.device
+            if isinstance(d, vim.vm.device.VirtualDisk)][0]
+
+
 def main():
     host, port, user, pwd, vm_name = sys.argv[1:6]
     si = SmartConnect(host=host, port=int(port), user=user, pwd=pwd,
@@ -47,7 +53,15 @@ def main():
     check(vm is not None and vm.name == vm_name, "found " + vm_name)
     check(vm.snapshot is None, "no snapshots at first")
 
+    base_disk = first_disk(vm).backing.fileName
     base = take(vm, "base", True)
+    delta = first_disk(vm).backing
+    check(delta.fileName.endswith("-000001.vmdk") and delta.parent.fileName == base_disk,
+          "the disk writes to a delta on its base file")
+    check(first_disk(base).backing.fileName == base_disk, "the snapshot keeps the base")
+    names = [f.name for f in vm.layoutEx.file]
+    check(delta.fileName in names and any(n.endswith(".vmsn") for n in names),
+          "layoutEx lists the delta and the snapshot file")
     cpus = vm.config.hardware.numCPU
     WaitForTask(vm.PowerOffVM_Task())
     WaitForTask(vm.ReconfigVM_Task(spec=vim.vm.ConfigSpec(numCPUs=cpus + 3)))
@@ -101,6 +115,9 @@ def main():
     WaitForTask(vm.RemoveAllSnapshots_Task())
     check(vm.snapshot is None, "RemoveAllSnapshots empties vm.snapshot")
     check(len(vm.rootSnapshot) == 0, "and rootSnapshot")
+    disk = first_disk(vm).backing
+    check(disk.fileName == base_disk and disk.parent is None,
+          "deltas consolidated into the base disk")
     try:
         vm.RevertToCurrentSnapshot_Task()
         check(False, "revert without snapshots fails")

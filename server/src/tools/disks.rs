@@ -278,6 +278,15 @@ async fn extend_disk(ctx: Ctx, args: ExtendDiskArgs) -> Result<Output, ToolError
             args.new_size_gb
         )));
     }
+    // vCenter refuses to grow a disk that has a parent (a snapshot delta):
+    // say so, and what to do, before asking.
+    if disk.path("backing.parent").is_some() {
+        return Err(ToolError::new(format!(
+            "Disk '{}' of VM '{}' is part of a snapshot chain and cannot be extended; \
+             delete the VM's snapshots first",
+            args.disk_label, vm.name
+        )));
+    }
     let change = spec::disk_extend(disk, new_kb).map_err(|e| spec_error(&vm.name, &e))?;
     reconfigure(&ctx, &vm, vec![change]).await?;
     Ok(Output::Json(json!({

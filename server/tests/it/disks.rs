@@ -327,3 +327,115 @@ async fn iso_failures_are_clear() {
     );
     e.sim.shutdown().await;
 }
+
+/// The default datastore and the files on it under `prefix`, from the simulator.
+fn ds_files(e: &Env, prefix: &str) -> Vec<(String, vcsim::datastore_files::DsFile)> {
+    let ds = e.sim.find("Datastore", "LocalDS_0").unwrap();
+    e.sim.datastore_files(&ds, prefix)
+}
+
+fn free_space(e: &Env) -> i64 {
+    let ds = e.sim.find("Datastore", "LocalDS_0").unwrap();
+    e.sim
+        .property(&ds, "summary.freeSpace")
+        .and_then(|v| v.as_i64())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn disk_files_follow_add_disk_and_remove_disk() {
+    let e = env().await;
+    let free0 = free_space(&e);
+    e.json(
+        "add_disk",
+        json!({"vm_name": VM, "size_gb": 2, "thin_provisioned": false}),
+    )
+    .await;
+    let path = format!("{VM}/{VM}_1.vmdk");
+    let f = ds_files(&e, &path);
+    assert_eq!(f.len(), 1, "the disk's file is on the datastore");
+    assert_eq!(f[0].1.size, 2 << 30);
+    assert_eq!(free_space(&e), free0 - (2 << 30));
+    // Kept: detached, the file and its space stay.
+    let r = e
+        .json(
+            "remove_disk",
+            json!({"vm_name": VM, "disk_label": "Hard disk 2"}),
+        )
+        .await;
+    assert_eq!(r["file_deleted"], false);
+    assert_eq!(r["disk_path"], format!("[LocalDS_0] {path}"));
+    assert_eq!(ds_files(&e, &path).len(), 1);
+    assert_eq!(free_space(&e), free0 - (2 << 30));
+    // Deleted: a new disk, removed with its file.
+    e.json(
+        "add_disk",
+        json!({"vm_name": VM, "size_gb": 1, "thin_provisioned": false}),
+    )
+    .await;
+    let r = e
+        .json(
+            "remove_disk",
+            json!({"vm_name": VM, "disk_label": "Hard disk 2", "delete_file": true}),
+        )
+        .await;
+    assert_eq!(r["file_deleted"], true);
+    let gone = r["disk_path"].as_str().unwrap().replace("[LocalDS_0] ", "");
+    assert!(ds_files(&e, &gone).is_empty(), "{gone} deleted");
+    assert_eq!(free_space(&e), free0 - (2 << 30));
+    e.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn attach_iso_refuses_an_iso_that_is_not_on_the_datastore() {
+    let e = env().await;
+    e.ok("power_off", json!({"name": VM})).await;
+    let msg = e
+        .fails(
+            "attach_iso",
+            json!({"vm_name": VM, "iso_path": "iso/missing.iso"}),
+        )
+        .await;
+    says(&msg, &["[LocalDS_0] iso/missing.iso", "not found"]);
+    assert!(
+        devices(&e, VM)
+            .cdroms()
+            .iter()
+            .all(|d| { str_at(d, "backing.fileName") != Some("[LocalDS_0] iso/missing.iso") })
+    );
+    e.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn extend_disk_refuses_a_disk_on_a_snapshot_chain() {
+    let e = env().await;
+    e.ok(
+        "create_snapshot",
+        json!({"name": VM, "snapshot_name": "before"}),
+    )
+    .await;
+    let before = devices(&e, VM);
+    says(
+        &e.fails(
+            "extend_disk",
+            json!({"vm_name": VM, "disk_label": "Hard disk 1", "new_size_gb": 5}),
+        )
+        .await,
+        &[
+            "Hard disk 1",
+            VM,
+            "snapshot chain",
+            "delete the VM's snapshots",
+        ],
+    );
+    assert_eq!(devices(&e, VM), before);
+    e.ok("delete_all_snapshots", json!({"name": VM})).await;
+    e.json(
+        "extend_disk",
+        json!({"vm_name": VM, "disk_label": "Hard disk 1", "new_size_gb": 5}),
+    )
+    .await;
+    let disk = devices(&e, VM).by_label("Hard disk 1").cloned().unwrap();
+    assert_eq!(int_at(&disk, "capacityInKB"), Some(5 * GB_KB));
+    e.sim.shutdown().await;
+}

@@ -236,6 +236,7 @@ pub fn build(st: &mut State, spec: &InventorySpec) -> anyhow::Result<()> {
                 .push_ref(&ds_folder, "childEntity", &m)
                 .map_err(fault)?;
             st.objects.push_ref(&dc, "datastore", &m).map_err(fault)?;
+            crate::mo::datastore::seed(st, &m, cap - free).map_err(fault)?;
             ctx.datastores.push((ds.name.clone(), m));
         }
         for h in &dcs.hosts {

@@ -90,6 +90,7 @@ pub(crate) fn create_vm(c: &Call) -> Reply {
         devs.add(vm::pci_controller())
             .map_err(|e| Fault::invalid_state(e.to_string()))?;
         if let Some(ch) = config.get("deviceChange") {
+            crate::mo::virtual_machine::files::check_named_disks(st, ch.as_array())?;
             let target = Target {
                 st,
                 vm_name: &name,

@@ -3,6 +3,7 @@
 //! table in `methods.rs` names) and the rules they share; a big type is split
 //! by concern (`virtual_machine/`).
 
+pub(crate) mod datastore;
 pub(crate) mod event_manager;
 pub(crate) mod folder;
 pub(crate) mod managed_entity;

@@ -132,7 +132,7 @@ async fn a_cdrom_gets_the_builtin_ide_controller_and_an_iso() {
         &sim,
         &c,
         &v,
-        vec![cdrom_set_iso(&drive, "[LocalDS_0] b.iso").expect("present and valid")],
+        vec![cdrom_set_iso(&drive, "[LocalDS_0] iso/b.iso").expect("present and valid")],
     )
     .await;
     let drive = l
@@ -141,7 +141,7 @@ async fn a_cdrom_gets_the_builtin_ide_controller_and_an_iso() {
         .clone();
     assert_eq!(
         str_at(&drive, "backing.fileName"),
-        Some("[LocalDS_0] b.iso")
+        Some("[LocalDS_0] iso/b.iso")
     );
     assert_eq!(flag(&drive, "connectable.connected"), Some(true));
     let l = applied(

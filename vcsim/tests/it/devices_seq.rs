@@ -2,8 +2,9 @@
 //! `ReconfigVM_Task` (as the server and careless clients send them) keep the
 //! simulator's device list one vSphere would accept — keys unique, every
 //! placed device on a controller that lists it, no unit used twice or out of
-//! range, labels numbered per kind in device order — and a refused change
-//! leaves the list as it was. Sequences come from a seeded generator, so a
+//! range, labels numbered per kind in device order — a refused change
+//! leaves the list as it was, and every datastore's free space stays its
+//! capacity minus what its files hold. Sequences come from a seeded generator, so a
 //! failure names the seed that reproduces it (proptest is not a dependency
 //! of this crate's tests).
 
@@ -67,7 +68,11 @@ fn change(r: &mut Rng, l: &DeviceList, nets: &[(MoRef, NicBacking)]) -> Option<D
                 controller_key: ck,
                 unit,
                 capacity_kb: 1024,
-                provisioning: Provisioning::Thin,
+                provisioning: if r.below(2) == 0 {
+                    Provisioning::Thin
+                } else {
+                    Provisioning::Thick
+                },
                 disk_mode: "persistent".into(),
                 file_name: None,
                 datastore: None,
@@ -86,7 +91,7 @@ fn change(r: &mut Rng, l: &DeviceList, nets: &[(MoRef, NicBacking)]) -> Option<D
             })
             .ok()
         }
-        3 => spec::cdrom_add_unplaced(l.temp_key(), Some("[LocalDS_0] a.iso")).ok(),
+        3 => spec::cdrom_add_unplaced(l.temp_key(), Some("[LocalDS_0] iso/a.iso")).ok(),
         4 => {
             let uri = SerialUri {
                 service_uri: format!("telnet://:{}", 9000 + r.below(100)),
@@ -120,7 +125,10 @@ fn change(r: &mut Rng, l: &DeviceList, nets: &[(MoRef, NicBacking)]) -> Option<D
         _ => {
             // Any device, controllers included (refused while they hold devices).
             let d = pick(r, l.iter().collect())?;
-            Some(spec::device_change(spec::Operation::Remove, None, d))
+            // A disk's file goes with it half the time, else it stays on the datastore.
+            let destroy =
+                (is(&d, "VirtualDisk") && r.below(2) == 0).then_some(spec::FileOperation::Destroy);
+            Some(spec::device_change(spec::Operation::Remove, destroy, d))
         }
     }
 }
@@ -265,6 +273,7 @@ async fn random_device_changes_keep_the_device_list_valid() {
                 );
             }
             check(seed, &after);
+            crate::datastore_files::assert_space_is_the_files(&sim, &format!("seed {seed}"));
         }
     }
     // The generator reaches both outcomes.

@@ -32,6 +32,7 @@ pub(crate) fn destroy(c: &Call) -> Reply {
             .unwrap_or_default();
         let msg = format!("Removed {} on {host} from {dc}", st.objects.name(&target));
         event(st, "VmRemovedEvent", &u, &target, msg)?;
+        super::files::vm_destroyed(st, &target)?;
         vm::remove(st, &target)?;
         Ok(None)
     })
@@ -94,6 +95,7 @@ pub(crate) fn clone_vm(c: &Call) -> Reply {
                 if schema().is_subtype(&d.type_name, "VirtualDisk")
                     && let Some(b) = d.get_mut("backing").and_then(Value::data_mut)
                 {
+                    super::files::flatten_for_clone(b);
                     if let Some(f) = b.get("fileName").and_then(Value::as_str) {
                         let file = f.rsplit('/').next().unwrap_or(f).replace(&src_name, &name);
                         b.set("fileName", format!("[{ds_name}] {name}/{file}"));

@@ -6,6 +6,9 @@
 //! `info.error`, as on vCenter.
 
 pub(crate) mod devices;
+pub(crate) mod files;
+pub(crate) mod files_layout;
+pub(crate) mod files_snapshot;
 pub(crate) mod guest;
 pub(crate) mod lifecycle;
 pub(crate) mod model;

@@ -360,6 +360,7 @@ pub(crate) fn create(st: &mut State, n: &NewVm) -> Result<MoRef, Fault> {
     for net in &nets {
         st.objects.push_new_ref(net, "vm", &vm)?;
     }
+    super::files::vm_created(st, &vm)?;
     set_power(st, &vm, &n.power_state)?;
     Ok(vm)
 }

@@ -83,6 +83,7 @@ pub(crate) fn apply_config(st: &mut State, vm: &MoRef, spec: &Data) -> Result<()
             seed: &seed,
         };
         apply_device_changes_on(&target, &mut devs, ch.as_array(), on)?;
+        super::files::disk_changes(st, vm, &devs, ch.as_array())?;
     }
     let o = &mut st.objects;
     o.set(vm, "config.hardware.device", devs.to_value())?;

@@ -72,6 +72,7 @@ pub(crate) fn create_snapshot(c: &Call) -> Reply {
             children: vec![],
         });
         tree.write(st, &vm)?;
+        super::files_snapshot::snapshot_taken(st, &vm, &snap, state == "poweredOn")?;
         Ok(Some(Value::moref(snap)))
     })?;
     task_event(c, &task, "Create virtual machine snapshot")?;
@@ -128,6 +129,7 @@ fn revert_task(c: &Call, vm: &MoRef, snap: MoRef, what: &str) -> Reply {
         if let Some(hw) = st.objects.prop(&snap, "config.hardware").cloned() {
             st.objects.set(&v, "config.hardware", hw)?;
         }
+        super::files_snapshot::reconcile(st, &v)?;
         let target = if suppress && taken_in == "poweredOn" {
             "poweredOff"
         } else {
@@ -206,6 +208,7 @@ pub(crate) fn remove_snapshot(c: &Call) -> Reply {
             st.objects.remove(&gone);
         }
         tree.write(st, &v)?;
+        super::files_snapshot::reconcile(st, &v)?;
         Ok(None)
     })?;
     task_event(c, &task, "Remove snapshot")?;
@@ -218,6 +221,7 @@ pub(crate) fn remove_all_snapshots(c: &Call) -> Reply {
     let task = c.task(c.this(), move |st: &mut State| {
         require(st, &vm)?;
         remove_all(st, &vm)?;
+        super::files_snapshot::reconcile(st, &vm)?;
         Ok(None)
     })?;
     task_event(c, &task, "Remove all snapshots")?;

@@ -1,12 +1,12 @@
 //! Rules vCenter applies to CD/DVD drives, serial ports and NICs beyond the
-//! device model's keys and units: an ISO on a datastore that exists, a URI
-//! backing ESXi can open, MACs unique in the inventory, networks that exist,
+//! device model's keys and units: an ISO file on a datastore that exists, a
+//! URI backing ESXi can open, MACs unique in the inventory, networks that exist,
 //! a device's type fixed once added, and which devices may be added or
 //! removed while the VM runs (disks and NICs may; IDE CD/DVD drives and
 //! serial ports may not).
 //!
-//! A missing ISO *file* is not checked: the model has no datastore files yet
-//! (a later issue's file model); only the datastore in the path must exist.
+//! An ISO's datastore must exist (`InvalidDatastorePath`) and so must its
+//! file on it (`FileNotFound`, from the datastore file table).
 
 use vim25::devices::DeviceList;
 use vim25::{Data, Fault, MoRef, Value, schema};
@@ -46,7 +46,7 @@ pub(super) fn cdrom(st: &State, d: &Data) -> Result<(), Fault> {
             .any(|ds| st.objects.name(ds) == name)
     });
     if known {
-        Ok(())
+        super::super::files::iso_present(st, path)
     } else {
         Err(Fault::new(
             "InvalidDatastorePath",

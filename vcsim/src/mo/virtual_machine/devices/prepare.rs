@@ -66,11 +66,7 @@ pub(super) fn new_disk(t: &Target<'_>, list: &DeviceList, d: &mut Data) -> Resul
             .datastore
             .map(|d| t.st.objects.name(d))
             .unwrap_or_default();
-        let file = if n == 0 {
-            format!("{vm_name}.vmdk")
-        } else {
-            format!("{vm_name}_{n}.vmdk")
-        };
+        let file = super::super::files::free_disk_name(t.st, t.datastore, vm_name, n);
         b.set("fileName", format!("[{ds_name}] {vm_name}/{file}"));
     }
     if let Some(ds) = t.datastore
