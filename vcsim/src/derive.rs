@@ -44,7 +44,7 @@ fn virtual_machine(st: &mut State, vm: &MoRef) -> Result<(), Fault> {
     crate::mo::virtual_machine::power::disconnect_unless_running(st, vm)?;
     vm_tools_status(st, vm)?;
     vm_networks(st, vm)?;
-    let storage = crate::mo::virtual_machine::files_layout::refresh(st, vm)?;
+    let storage = crate::mo::virtual_machine::files_layout::totals(st, vm);
     vm_summary(st, vm, storage)
 }
 

@@ -287,6 +287,15 @@ impl DeviceList {
     /// `device` list and relabels. Refused: a key in use, an unknown or
     /// non-controller `controllerKey`, a unit taken, reserved or out of range.
     pub fn add(&mut self, device: Data) -> Result<i64, DeviceError> {
+        let key = self.add_unlabelled(device)?;
+        self.relabel();
+        Ok(key)
+    }
+
+    /// [`DeviceList::add`] without the relabelling, for building a whole list
+    /// at once (then [`DeviceList::relabel`] once): labels depend on the whole
+    /// list, keys and units do not.
+    pub fn add_unlabelled(&mut self, device: Data) -> Result<i64, DeviceError> {
         if !is(&device.type_name, "VirtualDevice") {
             return Err(DeviceError::NotADevice(device.type_name.to_string()));
         }
@@ -300,7 +309,6 @@ impl DeviceList {
         if let Some(ck) = parent {
             self.attach(ck, key);
         }
-        self.relabel();
         Ok(key)
     }
 

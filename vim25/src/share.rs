@@ -83,7 +83,10 @@ impl Sharer {
     }
 
     /// Joins every node of `d`'s tree (not `d` itself, which its owner holds).
+    /// Lists are shrunk to their length on the way: a tree built by writes
+    /// keeps up to twice the room it needs, and a joined tree is final.
     pub fn data(&mut self, d: &mut Data) {
+        d.fields.shrink_to_fit();
         for (_, v) in &mut d.fields {
             self.value(v);
         }
@@ -111,7 +114,9 @@ impl Sharer {
             }
             Value::Array(items) => {
                 if !self.canonical.contains(&addr(items)) {
-                    Arc::make_mut(items).iter_mut().for_each(|v| self.value(v));
+                    let list = Arc::make_mut(items);
+                    list.shrink_to_fit();
+                    list.iter_mut().for_each(|v| self.value(v));
                     *items = canon(&mut self.arrays, Shallow(items.clone())).0;
                     self.canonical.insert(addr(items));
                 }

@@ -110,9 +110,32 @@ pub(crate) fn read_borrowed<'s>(
             )
         }),
         ("ServiceInstance", "serverClock") => Some(Value::from(crate::now())),
+        ("VirtualMachine", p) if computed_vm_root(p).is_some() => {
+            let (root, rest) = computed_vm_root(p)?;
+            let (layout, storage) =
+                crate::mo::virtual_machine::files_layout::layout_and_storage(st, obj);
+            let d = if root == "layoutEx" { layout } else { storage };
+            match rest {
+                None => Some(Value::data(d)),
+                Some(r) => d.path(r).cloned(),
+            }
+        }
         _ => return o.props.path(path).map(Cow::Borrowed),
     };
     v.map(Cow::Owned)
+}
+
+/// The VM properties computed from the datastore file table on read
+/// (`files_layout`): the root and what follows it in `path`.
+pub(super) fn computed_vm_root(path: &str) -> Option<(&'static str, Option<&str>)> {
+    ["layoutEx", "storage"].into_iter().find_map(|root| {
+        let rest = path.strip_prefix(root)?;
+        match rest.strip_prefix('.') {
+            Some(r) => Some((root, Some(r))),
+            None if rest.is_empty() => Some((root, None)),
+            None => None,
+        }
+    })
 }
 
 pub(super) fn wrap(ty: TypeRef, v: Value) -> Value {

@@ -230,6 +230,9 @@ fn select<'s>(
                 if obj.kind == "ContainerView" {
                     paths.push(Str::new("view"));
                 }
+                if obj.kind == "VirtualMachine" {
+                    paths.extend(["layoutEx", "storage"].map(Str::new));
+                }
             } else {
                 paths.extend(path_set.iter().cloned());
             }

@@ -5,7 +5,7 @@
 //! `unshared` equals `committed`.
 
 use vim25::devices::DeviceList;
-use vim25::{Data, Fault, MoRef, Value};
+use vim25::{Data, MoRef, Value};
 
 use super::files::{backing_file, chain, chain_files, vm_folder};
 use super::model as vm;
@@ -40,12 +40,25 @@ fn vm_files(st: &State, vm: &MoRef) -> Vec<(MoRef, String, DsFile)> {
     out
 }
 
-/// Sets `layoutEx` and `storage`, and returns the totals for `summary.storage`.
-pub(crate) fn refresh(st: &mut State, vm: &MoRef) -> Result<StorageTotals, Fault> {
+/// The VM's space on its datastores, as `summary.storage` reports it.
+pub(crate) fn totals(st: &State, vm: &MoRef) -> StorageTotals {
+    let mut t = StorageTotals::default();
+    for (_, _, f) in vm_files(st, vm) {
+        t.committed += f.size;
+        t.uncommitted += f.uncommitted();
+    }
+    t
+}
+
+/// The VM's `layoutEx` and `storage`, computed from the file table when they
+/// are read rather than stored with every VM: they are different for each VM
+/// (file names), so storing them cost ~1.5 KB per VM, and nothing but a read
+/// needs them. Stamped with the VM's last configuration change, so a
+/// `WaitForUpdates` on them reports a change only when there is one.
+pub(crate) fn layout_and_storage(st: &State, vm: &MoRef) -> (Data, Data) {
     let files = vm_files(st, vm);
     let mut infos = vec![];
     let mut per_ds: Vec<(MoRef, i64, i64)> = vec![];
-    let mut totals = StorageTotals::default();
     for (key, (ds, path, f)) in files.iter().enumerate() {
         let name = format!("[{}] {path}", st.objects.name(ds));
         infos.push(Value::data(
@@ -57,8 +70,6 @@ pub(crate) fn refresh(st: &mut State, vm: &MoRef) -> Result<StorageTotals, Fault
                 .with("uniqueSize", f.size)
                 .with("accessible", true),
         ));
-        totals.committed += f.size;
-        totals.uncommitted += f.uncommitted();
         match per_ds.iter_mut().find(|(d, _, _)| d == ds) {
             Some(e) => {
                 e.1 += f.size;
@@ -124,7 +135,10 @@ pub(crate) fn refresh(st: &mut State, vm: &MoRef) -> Result<StorageTotals, Fault
                 .with("disk", Value::array(disk_layouts(&held))),
         ));
     }
-    let stamp = now();
+    let stamp = st
+        .objects
+        .str_prop(vm, "config.modified")
+        .unwrap_or_else(now);
     let layout = Data::new("VirtualMachineFileLayoutEx")
         .with("file", Value::array(infos))
         .with("disk", Value::array(disks))
@@ -145,7 +159,5 @@ pub(crate) fn refresh(st: &mut State, vm: &MoRef) -> Result<StorageTotals, Fault
     let storage = Data::new("VirtualMachineStorageInfo")
         .with("perDatastoreUsage", Value::array(usage))
         .with("timestamp", stamp.as_str());
-    st.objects.set(vm, "layoutEx", Value::data(layout))?;
-    st.objects.set(vm, "storage", Value::data(storage))?;
-    Ok(totals)
+    (layout, storage)
 }

@@ -69,7 +69,7 @@ pub(crate) fn nic_backing(st: &State, net: &MoRef) -> Data {
 }
 
 fn description(summary: &str) -> Data {
-    // The label is the device list's to give (`DeviceList::add` relabels).
+    // The label is the device list's to give (`DeviceList::relabel`).
     Data::new("Description")
         .with("label", "")
         .with("summary", summary)
@@ -152,7 +152,7 @@ pub(crate) fn default_devices(
         |what: &str| Fault::invalid_state(format!("fixture devices of {name}: no room for {what}"));
     let ds_name = st.objects.name(ds);
     let mut list = DeviceList::new(vec![]);
-    list.add(pci_controller()).map_err(refused)?;
+    list.add_unlabelled(pci_controller()).map_err(refused)?;
     // What every VM has and no client adds: two IDE channels, the PS/2 and
     // SIO controllers, at vSphere's fixed keys.
     for (type_name, key, bus) in [
@@ -161,7 +161,7 @@ pub(crate) fn default_devices(
         ("VirtualPS2Controller", 300, 0),
         ("VirtualSIOController", 400, 0),
     ] {
-        list.add(
+        list.add_unlabelled(
             Data::new(type_name)
                 .with("key", key)
                 .with("deviceInfo", description(""))
@@ -174,10 +174,10 @@ pub(crate) fn default_devices(
     let change = vim25::spec::cdrom_add(cdrom, 201, 0, None)
         .map_err(|e| Fault::invalid_state(format!("fixture devices of {name}: {e}")))?;
     if let Some(d) = change.get("device").and_then(Value::as_data) {
-        list.add(d.clone()).map_err(refused)?;
+        list.add_unlabelled(d.clone()).map_err(refused)?;
     }
     let scsi = list.assigned_key("VirtualLsiLogicController");
-    list.add(
+    list.add_unlabelled(
         Data::new("VirtualLsiLogicController")
             .with("key", scsi)
             .with("deviceInfo", description("LSI Logic"))
@@ -194,7 +194,7 @@ pub(crate) fn default_devices(
     let unit = list
         .free_unit_for(scsi, "VirtualDisk")
         .ok_or_else(|| no_room("a disk"))?;
-    list.add(disk(
+    list.add_unlabelled(disk(
         key,
         scsi,
         unit,
@@ -207,9 +207,11 @@ pub(crate) fn default_devices(
     if let Some(n) = net {
         let key = list.assigned_key("VirtualVmxnet3");
         let slot = list.nic_slot().ok_or_else(|| no_room("a NIC"))?;
-        list.add(nic(st, "VirtualVmxnet3", key, slot, n, seed))
+        list.add_unlabelled(nic(st, "VirtualVmxnet3", key, slot, n, seed))
             .map_err(refused)?;
     }
+    // Labels depend on the whole list: given once it is complete.
+    list.relabel();
     Ok(list.into_vec())
 }
 
