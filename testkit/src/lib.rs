@@ -117,6 +117,33 @@ pub fn contract_result_keys(tool: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// Panics unless `result` (a tool's JSON result) carries every key the
+/// contract promises for `tool`.
+#[track_caller]
+pub fn has_result_keys(tool: &str, result: &serde_json::Value) {
+    for key in contract_result_keys(tool) {
+        assert!(
+            result.get(&key).is_some(),
+            "{tool}: missing {key}: {result}"
+        );
+    }
+}
+
+/// The text at `path` inside a data object (a device, a backing).
+pub fn str_at<'a>(d: &'a Data, path: &str) -> Option<&'a str> {
+    d.path(path).and_then(Value::as_str)
+}
+
+/// The number at `path` inside a data object.
+pub fn int_at(d: &Data, path: &str) -> Option<i64> {
+    d.path(path).and_then(Value::as_i64)
+}
+
+/// The flag at `path` inside a data object.
+pub fn flag(d: &Data, path: &str) -> Option<bool> {
+    d.path(path).and_then(Value::as_bool)
+}
+
 /// How often and how long [`eventually`] polls: 2,000 × 5 ms = 10 s at most.
 const POLLS: u32 = 2000;
 const POLL_EVERY: Duration = Duration::from_millis(5);

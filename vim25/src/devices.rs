@@ -19,6 +19,7 @@
 //! - labels are numbered per kind in device order ("Hard disk 1", "Hard disk
 //!   2", …), controllers by bus number ("SCSI controller 1").
 
+mod check;
 mod labels;
 mod units;
 

@@ -6,6 +6,7 @@ use vim25::Value;
 use vim25::devices::DeviceList;
 
 use crate::{Env, env, says};
+use testkit::{int_at, str_at};
 
 const VM: &str = "DC0_H0_VM0";
 const GB_KB: i64 = 1024 * 1024;
@@ -14,14 +15,6 @@ fn devices(e: &Env, vm: &str) -> DeviceList {
     e.vm_prop(vm, "config.hardware.device")
         .map(|v| DeviceList::from_value(&v))
         .unwrap_or_default()
-}
-
-fn str_at<'a>(d: &'a vim25::Data, path: &str) -> Option<&'a str> {
-    d.path(path).and_then(Value::as_str)
-}
-
-fn int_at(d: &vim25::Data, path: &str) -> Option<i64> {
-    d.path(path).and_then(Value::as_i64)
 }
 
 #[tokio::test]

@@ -2,10 +2,11 @@
 //! from the simulator's own device list.
 
 use serde_json::json;
+use vim25::Data;
 use vim25::devices::DeviceList;
-use vim25::{Data, Value};
 
 use crate::{Env, env, says};
+use testkit::{flag, has_result_keys as has_keys, str_at};
 
 const VM: &str = "DC0_H0_VM0";
 const NIC1: &str = "Network adapter 1";
@@ -21,20 +22,6 @@ fn nic(e: &Env, vm: &str, label: &str) -> Data {
         .by_label(label)
         .cloned()
         .unwrap_or_else(|| panic!("{vm} has no {label}"))
-}
-
-fn str_at<'a>(d: &'a Data, path: &str) -> Option<&'a str> {
-    d.path(path).and_then(Value::as_str)
-}
-
-fn flag(d: &Data, path: &str) -> Option<bool> {
-    d.path(path).and_then(Value::as_bool)
-}
-
-fn has_keys(tool: &str, r: &serde_json::Value) {
-    for key in testkit::contract_result_keys(tool) {
-        assert!(r.get(&key).is_some(), "{tool}: missing {key}: {r}");
-    }
 }
 
 #[tokio::test]

@@ -2,10 +2,11 @@
 //! the simulator's own device list.
 
 use serde_json::json;
+use vim25::Data;
 use vim25::devices::DeviceList;
-use vim25::{Data, Value};
 
 use crate::{Env, env, says};
+use testkit::{flag, has_result_keys as has_keys, str_at};
 
 const VM: &str = "DC0_H0_VM0";
 
@@ -23,20 +24,6 @@ fn port(e: &Env) -> Data {
     let all = ports(e);
     assert_eq!(all.len(), 1, "{all:?}");
     all[0].clone()
-}
-
-fn str_at<'a>(d: &'a Data, path: &str) -> Option<&'a str> {
-    d.path(path).and_then(Value::as_str)
-}
-
-fn flag(d: &Data, path: &str) -> Option<bool> {
-    d.path(path).and_then(Value::as_bool)
-}
-
-fn has_keys(tool: &str, r: &serde_json::Value) {
-    for key in testkit::contract_result_keys(tool) {
-        assert!(r.get(&key).is_some(), "{tool}: missing {key}: {r}");
-    }
 }
 
 async fn powered_off() -> Env {

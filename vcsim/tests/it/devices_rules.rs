@@ -11,6 +11,7 @@ use vim25::spec::{
 use vim25::{Data, MoRef, Request, Value};
 
 use crate::{Client, logged_in};
+pub(crate) use testkit::{flag, str_at};
 use testkit::{has_event_since, task_fault, vm, wait_task};
 
 const VM: &str = "DC0_H0_VM0";
@@ -74,14 +75,6 @@ fn uri(service: &str) -> SerialUri {
         direction: Direction::Server,
         proxy_uri: None,
     }
-}
-
-pub(crate) fn str_at<'a>(d: &'a Data, path: &str) -> Option<&'a str> {
-    d.path(path).and_then(Value::as_str)
-}
-
-pub(crate) fn flag(d: &Data, path: &str) -> Option<bool> {
-    d.path(path).and_then(Value::as_bool)
 }
 
 #[tokio::test]

@@ -8,8 +8,6 @@
 //! failure names the seed that reproduces it (proptest is not a dependency
 //! of this crate's tests).
 
-use std::collections::HashSet;
-
 use vcsim::Simulator;
 use vim25::devices::{ControllerKind, DeviceList, key_of};
 use vim25::spec::{
@@ -134,70 +132,8 @@ fn change(r: &mut Rng, l: &DeviceList, nets: &[(MoRef, NicBacking)]) -> Option<D
 }
 
 fn check(seed: u64, l: &DeviceList) {
-    let keys: Vec<i64> = l.iter().map(key_of).collect();
-    let unique: HashSet<i64> = keys.iter().copied().collect();
-    assert_eq!(
-        unique.len(),
-        keys.len(),
-        "seed {seed}: duplicate keys {keys:?}"
-    );
-    let mut units = HashSet::new();
-    for d in l.iter() {
-        let Some(ck) = int(d, "controllerKey") else {
-            continue;
-        };
-        let c = l
-            .by_key(ck)
-            .unwrap_or_else(|| panic!("seed {seed}: {} on missing controller {ck}", key_of(d)));
-        let children: Vec<i64> = c
-            .get("device")
-            .map(|v| v.as_array().iter().filter_map(Value::as_i64).collect())
-            .unwrap_or_default();
-        assert!(
-            children.contains(&key_of(d)),
-            "seed {seed}: {ck} does not list {}",
-            key_of(d)
-        );
-        let unit = int(d, "unitNumber").unwrap_or(-1);
-        if let Some(kind) = ControllerKind::of(&c.type_name) {
-            assert!(
-                kind.units_for(&d.type_name).contains(&unit),
-                "seed {seed}: unit {unit} on {ck}"
-            );
-        }
-        if is(c, "VirtualSCSIController") {
-            assert_ne!(unit, 7, "seed {seed}: a device took SCSI unit 7");
-        }
-        let class = if is(c, "VirtualSIOController") {
-            d.type_name.to_string()
-        } else {
-            String::new()
-        };
-        assert!(
-            units.insert((ck, class, unit)),
-            "seed {seed}: unit {unit} on {ck} used twice"
-        );
-    }
-    for (base, prefix) in [
-        ("VirtualDisk", "Hard disk"),
-        ("VirtualEthernetCard", "Network adapter"),
-        ("VirtualCdrom", "CD/DVD drive"),
-        ("VirtualSerialPort", "Serial port"),
-    ] {
-        let labels: Vec<String> = l
-            .of_type(base)
-            .iter()
-            .map(|d| {
-                d.path("deviceInfo.label")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string()
-            })
-            .collect();
-        let expected: Vec<String> = (1..=labels.len())
-            .map(|n| format!("{prefix} {n}"))
-            .collect();
-        assert_eq!(labels, expected, "seed {seed}: {base} labels");
+    if let Some(broken) = l.inconsistency() {
+        panic!("seed {seed}: {broken}");
     }
 }
 
