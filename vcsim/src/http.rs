@@ -1,5 +1,5 @@
 //! The HTTP front: `POST /sdk` (SOAP), `GET /sdk/vimServiceVersions.xml`,
-//! session cookies, a body size limit, and graceful shutdown.
+//! `GET /screen` (console screenshots), session cookies, a body size limit, and graceful shutdown.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -18,6 +18,8 @@ use tokio::task::JoinHandle;
 use vim25::Fault;
 
 use crate::dispatch;
+use crate::mo::session_manager;
+use crate::screen::{self, ScreenError};
 use crate::state::Shared;
 
 /// Largest SOAP request accepted; vCenter's own limit is of this order.
@@ -112,6 +114,7 @@ pub(crate) async fn serve(
         .route("/sdk", post(soap))
         .route("/sdk/", post(soap))
         .route("/sdk/vimServiceVersions.xml", get(versions))
+        .route("/screen", get(screen_shot))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(shared.clone());
     let tcp = tokio::net::TcpListener::bind(listen)
@@ -222,6 +225,86 @@ async fn soap(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes
                 )
                 .with("reason", e.to_string()),
             )
+        }
+    }
+}
+
+/// Whether an HTTP (non-SOAP) request is authenticated as vCenter accepts it:
+/// a live session cookie, or Basic credentials that would log in.
+fn http_authenticated(shared: &Shared, headers: &HeaderMap) -> bool {
+    if let Some(c) = session_cookie(headers)
+        && shared
+            .bookkeeping(|st| session_manager::lookup(shared, st, Some(&c)))
+            .is_some()
+    {
+        return true;
+    }
+    basic_credentials(headers).is_some_and(|(u, p)| session_manager::accepts(shared, &u, &p))
+}
+
+/// `Authorization: Basic base64(user:password)`.
+fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
+    use base64::Engine;
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, b64) = v.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    let (u, p) = text.split_once(':')?;
+    Some((u.to_string(), p.to_string()))
+}
+
+/// The value of `key` in a query string (moids and sizes need no decoding).
+fn query_param<'a>(query: &'a str, key: &str) -> Option<&'a str> {
+    query
+        .split('&')
+        .filter_map(|kv| kv.split_once('=').or(Some((kv, ""))))
+        .find(|(k, _)| *k == key)
+        .map(|(_, v)| v)
+}
+
+/// `GET /screen?id=<vm moid>[&w=&h=]`: the VM's console as a PNG.
+async fn screen_shot(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    if !http_authenticated(&shared, &headers) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(
+                header::WWW_AUTHENTICATE,
+                "Basic realm=\"VMware HTTP server\"",
+            )],
+            "401 Unauthorized: log in first (session cookie or Basic auth)",
+        )
+            .into_response();
+    }
+    let query = query.unwrap_or_default();
+    let out = (|| {
+        let (w, h) = screen::size(query_param(&query, "w"), query_param(&query, "h"))?;
+        let id = query_param(&query, "id")
+            .filter(|id| !id.is_empty())
+            .ok_or_else(|| {
+                ScreenError::BadRequest("the id parameter (a VM's moid) is required".into())
+            })?;
+        let console = {
+            let st = shared.lock();
+            screen::console(&st, &screen::find_vm(&st, id)?)
+        };
+        screen::png(&console, w, h)
+    })();
+    match out {
+        Ok(png) => ([(header::CONTENT_TYPE, "image/png")], png).into_response(),
+        Err(ScreenError::BadRequest(m)) => (StatusCode::BAD_REQUEST, m).into_response(),
+        Err(ScreenError::NotFound(m)) => (StatusCode::NOT_FOUND, m).into_response(),
+        Err(ScreenError::Encode(m)) => {
+            tracing::error!(error = %m, "cannot encode a screenshot");
+            (StatusCode::INTERNAL_SERVER_ERROR, m).into_response()
         }
     }
 }

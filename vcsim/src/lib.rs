@@ -15,6 +15,7 @@ mod journal;
 mod methods;
 mod mo;
 mod model;
+mod screen;
 mod service;
 mod state;
 mod tasks;

@@ -50,6 +50,17 @@ pub(crate) fn lookup(shared: &Shared, st: &mut State, cookie: Option<&str>) -> O
     Some(s.clone())
 }
 
+/// Whether `user`/`password` would log in: the configured pair, or any
+/// non-empty user when none is configured. Also checks HTTP Basic auth.
+pub(crate) fn accepts(shared: &Shared, user: &str, password: &str) -> bool {
+    if let Some((u, p)) = &shared.credentials
+        && (u != user || p != password)
+    {
+        return false;
+    }
+    !user.is_empty()
+}
+
 /// Checks the credentials and opens a session; returns the `UserSession` and
 /// the new cookie value.
 fn open_session(
@@ -58,12 +69,7 @@ fn open_session(
     user: &str,
     password: &str,
 ) -> Result<(Value, String), Fault> {
-    if let Some((u, p)) = &shared.credentials
-        && (u != user || p != password)
-    {
-        return Err(Fault::invalid_login());
-    }
-    if user.is_empty() {
+    if !accepts(shared, user, password) {
         return Err(Fault::invalid_login());
     }
     let cookie = uuid::Uuid::new_v4().to_string();

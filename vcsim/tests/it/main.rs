@@ -15,6 +15,7 @@ mod http;
 mod method_table;
 mod property_collector;
 mod pyvmomi;
+mod screen;
 mod session;
 mod snapshots;
 mod tasks;
