@@ -6,8 +6,9 @@
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, Implementation,
     ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult,
-    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
-    Resource, ResourceContents, ResourceTemplate, ServerCapabilities, ServerConfig, Tool,
+    PaginatedRequestParams, ProgressNotificationParam, ReadResourceRequestParams,
+    ReadResourceResponse, ReadResourceResult, Resource, ResourceContents, ResourceTemplate,
+    ServerCapabilities, ServerConfig, Tool,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -91,6 +92,55 @@ pub fn tool_result(def: &ToolDef, out: Result<Output, crate::error::ToolError>) 
             r.structured_content = Some(structured);
             r
         }
+        Ok(Output::Image(v)) => {
+            let mut content = vec![];
+            if let Some(data) = v.get("image_base64").and_then(Json::as_str) {
+                let mime = v
+                    .get("content_type")
+                    .and_then(Json::as_str)
+                    .unwrap_or("image/png");
+                content.push(ContentBlock::image(data, mime));
+            }
+            // The text block describes the picture; its bytes are in the
+            // image block and the structured content already.
+            let mut described = v.clone();
+            if let Some(m) = described.as_object_mut() {
+                m.remove("image_base64");
+            }
+            content.push(ContentBlock::text(
+                serde_json::to_string_pretty(&described).unwrap_or_default(),
+            ));
+            let mut r = CallToolResult::success(content);
+            r.structured_content = Some(v);
+            r
+        }
+    }
+}
+
+/// What a tool may use of the request it serves: progress notifications
+/// when the client sent a progress token, and the request's cancellation.
+fn call_env(context: &RequestContext<RoleServer>) -> tools::call_env::CallEnv {
+    use futures::FutureExt;
+    let progress = context.meta.get_progress_token().map(|token| {
+        let peer = context.peer.clone();
+        let send: tools::call_env::ProgressFn = Arc::new(move |done, total, message| {
+            let (peer, token) = (peer.clone(), token.clone());
+            Box::pin(async move {
+                let mut p = ProgressNotificationParam::new(token, done).with_message(message);
+                if let Some(t) = total {
+                    p = p.with_total(t);
+                }
+                if let Err(e) = peer.notify_progress(p).await {
+                    tracing::debug!(error = %e, "cannot send a progress notification");
+                }
+            })
+        });
+        send
+    });
+    let ct = context.ct.clone();
+    tools::call_env::CallEnv {
+        progress,
+        cancelled: Some(async move { ct.cancelled().await }.boxed().shared()),
     }
 }
 
@@ -161,7 +211,8 @@ impl ServerHandler for McpServer {
             .map(Json::Object)
             .unwrap_or(Json::Null);
         tracing::debug!(tool = %name, "tool call");
-        let out = tools::call(&self.ctx.tools, &name, args).await;
+        let env = call_env(&context);
+        let out = tools::call_env::scope(env, tools::call(&self.ctx.tools, &name, args)).await;
         match &out {
             Ok(_) => audit.call(&call, Outcome::Ok, None, Some(started.elapsed())),
             Err(e) => {

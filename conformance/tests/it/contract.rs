@@ -85,6 +85,7 @@ async fn simulator_mode_over_stdio_lists_exactly_the_contract_tools() {
         "vm_lifecycle",
         "power_ops",
         "snapshots",
+        "console",
         "disk_management",
         "nic_management",
         "serial_port",
@@ -97,7 +98,7 @@ async fn simulator_mode_over_stdio_lists_exactly_the_contract_tools() {
         .collect();
     let got: BTreeSet<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
     assert_eq!(got, expected);
-    assert_eq!(got.len(), 14 + 7 + 6 + 6 + 5);
+    assert_eq!(got.len(), 14 + 7 + 6 + 6 + 5 + 3);
     for t in &tools {
         let diffs =
             contract::differences(c.tool(&t.name).unwrap(), &serde_json::to_value(t).unwrap());

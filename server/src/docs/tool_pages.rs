@@ -181,6 +181,16 @@ pub(super) async fn tool_page(def: &ToolDef) -> anyhow::Result<Page> {
         "The result against the built-in simulator (`mcvsphere --simulator`, default inventory{after}):\n\n```json\n{}\n```\n",
         pretty(&result)
     );
+    // A tool that returns a picture shows it, as an MCP client would.
+    if let Some(data) = result
+        .pointer("/structuredContent/image_base64")
+        .and_then(Json::as_str)
+    {
+        let _ = writeln!(
+            s,
+            "The picture in that result:\n\n![The example result's image](data:image/png;base64,{data})\n"
+        );
+    }
     let _ = writeln!(
         s,
         "<details>\n<summary>Input schema (as in <code>tools/list</code>)</summary>\n\n```json\n{}\n```\n\n</details>",

@@ -102,13 +102,19 @@ pub enum Returns {
 pub enum Output {
     Text(String),
     Json(Json),
+    /// A JSON object that carries a picture (`image_base64` and
+    /// `content_type`): structured as itself, and also sent as an MCP image
+    /// content block for clients that show pictures.
+    Image(Json),
 }
 
 impl Output {
     pub fn text(&self) -> String {
         match self {
             Output::Text(s) => s.clone(),
-            Output::Json(v) => serde_json::to_string_pretty(v).unwrap_or_default(),
+            Output::Json(v) | Output::Image(v) => {
+                serde_json::to_string_pretty(v).unwrap_or_default()
+            }
         }
     }
 }

@@ -4,7 +4,7 @@
 //! contract names but this build does not implement yet has no tools.
 
 use super::ToolDef;
-use super::{disks, nics, power_ops, serial, snapshots, vm_lifecycle};
+use super::{console, disks, nics, power_ops, serial, snapshots, vm_lifecycle};
 
 pub struct Family {
     /// The contract's category name.
@@ -55,11 +55,12 @@ pub static FAMILIES: &[Family] = &[
         "Guest operations",
         "Run commands and move files inside the guest through VMware Tools.",
     ),
-    planned(
-        "console",
-        "Console",
-        "Screenshots, VMware Tools status and waiting for the guest.",
-    ),
+    Family {
+        id: "console",
+        title: "Console",
+        blurb: "Screenshots, VMware Tools status and waiting for the guest.",
+        tools: console::TOOLS,
+    },
     planned(
         "monitoring",
         "Monitoring",

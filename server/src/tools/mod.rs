@@ -16,6 +16,8 @@ use crate::error::ToolError;
 use crate::vsphere::Client;
 
 mod args;
+pub mod call_env;
+pub mod console;
 mod def;
 mod devices;
 pub mod disks;

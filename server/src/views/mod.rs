@@ -11,6 +11,7 @@ pub mod cluster;
 pub mod datacenter;
 pub mod datastore;
 pub mod devices;
+pub mod guest;
 pub mod host;
 pub mod network;
 pub mod pool;
@@ -36,6 +37,7 @@ pub static ALL: &[&PropSet] = &[
     &pool::OF_COMPUTE,
     &datacenter::PLACEMENT,
     &snapshot::TREE,
+    &guest::TOOLS,
 ];
 
 const GB: f64 = 1024.0 * 1024.0 * 1024.0;

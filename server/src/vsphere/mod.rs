@@ -7,5 +7,5 @@ mod session;
 mod tasks;
 
 pub use props::{NAME, Obj, PAGE_SIZE, PropSet};
-pub use session::{Client, ServiceContent, install_crypto_provider};
+pub use session::{Client, HttpAnswer, ServiceContent, install_crypto_provider};
 pub use tasks::TASK_INFO;

@@ -176,6 +176,50 @@ impl Client {
         }
     }
 
+    /// GETs `path_and_query` (e.g. `/screen?id=vm-42`) on vCenter's host
+    /// within the session, over the same connection pool and TLS settings as
+    /// the SOAP calls; logs in again once on a 401. Any HTTP answer is
+    /// returned (the caller knows what a 404 means for it): the status, the
+    /// content type and the body.
+    pub async fn http_get(&self, path_and_query: &str) -> Result<HttpAnswer, VsError> {
+        let url =
+            self.inner.url.join(path_and_query).map_err(|e| {
+                VsError::Protocol(format!("bad vCenter URL for {path_and_query}: {e}"))
+            })?;
+        let (cookie, _) = self.session_cookie().await?;
+        let mut resp = self.get(&url, &cookie).await?;
+        if resp.status() == reqwest::StatusCode::UNAUTHORIZED {
+            let cookie = self.relogin(&cookie).await?;
+            resp = self.get(&url, &cookie).await?;
+        }
+        let status = resp.status();
+        let content_type = resp
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
+        let body = read_body(resp).await?;
+        Ok(HttpAnswer {
+            status: status.as_u16(),
+            content_type,
+            body,
+        })
+    }
+
+    async fn get(&self, url: &Url, cookie: &str) -> Result<reqwest::Response, VsError> {
+        let resp = self
+            .inner
+            .http
+            .get(url.clone())
+            .header(reqwest::header::COOKIE, format!("{COOKIE_NAME}={cookie}"))
+            .send()
+            .await
+            .map_err(|e| http_error(&e))?;
+        tracing::trace!(path = url.path(), status = %resp.status(), "HTTP GET");
+        Ok(resp)
+    }
+
     /// The current session's cookie and generation, logging in if there is none.
     async fn session_cookie(&self) -> Result<(String, u64), VsError> {
         let mut guard = self.inner.session.lock().await;
@@ -342,6 +386,14 @@ impl Client {
             let _ = self.send(&Request::new("Logout", &sm), Some(&cookie)).await;
         }
     }
+}
+
+/// A plain HTTP answer from vCenter ([`Client::http_get`]).
+#[derive(Debug)]
+pub struct HttpAnswer {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Vec<u8>,
 }
 
 fn session_cookie_from(header: &str) -> Option<String> {

@@ -7,6 +7,7 @@
 
 mod audit;
 mod config;
+mod console;
 mod disks;
 mod docs;
 mod healthcheck;
@@ -105,7 +106,7 @@ impl Env {
     /// A call that must succeed with JSON.
     pub async fn json(&self, tool: &str, args: Json) -> Json {
         match self.call(tool, args.clone()).await {
-            Ok(Output::Json(v)) => v,
+            Ok(Output::Json(v) | Output::Image(v)) => v,
             Ok(Output::Text(t)) => panic!("{tool}({args}) returned text, not JSON: {t}"),
             Err(e) => panic!("{tool}({args}) failed: {e}"),
         }

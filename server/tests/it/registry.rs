@@ -47,10 +47,13 @@ fn the_two_families_are_registered() {
         "connect_serial_port",
         "clear_serial_port",
         "remove_serial_port",
+        "get_vm_tools_status",
+        "vm_screenshot",
+        "wait_for_vm_tools",
     ] {
         assert!(names.contains(&n), "{n} missing");
     }
-    assert_eq!(names.len(), 14 + 7 + 6 + 6 + 5);
+    assert_eq!(names.len(), 14 + 7 + 6 + 6 + 5 + 3);
     let mut sorted = names.clone();
     sorted.sort_unstable();
     sorted.dedup();
