@@ -139,3 +139,11 @@ async fn pyvmomi_adds_and_removes_disks_nics_isos_and_serial_ports() {
     assert!(reconfigs >= 8, "{reconfigs} reconfigurations");
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pyvmomi_fetches_the_console_screenshot() {
+    let sim = tls_simulator().await;
+    let out = run_script(&sim, "pyvmomi_screen.py", "DC0_H0_VM0").await;
+    assert!(out.contains("ok: the PNG is 200x150"), "{out}");
+    sim.shutdown().await;
+}
