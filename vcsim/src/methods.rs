@@ -92,6 +92,7 @@ static METHODS: &[Method] = &[
     sync("VirtualMachine", "MarkAsVirtualMachine", vm::lifecycle::mark_as_virtual_machine),
     sync("VirtualMachine", "ReconfigVM_Task", vm::reconfig::reconfigure),
     sync("VirtualMachine", "CreateSnapshot_Task", vm::snapshot::create_snapshot),
+    sync("VirtualMachine", "CreateScreenshot_Task", vm::screenshot::create_screenshot),
     sync("VirtualMachine", "RevertToCurrentSnapshot_Task", vm::snapshot::revert_to_current_snapshot),
     sync("VirtualMachine", "RemoveAllSnapshots_Task", vm::snapshot::remove_all_snapshots),
     sync("VirtualMachineSnapshot", "RevertToSnapshot_Task", vm::snapshot::revert_to_snapshot),

@@ -135,3 +135,46 @@ async fn unknown_vm_is_404_and_bad_sizes_are_400() {
         testkit::says(&String::from_utf8_lossy(&body), &["1 to 4096"]);
     }
 }
+
+#[tokio::test]
+async fn create_screenshot_task_saves_a_png_in_the_vm_folder() {
+    let (sim, c) = logged_in().await;
+    let vm = vm0(&sim);
+    let ds = sim.find("Datastore", "LocalDS_0").expect("LocalDS_0");
+    let info = wait_task(
+        &sim,
+        &c.ok(Request::new("CreateScreenshot_Task", &vm)).await,
+    )
+    .await;
+    let path = testkit::str_at(&info, "result")
+        .expect("a datastore path")
+        .to_string();
+    assert!(path.ends_with("/DC0_H0_VM0-1.png"), "{path}");
+    let (ds_name, rel) = vcsim::datastore_files::split_path(&path).expect("[ds] path");
+    assert_eq!(ds_name, "LocalDS_0");
+    let files = sim.datastore_files(&ds, rel);
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].1.size > 100, "a PNG's worth of bytes: {files:?}");
+    // A second screenshot keeps the first.
+    let info = wait_task(
+        &sim,
+        &c.ok(Request::new("CreateScreenshot_Task", &vm)).await,
+    )
+    .await;
+    assert!(testkit::str_at(&info, "result").is_some_and(|p| p.ends_with("-2.png")));
+    // Only a running VM has a console to capture.
+    wait_task(&sim, &c.ok(Request::new("PowerOffVM_Task", &vm)).await).await;
+    let info = wait_task(
+        &sim,
+        &c.ok(Request::new("CreateScreenshot_Task", &vm)).await,
+    )
+    .await;
+    assert_eq!(testkit::task_fault(&info), "InvalidPowerState");
+    let (dir, _) = rel.rsplit_once('/').expect("a folder");
+    let pngs = sim
+        .datastore_files(&ds, dir)
+        .into_iter()
+        .filter(|(p, _)| p.ends_with(".png"))
+        .count();
+    assert_eq!(pngs, 2, "the failed screenshot wrote nothing");
+}
