@@ -229,3 +229,83 @@ async fn wait_for_vm_tools_reports_progress_and_stops_when_cancelled() {
     assert_eq!(seen[0].1, Some(600.0), "the total is the timeout");
     says(&seen[0].2, &["DC0_H0_VM0", "guestToolsNotRunning"]);
 }
+
+#[tokio::test]
+async fn wait_for_vm_tools_sends_progress_over_mcp_when_asked() {
+    let e = env().await;
+    set_tools(&e, "guestToolsNotRunning");
+    let session = crate::mcp_http::connect(e.app(), None).await;
+    let msgs = session
+        .request_stream(
+            "tools/call",
+            json!({"name": "wait_for_vm_tools",
+                   "arguments": {"name": VM, "timeout": 2, "poll_interval": 1},
+                   "_meta": {"progressToken": "wait-1"}}),
+        )
+        .await;
+    let progress: Vec<&Json> = msgs
+        .iter()
+        .filter(|m| m["method"] == "notifications/progress")
+        .collect();
+    assert!(!progress.is_empty(), "no progress notifications: {msgs:?}");
+    assert_eq!(progress[0]["params"]["progressToken"], "wait-1");
+    assert_eq!(progress[0]["params"]["total"], 2.0);
+    says(
+        progress[0]["params"]["message"].as_str().unwrap(),
+        &["DC0_H0_VM0"],
+    );
+    let result = msgs.iter().find(|m| m.get("result").is_some()).unwrap();
+    assert_eq!(
+        result["result"]["structuredContent"]["status"], "timeout",
+        "{result}"
+    );
+    // Without a progress token the same call sends none.
+    let msgs = session
+        .request_stream(
+            "tools/call",
+            json!({"name": "wait_for_vm_tools", "arguments": {"name": VM, "timeout": 1, "poll_interval": 1}}),
+        )
+        .await;
+    assert!(
+        msgs.iter().all(|m| m["method"] != "notifications/progress"),
+        "{msgs:?}"
+    );
+}
+
+#[tokio::test]
+async fn wait_for_vm_tools_stops_when_the_mcp_call_is_cancelled() {
+    let e = env().await;
+    set_tools(&e, "guestToolsNotRunning");
+    let session = crate::mcp_http::connect(e.app(), None).await;
+    let id = session.next_id();
+    let call = session.request_stream(
+        "tools/call",
+        json!({"name": "wait_for_vm_tools",
+               "arguments": {"name": VM, "timeout": 3600, "poll_interval": 300},
+               "_meta": {"progressToken": "wait-2"}}),
+    );
+    // A cancellation that arrives before the call is under way is ignored,
+    // so it is repeated until the call ends: only cancelling can end it
+    // (its wait is an hour, its next check 5 minutes away).
+    let cancel = async {
+        loop {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            session
+                .notify(
+                    "notifications/cancelled",
+                    json!({"requestId": id, "reason": "test"}),
+                )
+                .await;
+        }
+    };
+    let msgs = tokio::select! {
+        msgs = call => msgs,
+        () = cancel => unreachable!("the cancelling loop never ends"),
+    };
+    // The stream ends without the hour-long wait; no "ready" or "timeout" result.
+    assert!(
+        msgs.iter()
+            .all(|m| m["result"]["structuredContent"]["status"].is_null()),
+        "{msgs:?}"
+    );
+}

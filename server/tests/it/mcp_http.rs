@@ -123,6 +123,26 @@ impl Session {
         (id, resp)
     }
 
+    /// A notification (no answer expected).
+    pub(crate) async fn notify(&self, method: &str, params: Json) {
+        let body = json!({"jsonrpc": "2.0", "method": method, "params": params});
+        let resp = self.post(&body).await;
+        assert!(resp.status().is_success(), "{method}: {}", resp.status());
+    }
+
+    /// The id the next request will carry.
+    pub(crate) fn next_id(&self) -> i64 {
+        self.next_id.load(Ordering::Relaxed)
+    }
+
+    /// A request; every JSON-RPC message that came back on its stream
+    /// (notifications such as progress, then the response).
+    pub(crate) async fn request_stream(&self, method: &str, params: Json) -> Vec<Json> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        messages(self.post(&body).await).await
+    }
+
     pub(crate) async fn tool_names(&self) -> Vec<String> {
         let (_, r) = self.request("tools/list", json!({})).await;
         let tools = r["result"]["tools"]
