@@ -62,9 +62,7 @@ impl Probe<'_> {
     pub async fn annotation(&self, vm: &str) -> Result<String> {
         match self {
             Probe::Sim(sim) => {
-                let moref = sim
-                    .find("VirtualMachine", vm)
-                    .ok_or_else(|| anyhow!("VM {vm} not found in the simulator"))?;
+                let moref = Probe::sim_vm(sim, vm)?;
                 Ok(sim
                     .property(&moref, "config.annotation")
                     .and_then(|v| v.as_str().map(str::to_string))
@@ -89,9 +87,7 @@ impl Probe<'_> {
     pub async fn tools_running(&self, vm: &str) -> Result<bool> {
         match self {
             Probe::Sim(sim) => {
-                let moref = sim
-                    .find("VirtualMachine", vm)
-                    .ok_or_else(|| anyhow!("VM {vm} not found in the simulator"))?;
+                let moref = Probe::sim_vm(sim, vm)?;
                 Ok(sim
                     .property(&moref, "guest.toolsRunningStatus")
                     .and_then(|v| v.as_str().map(|s| s == "guestToolsRunning"))

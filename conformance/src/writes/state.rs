@@ -76,7 +76,7 @@ fn walk(nodes: &[Value], current: Option<&MoRef>, names: &mut Vec<String>) -> Op
 }
 
 impl Probe<'_> {
-    fn sim_vm(sim: &vcsim::Simulator, vm: &str) -> Result<MoRef> {
+    pub(super) fn sim_vm(sim: &vcsim::Simulator, vm: &str) -> Result<MoRef> {
         sim.find("VirtualMachine", vm)
             .ok_or_else(|| anyhow!("VM {vm} not found in the simulator"))
     }

@@ -86,6 +86,24 @@ pub struct Hints {
     pub idempotent: Option<bool>,
 }
 
+impl Hints {
+    /// A read: the other two hints do not apply.
+    pub const READ_ONLY: Hints = Hints {
+        read_only: Some(true),
+        destructive: None,
+        idempotent: None,
+    };
+
+    /// A change, destructive or not; `idempotent` as the contract annotates it.
+    pub const fn change(destructive: bool, idempotent: Option<bool>) -> Hints {
+        Hints {
+            read_only: None,
+            destructive: Some(destructive),
+            idempotent,
+        }
+    }
+}
+
 /// The shape of a successful result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Returns {

@@ -69,22 +69,6 @@ const ATTACH_ISO_VM0: (&str, &str) = (
     r#"{"vm_name":"DC0_H0_VM0","iso_path":"iso/ubuntu.iso"}"#,
 );
 
-const fn change(read_only: bool) -> Hints {
-    if read_only {
-        Hints {
-            read_only: Some(true),
-            destructive: None,
-            idempotent: None,
-        }
-    } else {
-        Hints {
-            read_only: None,
-            destructive: Some(true),
-            idempotent: None,
-        }
-    }
-}
-
 pub static TOOLS: &[ToolDef] = &[
     ToolDef {
         name: "add_disk",
@@ -94,7 +78,7 @@ pub static TOOLS: &[ToolDef] = &[
             false; the file goes on the VM's datastore unless datastore names another. Works \
             on running VMs. Returns vm, action, size_gb, thin_provisioned, datastore, \
             controller and unit_number.",
-        hints: change(false),
+        hints: Hints::change(true, None),
         returns: Returns::Object,
         example: Example::args(r#"{"vm_name":"DC0_H0_VM0","size_gb":10}"#),
         failure: Failure::Args {
@@ -109,7 +93,7 @@ pub static TOOLS: &[ToolDef] = &[
         description: "The virtual disks of a VM in device order: label ('Hard disk 1'), \
             size_gb, unit_number, controller, backing file, provisioning (thin, thick, \
             eagerZeroedThick) and disk mode.",
-        hints: change(true),
+        hints: Hints::READ_ONLY,
         returns: Returns::List,
         example: Example::args(r#"{"vm_name":"DC0_H0_VM0"}"#),
         failure: UNKNOWN_VM,
@@ -121,7 +105,7 @@ pub static TOOLS: &[ToolDef] = &[
         description: "Grow a disk, named by its label ('Hard disk 1'), to new_size_gb. Disks \
             can only grow: a smaller size is refused. The guest must still grow its partition \
             and file system. Returns vm, action, disk_label, old_size_gb and new_size_gb.",
-        hints: change(false),
+        hints: Hints::change(true, None),
         returns: Returns::Object,
         example: Example::args(
             r#"{"vm_name":"DC0_H0_VM0","disk_label":"Hard disk 1","new_size_gb":20}"#,
@@ -138,7 +122,7 @@ pub static TOOLS: &[ToolDef] = &[
         description: "Detach a disk, named by its label ('Hard disk 2'), from a VM. Its .vmdk \
             file stays on the datastore unless delete_file is true, which deletes it for good. \
             Returns vm, action, disk_label, disk_path, size_gb and file_deleted.",
-        hints: change(false),
+        hints: Hints::change(true, None),
         returns: Returns::Object,
         example: Example {
             setup: &[ADD_DISK_VM0],
@@ -157,7 +141,7 @@ pub static TOOLS: &[ToolDef] = &[
             connect it; a VM without a drive gets one (adding a drive needs the VM powered \
             off). iso_path is '[datastore] path/file.iso' or a path inside datastore (default: \
             the VM's datastore). Returns vm, action, iso_path, cdrom and connected.",
-        hints: change(false),
+        hints: Hints::change(true, None),
         returns: Returns::Object,
         example: Example {
             setup: &[POWER_OFF_VM0],
@@ -175,7 +159,7 @@ pub static TOOLS: &[ToolDef] = &[
         description: "Eject the ISO image from the VM's CD/DVD drive: the drive stays, empty \
             and disconnected. Nothing changes when no ISO is inserted (previous_iso is null). \
             Returns vm, action, previous_iso and cdrom.",
-        hints: change(false),
+        hints: Hints::change(true, None),
         returns: Returns::Object,
         example: Example {
             setup: &[POWER_OFF_VM0, ATTACH_ISO_VM0],

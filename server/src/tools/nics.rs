@@ -69,11 +69,7 @@ tool_args! {
 /// The models add_nic offers (the contract's list).
 const MODELS: &[&str] = &["vmxnet3", "e1000", "e1000e", "vmxnet2"];
 
-const DESTRUCTIVE: Hints = Hints {
-    read_only: None,
-    destructive: Some(true),
-    idempotent: None,
-};
+const DESTRUCTIVE: Hints = Hints::change(true, None);
 
 const BAD_LABEL: Failure = Failure::Args {
     args: r#"{"vm_name":"DC0_H0_VM0","nic_label":"Network adapter 9"}"#,
@@ -106,11 +102,7 @@ pub static TOOLS: &[ToolDef] = &[
         description: "The network adapters of a VM in device order: label ('Network adapter \
             1'), type (vmxnet3, e1000, …), mac_address, mac_type (generated or manual), \
             network, connected and start_connected.",
-        hints: Hints {
-            read_only: Some(true),
-            destructive: None,
-            idempotent: None,
-        },
+        hints: Hints::READ_ONLY,
         returns: Returns::List,
         example: Example::args(r#"{"vm_name":"DC0_H0_VM0"}"#),
         failure: Failure::Args {

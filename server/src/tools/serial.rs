@@ -58,22 +58,6 @@ const NO_PORT: Failure = Failure::Args {
     ],
 };
 
-const fn hints(read_only: bool, destructive: bool) -> Hints {
-    if read_only {
-        Hints {
-            read_only: Some(true),
-            destructive: None,
-            idempotent: None,
-        }
-    } else {
-        Hints {
-            read_only: None,
-            destructive: Some(destructive),
-            idempotent: Some(true),
-        }
-    }
-}
-
 pub static TOOLS: &[ToolDef] = &[
     ToolDef {
         name: "setup_serial_port",
@@ -83,7 +67,7 @@ pub static TOOLS: &[ToolDef] = &[
             connect with the returned connection_string) or client. Needs the VM powered off \
             unless nothing changes. Returns vm_name, service_uri, connection_string, protocol, \
             port, direction, yield_on_poll and operation (added, updated or unchanged).",
-        hints: hints(false, false),
+        hints: Hints::change(false, Some(true)),
         returns: Returns::Object,
         example: Example {
             setup: &[POWER_OFF_VM0],
@@ -100,7 +84,7 @@ pub static TOOLS: &[ToolDef] = &[
         title: "Get serial port",
         description: "The VM's network serial port: configured (false when it has none), \
             label, connected, start_connected, direction, service_uri and yield_on_poll.",
-        hints: hints(true, false),
+        hints: Hints::READ_ONLY,
         returns: Returns::Object,
         example: Example {
             setup: WITH_PORT,
@@ -114,7 +98,7 @@ pub static TOOLS: &[ToolDef] = &[
         title: "Connect serial port",
         description: "Connect (connected true, the default) or disconnect the VM's network \
             serial port; works while the VM runs. Returns vm_name, connected and service_uri.",
-        hints: hints(false, false),
+        hints: Hints::change(false, Some(true)),
         returns: Returns::Object,
         example: Example {
             setup: WITH_PORT,
@@ -129,7 +113,7 @@ pub static TOOLS: &[ToolDef] = &[
         description: "Reset the VM's serial connection by disconnecting and reconnecting the \
             network serial port (drops a stuck client session). Returns vm_name, status, \
             service_uri and message.",
-        hints: hints(false, false),
+        hints: Hints::change(false, Some(true)),
         returns: Returns::Object,
         example: Example {
             setup: WITH_PORT,
@@ -143,7 +127,7 @@ pub static TOOLS: &[ToolDef] = &[
         title: "Remove serial port",
         description: "Remove the VM's network serial port (needs the VM powered off). Nothing \
             happens if it has none. Returns a confirmation sentence.",
-        hints: hints(false, true),
+        hints: Hints::change(true, Some(true)),
         returns: Returns::Text,
         example: Example {
             setup: WITH_PORT,

@@ -55,21 +55,6 @@ const TAKE: &[(&str, &str)] = &[(
 )];
 const UNKNOWN_SNAPSHOT: &str = r#"{"name":"DC0_H0_VM0","snapshot_name":"no-such-snapshot"}"#;
 
-const fn hints(read_only: bool, destructive: bool, idempotent: bool) -> Hints {
-    if read_only {
-        return Hints {
-            read_only: Some(true),
-            destructive: None,
-            idempotent: None,
-        };
-    }
-    Hints {
-        read_only: None,
-        destructive: Some(destructive),
-        idempotent: Some(idempotent),
-    }
-}
-
 pub static TOOLS: &[ToolDef] = &[
     ToolDef {
         name: "create_snapshot",
@@ -78,7 +63,7 @@ pub static TOOLS: &[ToolDef] = &[
             VM's memory is saved too, so reverting brings it back running; without, the snapshot \
             holds the disks only. quiesce asks VMware Tools to flush the guest file systems \
             first. The new snapshot becomes the current one. Returns a confirmation sentence.",
-        hints: hints(false, false, false),
+        hints: Hints::change(false, Some(false)),
         returns: Returns::Text,
         example: Example::args(
             r#"{"name":"DC0_H0_VM0","snapshot_name":"before-upgrade","description":"pre-patch state"}"#,
@@ -97,7 +82,7 @@ pub static TOOLS: &[ToolDef] = &[
             state it was taken in), quiesced, parent (the parent snapshot's name, null for a \
             root), is_current and children (how many hang below it). Empty when the VM has no \
             snapshots.",
-        hints: hints(true, false, false),
+        hints: Hints::READ_ONLY,
         returns: Returns::List,
         example: Example {
             setup: TAKE,
@@ -116,7 +101,7 @@ pub static TOOLS: &[ToolDef] = &[
             devices as they were, and its power state (running if the snapshot holds memory, \
             otherwise powered off). Changes since are lost unless another snapshot holds them. \
             The snapshot becomes the current one. Returns a confirmation sentence.",
-        hints: hints(false, true, false),
+        hints: Hints::change(true, Some(false)),
         returns: Returns::Text,
         example: Example {
             setup: TAKE,
@@ -134,7 +119,7 @@ pub static TOOLS: &[ToolDef] = &[
         description: "Return a virtual machine to its current snapshot (the one last taken or \
             reverted to), discarding changes made since. Fails if the VM has no snapshots. \
             Returns a confirmation sentence.",
-        hints: hints(false, true, false),
+        hints: Hints::change(true, Some(false)),
         returns: Returns::Text,
         example: Example {
             setup: TAKE,
@@ -153,7 +138,7 @@ pub static TOOLS: &[ToolDef] = &[
             the VM's present state is kept. Snapshots below it move up to its parent, or go too \
             with remove_children. If it was the current snapshot, its parent becomes current. \
             Returns a confirmation sentence.",
-        hints: hints(false, true, true),
+        hints: Hints::change(true, Some(true)),
         returns: Returns::Text,
         example: Example {
             setup: TAKE,
@@ -171,7 +156,7 @@ pub static TOOLS: &[ToolDef] = &[
         description: "Remove every snapshot of a virtual machine, consolidating them into its \
             disks (the VM's present state is kept). A VM without snapshots is left as it is and \
             the reply says so. Returns a confirmation sentence.",
-        hints: hints(false, true, true),
+        hints: Hints::change(true, Some(true)),
         returns: Returns::Text,
         example: Example {
             setup: TAKE,
@@ -188,7 +173,7 @@ pub static TOOLS: &[ToolDef] = &[
         title: "Rename snapshot",
         description: "Change the name and/or the description of a snapshot; give at least one of \
             new_name and new_description. Returns a confirmation sentence.",
-        hints: hints(false, false, true),
+        hints: Hints::change(false, Some(true)),
         returns: Returns::Text,
         example: Example {
             setup: TAKE,
