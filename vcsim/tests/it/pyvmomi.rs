@@ -2,6 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
 use vcsim::Config;
 
@@ -10,8 +11,15 @@ use vcsim::Config;
 const PYVMOMI: &str = "pyvmomi==9.1.1.0";
 
 /// A Python with pyvmomi: a venv the test makes (once) under target/ with pip,
-/// so a fresh machine needs nothing but python3.
+/// so a fresh machine needs nothing but python3. Several tests ask at once;
+/// the venv is made by the first and waited for by the rest (two `venv`
+/// runs into one directory on a fresh clone make each other fail).
 pub(crate) fn python() -> PathBuf {
+    static VENV: OnceLock<PathBuf> = OnceLock::new();
+    VENV.get_or_init(make_venv).clone()
+}
+
+fn make_venv() -> PathBuf {
     let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/pyvmomi-venv");
     let py = target.join("bin/python");
     if !py.exists() {
