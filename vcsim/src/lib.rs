@@ -59,7 +59,13 @@ pub struct Config {
     pub session_idle_timeout: Option<Duration>,
     /// `None`: any user name and password are accepted.
     pub credentials: Option<(String, String)>,
+    /// How long VMware Tools takes to come up after a VM boots (power-on,
+    /// reset, guest reboot); an inventory VM's `tools_delay_ms` overrides it.
+    pub tools_start_delay: Duration,
 }
+
+/// Short, so tools waiting for Tools see a real wait without slowing anyone.
+pub const DEFAULT_TOOLS_START_DELAY: Duration = Duration::from_millis(300);
 
 impl Default for Config {
     fn default() -> Self {
@@ -70,6 +76,7 @@ impl Default for Config {
             task_duration: Duration::ZERO,
             session_idle_timeout: None,
             credentials: None,
+            tools_start_delay: DEFAULT_TOOLS_START_DELAY,
         }
     }
 }
@@ -98,6 +105,7 @@ pub async fn start(config: Config) -> anyhow::Result<Simulator> {
     };
     let mut st = State::new();
     service::install(&mut st).map_err(|f| anyhow::anyhow!("{f}"))?;
+    st.tools.default_delay = config.tools_start_delay;
     inventory::build(&mut st, &spec)?;
     tracing::info!(objects = st.objects.len(), "inventory built");
     let shared = Shared::new(
@@ -107,6 +115,7 @@ pub async fn start(config: Config) -> anyhow::Result<Simulator> {
         config.credentials.clone(),
         config.tls,
     );
+    mo::virtual_machine::tools::spawn_timer(&shared);
     let (server, addr) = http::serve(shared.clone(), config.listen, config.tls).await?;
     Ok(Simulator {
         shared,

@@ -29,6 +29,9 @@ struct Args {
     /// How long tasks stay running, in milliseconds.
     #[arg(long, default_value_t = 0)]
     task_duration_ms: u64,
+    /// How long VMware Tools takes to come up after a VM boots, in milliseconds.
+    #[arg(long = "tools-delay", value_name = "MS", default_value_t = vcsim::DEFAULT_TOOLS_START_DELAY.as_millis() as u64)]
+    tools_delay_ms: u64,
     /// Idle time after which a session expires, in seconds.
     #[arg(long)]
     session_timeout_secs: Option<u64>,
@@ -71,6 +74,7 @@ async fn main() -> anyhow::Result<()> {
         task_duration: Duration::from_millis(args.task_duration_ms),
         session_idle_timeout: args.session_timeout_secs.map(Duration::from_secs),
         credentials: args.username.zip(args.password),
+        tools_start_delay: Duration::from_millis(args.tools_delay_ms),
     })
     .await?;
     let elapsed = started.elapsed();

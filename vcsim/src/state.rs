@@ -59,6 +59,8 @@ pub struct State {
     pub login_count: u64,
     /// What the datastores store (`datastore_files.rs`), undone with the objects.
     pub files: crate::datastore_files::DatastoreFiles,
+    /// When booting VMs' Tools comes up (`virtual_machine/tools.rs`).
+    pub(crate) tools: crate::mo::virtual_machine::tools::ToolsStarts,
 }
 
 impl State {
@@ -73,6 +75,7 @@ impl State {
             events: EventLog::default(),
             login_count: 0,
             files: Default::default(),
+            tools: Default::default(),
         }
     }
 

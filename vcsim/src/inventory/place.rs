@@ -166,6 +166,10 @@ pub(super) fn place_vm(
         devices,
     };
     let vm = vm::create(st, &new).map_err(fault)?;
+    if let Some(ms) = v.tools_delay_ms {
+        st.tools
+            .set_delay(&vm, std::time::Duration::from_millis(ms));
+    }
     // The build runs outside any change, so the VM's derived properties are
     // computed here; then its tree is final and its parts equal to other
     // VMs' are joined (a tree shared earlier would be copied again by these

@@ -86,9 +86,14 @@ pub struct VmSpec {
     /// `poweredOn`, `poweredOff` or `suspended`.
     #[serde(default = "default_power")]
     pub power: String,
-    /// Whether VMware Tools is installed (it runs whenever the VM is on).
+    /// Whether VMware Tools is installed (it runs while the VM is on, from a
+    /// moment after each boot).
     #[serde(default = "yes")]
     pub tools: bool,
+    /// How long Tools takes to come up after this VM boots, in milliseconds;
+    /// the simulator's `tools_start_delay` if absent.
+    #[serde(default)]
+    pub tools_delay_ms: Option<u64>,
     #[serde(default = "default_guest_id")]
     pub guest_id: String,
     /// The guest IP reported while tools run; derived from the VM if absent.
@@ -213,6 +218,7 @@ pub fn generate(vms: usize) -> InventorySpec {
                     }
                     .into(),
                     tools: true,
+                    tools_delay_ms: None,
                     guest_id: default_guest_id(),
                     ip: None,
                     annotation: String::new(),

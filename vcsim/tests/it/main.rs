@@ -19,6 +19,7 @@ mod screen;
 mod session;
 mod snapshots;
 mod tasks;
+mod tools_lifecycle;
 mod transactions;
 mod vm_lifecycle;
 mod vm_power;

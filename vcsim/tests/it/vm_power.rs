@@ -33,7 +33,8 @@ async fn power_off_then_on_updates_runtime_summary_and_tools() {
         prop_str(&sim, &v, "summary.runtime.powerState"),
         "poweredOn"
     );
-    assert_eq!(prop_str(&sim, &v, "guest.toolsStatus"), "toolsOk");
+    // Tools comes up a moment after the boot.
+    until(&sim, &v, "guest.toolsStatus", "toolsOk").await;
     assert!(has_event(&sim, "VmPoweredOffEvent") && has_event(&sim, "VmPoweredOnEvent"));
 }
 

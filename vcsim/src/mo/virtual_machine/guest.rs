@@ -91,7 +91,11 @@ fn guest_power(c: &Call, op: GuestOp) -> Reply {
                     let msg = format!("{} {verb}", where_(st, &vm));
                     event(st, kind, &user, &vm, msg)
                 }
-                None => set_tools_running(st, &vm, true),
+                // The guest is back up; its Tools follows after the boot delay.
+                None => {
+                    super::tools::schedule_start(st, &vm);
+                    Ok(())
+                }
             }
         });
         if let Err(f) = done {

@@ -1,5 +1,5 @@
 //! VirtualMachine, split by concern: `model` (the property tree), `power`
-//! (power-state tasks), `guest` (guest OS power and Tools), `lifecycle`
+//! (power-state tasks), `guest` (guest OS power and Tools), `tools` (when Tools starts after a boot), `lifecycle`
 //! (clone, destroy, templates), `reconfig` (ReconfigVM_Task), `devices`
 //! (the device-change rules) and `snapshot` (the snapshot tree and its tasks). Argument faults are raised synchronously;
 //! state faults (wrong power state, duplicate name) arrive in the task's
@@ -17,6 +17,7 @@ pub(crate) mod reconfig;
 pub(crate) mod screenshot;
 pub(crate) mod snapshot;
 pub(crate) mod snapshot_tree;
+pub(crate) mod tools;
 
 use vim25::{Fault, MoRef, Value};
 

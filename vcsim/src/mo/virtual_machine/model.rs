@@ -6,7 +6,7 @@ use vim25::devices::{DeviceError, DeviceList};
 use vim25::spec::generated_mac;
 use vim25::{Data, Fault, MoRef, TypeRef, Value, schema};
 
-use super::power::set_power;
+use super::power::set_power_booted;
 use crate::state::State;
 use crate::{now, uuid_for};
 
@@ -363,7 +363,9 @@ pub(crate) fn create(st: &mut State, n: &NewVm) -> Result<MoRef, Fault> {
         st.objects.push_new_ref(net, "vm", &vm)?;
     }
     super::files::vm_created(st, &vm)?;
-    set_power(st, &vm, &n.power_state)?;
+    // A VM made in any state but on starts as vCenter has it; one the
+    // inventory starts powered on booted long ago, so its Tools runs.
+    set_power_booted(st, &vm, &n.power_state)?;
     Ok(vm)
 }
 

@@ -88,8 +88,26 @@ fn power_task(c: &Call, op: &'static PowerOp) -> Reply {
 }
 
 /// Sets the power state and everything that follows from it: boot time,
-/// VMware Tools state, guest identity, NIC connection, (summaries follow at commit).
+/// NIC connection, (summaries follow at commit), and VMware Tools, which stops
+/// at once and, when the VM is (re)booted into `poweredOn`, comes up a moment
+/// later (`tools.rs`), as a booting guest's Tools does.
 pub(crate) fn set_power(st: &mut State, vm: &MoRef, state: &str) -> Result<(), Fault> {
+    apply_power(st, vm, state)?;
+    set_tools_running(st, vm, false)?;
+    if state == "poweredOn" {
+        super::tools::schedule_start(st, vm);
+    }
+    Ok(())
+}
+
+/// [`set_power`] for a VM whose guest booted long ago (an inventory VM that
+/// starts powered on): its Tools is already running.
+pub(crate) fn set_power_booted(st: &mut State, vm: &MoRef, state: &str) -> Result<(), Fault> {
+    apply_power(st, vm, state)?;
+    set_tools_running(st, vm, state == "poweredOn")
+}
+
+fn apply_power(st: &mut State, vm: &MoRef, state: &str) -> Result<(), Fault> {
     let on = state == "poweredOn";
     let o = &mut st.objects;
     o.set(vm, "runtime.powerState", Value::from(state))?;
@@ -102,7 +120,6 @@ pub(crate) fn set_power(st: &mut State, vm: &MoRef, state: &str) -> Result<(), F
             o.set(vm, "runtime.suspendTime", Value::from(now()))?;
         }
     }
-    set_tools_running(st, vm, on)?;
     set_connections(st, vm, on)
 }
 
