@@ -172,6 +172,60 @@ async fn wait_for_vm_tools_returns_when_tools_come_up() {
     assert!(r["wait_time_seconds"].as_f64().unwrap() >= 0.2, "{r}");
 }
 
+/// An Env whose simulator's Tools takes `delay` to come up after a boot.
+async fn env_with_tools_delay(delay: Duration) -> Env {
+    let sim = vcsim::start(vcsim::Config {
+        credentials: Some((crate::USER.into(), crate::PASSWORD.into())),
+        tools_start_delay: delay,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let client = mcvsphere::vsphere::Client::new(&crate::settings(&sim, crate::PASSWORD)).unwrap();
+    let ctx = Arc::new(tools::ToolContext {
+        client,
+        defaults: tools::Defaults {
+            network: "VM Network".into(),
+            ..Default::default()
+        },
+    });
+    Env { sim, ctx }
+}
+
+/// Issue 10: after a power-on Tools is not up yet; the tool really waits
+/// until the simulator starts it, then reports what Tools reports.
+#[tokio::test]
+async fn wait_for_vm_tools_waits_for_tools_after_power_on() {
+    // Long enough that Tools is certainly down when read right after power_on.
+    let e = env_with_tools_delay(Duration::from_secs(3)).await;
+    let v = vm(&e);
+    e.ok("power_off", json!({"name": VM})).await;
+    e.ok("power_on", json!({"name": VM})).await;
+    assert_eq!(e.power(VM), "poweredOn");
+    assert_eq!(
+        prop_str(&e.sim, &v, "guest.toolsRunningStatus"),
+        "guestToolsNotRunning",
+        "Tools is not up the moment the VM is"
+    );
+    let r = e
+        .json(
+            "wait_for_vm_tools",
+            json!({"name": VM, "timeout": 120, "poll_interval": 1}),
+        )
+        .await;
+    has_keys("wait_for_vm_tools", &r);
+    assert_eq!(r["status"], "ready", "{r}");
+    assert_eq!(
+        prop_str(&e.sim, &v, "guest.toolsRunningStatus"),
+        "guestToolsRunning"
+    );
+    let ip = prop_str(&e.sim, &v, "guest.ipAddress");
+    assert!(!ip.is_empty());
+    assert_eq!(r["ip_address"], ip.as_str(), "{r}");
+    assert_eq!(r["hostname"], VM, "{r}");
+    assert_eq!(r["hostname"], prop_str(&e.sim, &v, "guest.hostName"));
+}
+
 #[tokio::test]
 async fn wait_for_vm_tools_times_out_and_refuses_a_powered_off_vm() {
     let e = env().await;
