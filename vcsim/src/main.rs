@@ -61,22 +61,8 @@ async fn main() -> anyhow::Result<()> {
         }
         return Ok(());
     }
-    let inventory = match (args.inventory, args.vms) {
-        (Some(p), _) => Inventory::File(p),
-        (None, Some(n)) => Inventory::Generated { vms: n },
-        (None, None) => Inventory::Default,
-    };
     let started = std::time::Instant::now();
-    let sim = vcsim::start(Config {
-        listen: args.listen,
-        tls: !args.no_tls,
-        inventory,
-        task_duration: Duration::from_millis(args.task_duration_ms),
-        session_idle_timeout: args.session_timeout_secs.map(Duration::from_secs),
-        credentials: args.username.zip(args.password),
-        tools_start_delay: Duration::from_millis(args.tools_delay_ms),
-    })
-    .await?;
+    let sim = vcsim::start(config(args)).await?;
     let elapsed = started.elapsed();
     tracing::info!(elapsed_ms = elapsed.as_millis() as u64, "ready");
     // On stderr, so stdout stays the URL alone for scripts that read it.
@@ -93,6 +79,24 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The simulator configuration the flags ask for.
+fn config(args: Args) -> Config {
+    let inventory = match (args.inventory, args.vms) {
+        (Some(p), _) => Inventory::File(p),
+        (None, Some(n)) => Inventory::Generated { vms: n },
+        (None, None) => Inventory::Default,
+    };
+    Config {
+        listen: args.listen,
+        tls: !args.no_tls,
+        inventory,
+        task_duration: Duration::from_millis(args.task_duration_ms),
+        session_idle_timeout: args.session_timeout_secs.map(Duration::from_secs),
+        credentials: args.username.zip(args.password),
+        tools_start_delay: Duration::from_millis(args.tools_delay_ms),
+    }
+}
+
 /// This process's resident set size, from `/proc` (Linux only).
 fn resident_memory() -> Option<String> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -105,4 +109,27 @@ fn resident_memory() -> Option<String> {
         .parse()
         .ok()?;
     Some(format!("{} MB", kb / 1024))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parsed(flags: &[&str]) -> Config {
+        let argv = std::iter::once("vcsim").chain(flags.iter().copied());
+        config(Args::try_parse_from(argv).expect("the flags parse"))
+    }
+
+    #[test]
+    fn tools_delay_flag_sets_the_tools_start_delay() {
+        assert_eq!(
+            parsed(&[]).tools_start_delay,
+            vcsim::DEFAULT_TOOLS_START_DELAY
+        );
+        assert_eq!(
+            parsed(&["--tools-delay", "60000"]).tools_start_delay,
+            Duration::from_secs(60)
+        );
+        assert!(Args::try_parse_from(["vcsim", "--tools-delay", "soon"]).is_err());
+    }
 }

@@ -1,9 +1,10 @@
 """pyvmomi smoke test against vcsim: connect, list VMs through a container
 view, read properties by attribute access, power a VM off and on through
-tasks, and log out. Usage: pyvmomi_smoke.py HOST PORT USER PASSWORD VMNAME.
+tasks (Tools back a moment after the power-on), and log out. Usage: pyvmomi_smoke.py HOST PORT USER PASSWORD VMNAME.
 Prints one line per check; exits non-zero on the first failure."""
 
 import sys
+import time
 
 from pyVim.connect import Disconnect, SmartConnect
 from pyVim.task import WaitForTask
@@ -45,6 +46,15 @@ def main():
         print("ok: second power off raises InvalidPowerState")
     WaitForTask(vm.PowerOnVM_Task())
     check(vm.runtime.powerState == "poweredOn", "powered on again")
+    # VMware Tools comes up a moment after the boot, with the guest's identity.
+    deadline = time.time() + 30
+    while (vm.guest.toolsRunningStatus != "guestToolsRunning"
+           and time.time() < deadline):
+        time.sleep(0.05)
+    check(vm.guest.toolsRunningStatus == "guestToolsRunning",
+          "tools running again after power-on")
+    check(vm.guest.hostName == vm_name, "guest.hostName after power-on")
+    check(bool(vm.guest.ipAddress), "guest.ipAddress after power-on")
     view.DestroyView()
     Disconnect(si)
     print("done")

@@ -86,9 +86,17 @@ pub(crate) fn schedule_start(st: &mut State, vm: &MoRef) {
     if !tools_installed(st, vm) {
         return;
     }
-    let at = Instant::now() + st.tools.delay(vm);
-    st.tools.due.insert(vm.clone(), at);
-    st.tools.wake.notify_one();
+    // A delay beyond what the clock can count (a huge `--tools-delay`)
+    // means Tools never comes up; any start still pending is void too.
+    match Instant::now().checked_add(st.tools.delay(vm)) {
+        Some(at) => {
+            st.tools.due.insert(vm.clone(), at);
+            st.tools.wake.notify_one();
+        }
+        None => {
+            st.tools.due.remove(vm);
+        }
+    }
 }
 
 /// Starts Tools on every VM whose start is due and that still qualifies;
@@ -202,7 +210,7 @@ mod tests {
     }
 
     #[test]
-    fn a_vm_with_its_own_delay_uses_it_and_one_without_tools_waits_for_nothing() {
+    fn its_own_delay_is_used_and_no_tools_or_an_endless_delay_starts_nothing() {
         let (mut st, vm) = booted();
         st.tools.set_delay(&vm, Duration::ZERO);
         set_power(&mut st, &vm, "poweredOn").expect("reset");
@@ -217,6 +225,19 @@ mod tests {
         assert_eq!(
             st.objects.str_prop(&vm, "guest.toolsStatus").as_deref(),
             Some("toolsNotInstalled")
+        );
+        st.objects
+            .set(
+                &vm,
+                "config.tools.toolsVersion",
+                vim25::Value::Int(super::super::model::TOOLS_VERSION),
+            )
+            .expect("a known path");
+        st.tools.set_delay(&vm, Duration::MAX);
+        set_power(&mut st, &vm, "poweredOn").expect("reset");
+        assert!(
+            st.tools.next_due().is_none(),
+            "a delay past the clock's end: never"
         );
     }
 }
