@@ -59,6 +59,8 @@ pub struct State {
     pub login_count: u64,
     /// What the datastores store (`datastore_files.rs`), undone with the objects.
     pub files: crate::datastore_files::DatastoreFiles,
+    /// The simulated guests (`guest/`), made on first use, undone with the objects.
+    pub guests: crate::guest::Guests,
 }
 
 impl State {
@@ -73,6 +75,7 @@ impl State {
             events: EventLog::default(),
             login_count: 0,
             files: Default::default(),
+            guests: Default::default(),
         }
     }
 
@@ -87,6 +90,7 @@ impl State {
         self.objects.begin();
         self.events.begin();
         self.files.begin();
+        self.guests.begin();
     }
 
     /// Keeps the innermost transaction's changes; when it was the outermost,
@@ -95,6 +99,7 @@ impl State {
         let touched = self.objects.commit();
         self.events.commit();
         self.files.commit();
+        self.guests.commit();
         if !self.objects.in_transaction() {
             crate::derive::refresh(self, &touched);
         }
@@ -106,6 +111,7 @@ impl State {
         self.objects.rollback();
         self.events.rollback();
         self.files.rollback();
+        self.guests.rollback();
     }
 
     /// Runs `f` as a unit: on `Err` every change it made is undone.
