@@ -1,5 +1,6 @@
 //! The HTTP front: `POST /sdk` (SOAP), `GET /sdk/vimServiceVersions.xml`,
-//! `GET /screen` (console screenshots), session cookies, a body size limit, and graceful shutdown.
+//! `GET /screen` (console screenshots), `PUT`/`GET /guestFile` (guest file
+//! transfers), session cookies, a body size limit, and graceful shutdown.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,6 +19,8 @@ use tokio::task::JoinHandle;
 use vim25::Fault;
 
 use crate::dispatch;
+use crate::guest::transfer::MAX_BYTES;
+use crate::mo::guest_ops::door;
 use crate::mo::session_manager;
 use crate::screen::{self, ScreenError};
 use crate::state::Shared;
@@ -115,6 +118,7 @@ pub(crate) async fn serve(
         .route("/sdk/", post(soap))
         .route("/sdk/vimServiceVersions.xml", get(versions))
         .route("/screen", get(screen_shot))
+        .route("/guestFile", get(guest_file_get).put(guest_file_put))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(shared.clone());
     let tcp = tokio::net::TcpListener::bind(listen)
@@ -306,5 +310,55 @@ async fn screen_shot(
             tracing::error!(error = %m, "cannot encode a screenshot");
             (StatusCode::INTERNAL_SERVER_ERROR, m).into_response()
         }
+    }
+}
+
+/// The transfer a `/guestFile?id=&token=` URL names, used up; the token is
+/// the credential (no session needed, as on ESXi).
+fn guest_transfer(
+    shared: &Shared,
+    query: Option<String>,
+    upload: bool,
+) -> Result<crate::guest::transfer::Transfer, door::Refusal> {
+    let query = query.unwrap_or_default();
+    let id = query_param(&query, "id").unwrap_or("");
+    let token = query_param(&query, "token").unwrap_or("");
+    door::take(shared, id, token, upload)
+}
+
+fn refused((status, message): door::Refusal) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, message).into_response()
+}
+
+/// `PUT /guestFile?id=&token=`: the body becomes the guest file
+/// (`InitiateFileTransferToGuest`), at most [`MAX_BYTES`].
+async fn guest_file_put(
+    State(shared): State<Arc<Shared>>,
+    RawQuery(query): RawQuery,
+    body: axum::body::Body,
+) -> Response {
+    let t = match guest_transfer(&shared, query, true) {
+        Ok(t) => t,
+        Err(r) => return refused(r),
+    };
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BYTES).await else {
+        return refused((
+            413,
+            format!("413 Payload Too Large: a guest file transfer takes at most {MAX_BYTES} bytes"),
+        ));
+    };
+    match door::upload(&shared, &t, &bytes) {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(r) => refused(r),
+    }
+}
+
+/// `GET /guestFile?id=&token=`: the guest file's bytes (`InitiateFileTransferFromGuest`).
+async fn guest_file_get(State(shared): State<Arc<Shared>>, RawQuery(query): RawQuery) -> Response {
+    let bytes = guest_transfer(&shared, query, false).and_then(|t| door::download(&shared, &t));
+    match bytes {
+        Ok(b) => ([(header::CONTENT_TYPE, "application/octet-stream")], b).into_response(),
+        Err(r) => refused(r),
     }
 }

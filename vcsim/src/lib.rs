@@ -5,10 +5,12 @@
 //! its own port and exposes the object model for test set-up and checks.
 
 mod call;
+pub mod clock;
 pub mod datastore_files;
 mod derive;
 mod dispatch;
 mod events;
+pub mod guest;
 mod http;
 pub mod inventory;
 mod journal;
@@ -117,6 +119,9 @@ pub async fn start(config: Config) -> anyhow::Result<Simulator> {
     );
     mo::virtual_machine::tools::spawn_timer(&shared);
     let (server, addr) = http::serve(shared.clone(), config.listen, config.tls).await?;
+    // Guest file transfer URLs point back at this server.
+    let scheme = if config.tls { "https" } else { "http" };
+    shared.bookkeeping(|st| st.guests.base_url = format!("{scheme}://{addr}"));
     Ok(Simulator {
         shared,
         addr,
@@ -190,6 +195,82 @@ impl Simulator {
         prefix: &str,
     ) -> Vec<(String, datastore_files::DsFile)> {
         self.shared.lock().files.list(&ds.value, prefix)
+    }
+
+    /// Moves the guests' simulated clock forward: `sleep`s that end within
+    /// `d` have ended on the next guest access, transfer URLs may expire.
+    pub fn advance_clock(&self, d: Duration) {
+        self.shared.bookkeeping(|st| st.guests.clock.advance(d));
+    }
+
+    /// The bytes of the file at `path` in `vm`'s guest (made from its seed
+    /// if no guest operation has touched it yet); `None` if there is no such
+    /// file.
+    pub fn guest_file(&self, vm: &MoRef, path: &str) -> Option<Vec<u8>> {
+        self.with_guest(vm, |g| {
+            let p = g.fs.path(None, path).ok()?;
+            match &g.fs.get(&p)?.body {
+                guest::fs::Body::File(b) => Some(b.as_ref().clone()),
+                guest::fs::Body::Dir => None,
+            }
+        })?
+    }
+
+    /// The names in directory `path` of `vm`'s guest, sorted; `None` if
+    /// it is not a directory.
+    pub fn guest_dir(&self, vm: &MoRef, path: &str) -> Option<Vec<String>> {
+        let admin = guest::Who {
+            name: "root",
+            admin: true,
+        };
+        self.with_guest(vm, |g| {
+            let p = g.fs.path(None, path).ok()?;
+            if !g.fs.get(&p)?.is_dir() {
+                return None;
+            }
+            let names = g.fs.list(admin, &p).ok()?;
+            Some(names.iter().map(|n| n.name().to_string()).collect())
+        })?
+    }
+
+    /// Test set-up: writes a file in `vm`'s guest (parents must exist),
+    /// owned by the guest's administrator.
+    pub fn set_guest_file(&self, vm: &MoRef, path: &str, bytes: &[u8]) -> anyhow::Result<()> {
+        let now = self.shared.lock().guests.clock.now();
+        self.with_guest(vm, |g| {
+            let p =
+                g.fs.path(None, path)
+                    .map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            let admin = g.users.iter().find(|u| u.admin).map(|u| u.name.clone());
+            let who = guest::Who {
+                name: admin.as_deref().unwrap_or("root"),
+                admin: true,
+            };
+            g.fs.write(who, &p, bytes, guest::fs::WriteMode::Replace, now)
+                .map_err(|e| anyhow::anyhow!("cannot write {path}: {e:?}"))
+        })
+        .ok_or_else(|| anyhow::anyhow!("no VM {vm}"))?
+    }
+
+    /// `vm`'s guest process table (what has become due by now has run).
+    pub fn guest_processes(&self, vm: &MoRef) -> Vec<guest::Process> {
+        self.with_guest(vm, |g| g.processes(&[]))
+            .unwrap_or_default()
+    }
+
+    /// Runs `f` on `vm`'s guest, made if needed; `None` for an unknown VM.
+    fn with_guest<R>(&self, vm: &MoRef, f: impl FnOnce(&mut guest::Guest) -> R) -> Option<R> {
+        self.shared.mutate(|st| {
+            if !st.objects.contains(vm) {
+                return None;
+            }
+            let id = st
+                .objects
+                .str_prop(vm, "config.guestId")
+                .unwrap_or_default();
+            let name = st.objects.name(vm);
+            Some(f(st.guests.open(&vm.value, &id, &name)))
+        })
     }
 
     /// How many managed objects exist (Tasks and views included).

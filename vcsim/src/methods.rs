@@ -9,6 +9,9 @@ use std::pin::Pin;
 use vim25::{Fault, Value};
 
 use crate::call::{Call, Reply};
+use crate::mo::guest_ops::{
+    auth_manager as guest_auth, file_manager as guest_files, process_manager as guest_procs,
+};
 use crate::mo::{
     event_manager, folder, managed_entity, property_collector as pc, search_index,
     service_instance, session_manager, view_manager, virtual_machine as vm,
@@ -98,6 +101,19 @@ static METHODS: &[Method] = &[
     sync("VirtualMachineSnapshot", "RevertToSnapshot_Task", vm::snapshot::revert_to_snapshot),
     sync("VirtualMachineSnapshot", "RemoveSnapshot_Task", vm::snapshot::remove_snapshot),
     sync("VirtualMachineSnapshot", "RenameSnapshot", vm::snapshot::rename_snapshot),
+    sync("GuestAuthManager", "ValidateCredentialsInGuest", guest_auth::validate_credentials),
+    sync("GuestFileManager", "ListFilesInGuest", guest_files::list_files),
+    sync("GuestFileManager", "MakeDirectoryInGuest", guest_files::make_directory),
+    sync("GuestFileManager", "DeleteFileInGuest", guest_files::delete_file),
+    sync("GuestFileManager", "DeleteDirectoryInGuest", guest_files::delete_directory),
+    sync("GuestFileManager", "MoveFileInGuest", guest_files::move_file),
+    sync("GuestFileManager", "MoveDirectoryInGuest", guest_files::move_directory),
+    sync("GuestFileManager", "CreateTemporaryFileInGuest", guest_files::create_temporary_file),
+    sync("GuestFileManager", "InitiateFileTransferToGuest", guest_files::initiate_to_guest),
+    sync("GuestFileManager", "InitiateFileTransferFromGuest", guest_files::initiate_from_guest),
+    sync("GuestProcessManager", "StartProgramInGuest", guest_procs::start_program),
+    sync("GuestProcessManager", "ListProcessesInGuest", guest_procs::list_processes),
+    sync("GuestProcessManager", "TerminateProcessInGuest", guest_procs::terminate_process),
 ];
 
 /// The row serving `method` on a receiver of type `kind`, if any.

@@ -153,5 +153,29 @@ pub(crate) fn install(st: &mut State) -> Result<(), Fault> {
     st.objects.set(&tm, "recentTask", Value::array(vec![]))?;
     st.objects.set(&tm, "maxCollector", Value::Int(32))?;
     let vm = st.svc("viewManager");
-    st.objects.set(&vm, "viewList", Value::array(vec![]))
+    st.objects.set(&vm, "viewList", Value::array(vec![]))?;
+    // The guest operations managers, as vCenter's fixed ids.
+    let gom = st.svc("guestOperationsManager");
+    for (field, kind, id) in [
+        (
+            "authManager",
+            "GuestAuthManager",
+            "guestOperationsAuthManager",
+        ),
+        (
+            "fileManager",
+            "GuestFileManager",
+            "guestOperationsFileManager",
+        ),
+        (
+            "processManager",
+            "GuestProcessManager",
+            "guestOperationsProcessManager",
+        ),
+    ] {
+        let m = MoRef::new(kind, id);
+        st.objects.insert(m.clone(), Data::new(kind));
+        st.objects.set(&gom, field, Value::moref(m))?;
+    }
+    Ok(())
 }

@@ -61,6 +61,8 @@ pub struct State {
     pub files: crate::datastore_files::DatastoreFiles,
     /// When booting VMs' Tools comes up (`virtual_machine/tools.rs`).
     pub(crate) tools: crate::mo::virtual_machine::tools::ToolsStarts,
+    /// The simulated guests (`guest/`), made on first use, undone with the objects.
+    pub guests: crate::guest::Guests,
 }
 
 impl State {
@@ -76,6 +78,7 @@ impl State {
             login_count: 0,
             files: Default::default(),
             tools: Default::default(),
+            guests: Default::default(),
         }
     }
 
@@ -90,6 +93,7 @@ impl State {
         self.objects.begin();
         self.events.begin();
         self.files.begin();
+        self.guests.begin();
     }
 
     /// Keeps the innermost transaction's changes; when it was the outermost,
@@ -98,6 +102,7 @@ impl State {
         let touched = self.objects.commit();
         self.events.commit();
         self.files.commit();
+        self.guests.commit();
         if !self.objects.in_transaction() {
             crate::derive::refresh(self, &touched);
         }
@@ -109,6 +114,7 @@ impl State {
         self.objects.rollback();
         self.events.rollback();
         self.files.rollback();
+        self.guests.rollback();
     }
 
     /// Runs `f` as a unit: on `Err` every change it made is undone.

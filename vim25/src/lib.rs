@@ -185,6 +185,74 @@ impl Fault {
         )
     }
 
+    /// Tools are not running in the guest, so guest operations cannot reach it.
+    pub fn guest_operations_unavailable() -> Self {
+        Fault::new(
+            "GuestOperationsUnavailable",
+            "The guest operations agent could not be contacted: VMware Tools is not running in the guest.",
+        )
+    }
+
+    /// The guest rejected the user name or password (which it never repeats).
+    pub fn invalid_guest_login(user: &str) -> Self {
+        Fault::new(
+            "InvalidGuestLogin",
+            format!(
+                "Failed to authenticate with the guest operating system using the supplied credentials (user {user:?})."
+            ),
+        )
+    }
+
+    pub fn guest_permission_denied(what: &str) -> Self {
+        Fault::new(
+            "GuestPermissionDenied",
+            format!("Insufficient permissions in the guest operating system: {what}"),
+        )
+    }
+
+    pub fn guest_process_not_found(pid: i64) -> Self {
+        Fault::new(
+            "GuestProcessNotFound",
+            format!("The guest process with pid {pid} was not found or is not running."),
+        )
+        .with("pid", pid)
+    }
+
+    /// A `FileFault` subtype (`FileNotFound`, `NotADirectory`, …) about `file`.
+    pub fn file_fault(type_name: &str, message: impl Into<String>, file: &str) -> Self {
+        Fault::new(type_name, message).with("file", file)
+    }
+
+    pub fn file_not_found(file: &str) -> Self {
+        Fault::file_fault("FileNotFound", format!("File {file} was not found"), file)
+    }
+
+    pub fn file_already_exists(file: &str) -> Self {
+        Fault::file_fault(
+            "FileAlreadyExists",
+            format!(
+                "Cannot complete the operation because the file or folder {file} already exists"
+            ),
+            file,
+        )
+    }
+
+    pub fn not_a_directory(file: &str) -> Self {
+        Fault::file_fault("NotADirectory", format!("{file} is not a directory"), file)
+    }
+
+    pub fn not_a_file(file: &str) -> Self {
+        Fault::file_fault("NotAFile", format!("{file} is not a file"), file)
+    }
+
+    pub fn directory_not_empty(file: &str) -> Self {
+        Fault::file_fault(
+            "DirectoryNotEmpty",
+            format!("The directory {file} is not empty"),
+            file,
+        )
+    }
+
     /// A fault for a request that could not be decoded at all.
     pub fn invalid_request(message: impl Into<String>) -> Self {
         Fault::new("InvalidRequest", message)

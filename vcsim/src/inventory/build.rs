@@ -245,7 +245,8 @@ pub fn build(st: &mut State, spec: &InventorySpec) -> anyhow::Result<()> {
             let hm = host(st, h, &cr, &ctx)?;
             cluster_summary(st, &cr, std::slice::from_ref(h))?;
             for v in &h.vms {
-                place_vm(st, &ctx, v, &pool, &hm, vm_index)?;
+                let vm = place_vm(st, &ctx, v, &pool, &hm, vm_index)?;
+                guest_users(st, &vm, v);
                 vm_index += 1;
             }
         }
@@ -262,7 +263,8 @@ pub fn build(st: &mut State, spec: &InventorySpec) -> anyhow::Result<()> {
                 let h = hosts
                     .get(i % hosts.len().max(1))
                     .ok_or_else(|| anyhow::anyhow!("cluster {} has VMs but no hosts", c.name))?;
-                place_vm(st, &ctx, v, &pool, h, vm_index)?;
+                let vm = place_vm(st, &ctx, v, &pool, h, vm_index)?;
+                guest_users(st, &vm, v);
                 vm_index += 1;
             }
         }
@@ -272,6 +274,22 @@ pub fn build(st: &mut State, spec: &InventorySpec) -> anyhow::Result<()> {
 }
 
 /// A ComputeResource/ClusterComputeResource with its root pool `Resources`.
+/// Only a VM whose fixture names its own guest accounts costs an entry.
+fn guest_users(st: &mut State, vm: &MoRef, v: &super::spec::VmSpec) {
+    if !v.guest_users.is_empty() {
+        let users = v
+            .guest_users
+            .iter()
+            .map(|u| crate::guest::User {
+                name: u.name.clone(),
+                password: u.password.clone(),
+                admin: u.admin,
+            })
+            .collect();
+        st.guests.set_users(&vm.value, users);
+    }
+}
+
 fn compute_resource(
     st: &mut State,
     cr: &MoRef,

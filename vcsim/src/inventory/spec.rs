@@ -111,6 +111,35 @@ pub struct VmSpec {
     /// Datastore of the VM's files; the datacenter's first datastore if absent.
     #[serde(default)]
     pub datastore: Option<String>,
+    /// The guest's accounts; empty: the defaults (`root`/`Administrator` and
+    /// `user`, password `vmware`).
+    #[serde(default)]
+    pub guest_users: Vec<GuestUserSpec>,
+}
+
+/// A guest account in the fixture.
+#[derive(Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GuestUserSpec {
+    pub name: String,
+    #[serde(default = "default_guest_password")]
+    pub password: String,
+    #[serde(default)]
+    pub admin: bool,
+}
+
+/// Leaves the password out (guest passwords stay out of logs).
+impl std::fmt::Debug for GuestUserSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GuestUserSpec")
+            .field("name", &self.name)
+            .field("admin", &self.admin)
+            .finish_non_exhaustive()
+    }
+}
+
+fn default_guest_password() -> String {
+    crate::guest::seed::DEFAULT_PASSWORD.into()
 }
 
 fn default_capacity_gb() -> u64 {
@@ -226,6 +255,7 @@ pub fn generate(vms: usize) -> InventorySpec {
                     disk_gb: 1,
                     network: None,
                     datastore: None,
+                    guest_users: vec![],
                 })
                 .collect(),
             name,

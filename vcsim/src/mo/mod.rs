@@ -6,6 +6,7 @@
 pub(crate) mod datastore;
 pub(crate) mod event_manager;
 pub(crate) mod folder;
+pub(crate) mod guest_ops;
 pub(crate) mod managed_entity;
 pub(crate) mod property_collector;
 pub(crate) mod search_index;

@@ -155,3 +155,24 @@ async fn pyvmomi_fetches_the_console_screenshot() {
     assert!(out.contains("ok: the PNG is 200x150"), "{out}");
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pyvmomi_runs_programs_and_transfers_files_in_the_guest() {
+    let sim = tls_simulator().await;
+    let vm = sim
+        .find("VirtualMachine", "DC0_H0_VM0")
+        .expect("fixture VM");
+    let out = run_script(&sim, "pyvmomi_guest.py", "DC0_H0_VM0").await;
+    assert!(out.contains("ok: the PNG header says 320x240"), "{out}");
+    // What the script did, read from the guest itself.
+    let upload: Vec<u8> = (0..4).flat_map(|_| 0..=255u8).collect();
+    assert_eq!(sim.guest_file(&vm, "/tmp/up.bin"), Some(upload));
+    assert_eq!(sim.guest_file(&vm, "/tmp/x").as_deref(), Some(&b"hi\n"[..]));
+    let ran = sim
+        .guest_processes(&vm)
+        .into_iter()
+        .find(|p| p.cmd_line.contains("echo hi"))
+        .expect("the script's process is listed");
+    assert_eq!((ran.owner.as_str(), ran.exit_code), ("root", Some(0)));
+    sim.shutdown().await;
+}

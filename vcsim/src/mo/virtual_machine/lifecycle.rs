@@ -33,6 +33,7 @@ pub(crate) fn destroy(c: &Call) -> Reply {
         let msg = format!("Removed {} on {host} from {dc}", st.objects.name(&target));
         event(st, "VmRemovedEvent", &u, &target, msg)?;
         super::files::vm_destroyed(st, &target)?;
+        st.guests.remove(&target.value);
         vm::remove(st, &target)?;
         Ok(None)
     })
@@ -143,6 +144,8 @@ pub(crate) fn clone_vm(c: &Call) -> Reply {
             devices: devs,
         };
         let vm = vm::create(st, &new)?;
+        // The clone's disks hold the source's guest: its files and accounts.
+        st.guests.copy(&source.value, &vm.value);
         if let Some(c) = spec.get("config").and_then(Value::as_data) {
             apply_config(st, &vm, c)?;
         }

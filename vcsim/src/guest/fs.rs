@@ -1,0 +1,412 @@
+//! A guest's file system: absolute paths → directories and files with bytes,
+//! an owner, a mode and times. Linux paths are case-sensitive under `/`;
+//! Windows paths sit under a drive (`C:\`), take either slash and compare
+//! without case, and keep the case they were created with.
+//!
+//! Permissions are a small fixed policy rather than a full ACL model: an
+//! admin may do anything; another user may read all but the admin's home
+//! (`/root`, `C:\Users\Administrator`) and write only inside their own home
+//! and the temp directory (`/tmp`, `C:\Temp`), as a fresh guest behaves.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::clock::Instant;
+
+pub use super::path::{GPath, Os};
+
+/// Which family of guest the VM runs.
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Body {
+    Dir,
+    /// Shared, so copying a guest at the start of a change copies no bytes.
+    File(Arc<Vec<u8>>),
+}
+
+#[derive(Clone, Debug)]
+pub struct Node {
+    /// The full path as created (its case, the OS's separator).
+    pub path: String,
+    pub body: Body,
+    pub owner: String,
+    /// POSIX permission bits; on Windows only the owner-write bit matters (read-only).
+    pub mode: u32,
+    pub mtime: Instant,
+    pub atime: Instant,
+}
+
+impl Node {
+    pub fn is_dir(&self) -> bool {
+        self.body == Body::Dir
+    }
+
+    pub fn size(&self) -> i64 {
+        match &self.body {
+            Body::Dir => 4096,
+            Body::File(b) => b.len() as i64,
+        }
+    }
+
+    /// The last path component.
+    pub fn name(&self) -> &str {
+        self.path
+            .rsplit(['/', '\\'])
+            .find(|s| !s.is_empty())
+            .unwrap_or(&self.path)
+    }
+}
+
+/// Who asks: a guest user's name and whether they are an administrator.
+#[derive(Clone, Copy, Debug)]
+pub struct Who<'a> {
+    pub name: &'a str,
+    pub admin: bool,
+}
+
+/// Why a file operation failed; each names the path (as given).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FsError {
+    NotFound(String),
+    AlreadyExists(String),
+    NotADirectory(String),
+    NotAFile(String),
+    NotEmpty(String),
+    Denied(String),
+    /// Not an absolute path of this guest's kind.
+    BadPath(String),
+}
+
+#[derive(Clone, Debug)]
+pub struct Fs {
+    pub os: Os,
+    nodes: BTreeMap<String, Node>,
+}
+
+impl Fs {
+    pub fn new(os: Os, now: Instant) -> Fs {
+        let mut fs = Fs {
+            os,
+            nodes: BTreeMap::new(),
+        };
+        let root = fs.root();
+        fs.put(&root, Body::Dir, "root", 0o755, now);
+        fs
+    }
+
+    pub fn root(&self) -> GPath {
+        GPath::root(self.os)
+    }
+
+    /// An absolute path of this guest, or `BadPath`.
+    pub fn path(&self, cwd: Option<&GPath>, s: &str) -> Result<GPath, FsError> {
+        GPath::parse(self.os, cwd, s).ok_or_else(|| FsError::BadPath(s.to_string()))
+    }
+
+    pub fn get(&self, p: &GPath) -> Option<&Node> {
+        self.nodes.get(&p.key())
+    }
+
+    /// Seeding and internal writes: no checks, the parent is assumed.
+    pub(crate) fn put(&mut self, p: &GPath, body: Body, owner: &str, mode: u32, now: Instant) {
+        // Keep the parent's spelling, so `c:\temp\X` created in `C:\Temp` reads `C:\Temp\X`.
+        let path = match p.parent().and_then(|pp| self.get(&pp)) {
+            Some(parent) => {
+                let base = parent.path.trim_end_matches(self.os.sep());
+                format!("{base}{}{}", self.os.sep(), p.name())
+            }
+            None => p.display(),
+        };
+        let node = Node {
+            path,
+            body,
+            owner: owner.to_string(),
+            mode,
+            mtime: now,
+            atime: now,
+        };
+        self.nodes.insert(p.key(), node);
+    }
+
+    fn home(&self, who: Who<'_>) -> GPath {
+        let root = self.root();
+        match self.os {
+            Os::Linux => root.join("home").join(who.name),
+            Os::Windows => root.join("Users").join(who.name),
+        }
+    }
+
+    fn tmp(&self) -> GPath {
+        let root = self.root();
+        match self.os {
+            Os::Linux => root.join("tmp"),
+            Os::Windows => root.join("Temp"),
+        }
+    }
+
+    fn private(&self) -> GPath {
+        let root = self.root();
+        match self.os {
+            Os::Linux => root.join("root"),
+            Os::Windows => root.join("Users").join("Administrator"),
+        }
+    }
+
+    pub fn can_read(&self, who: Who<'_>, p: &GPath) -> bool {
+        who.admin || !p.within(&self.private())
+    }
+
+    /// Creating, changing or removing `p`: inside the user's home or temp.
+    pub fn can_write(&self, who: Who<'_>, p: &GPath) -> bool {
+        let strictly = |d: &GPath| p.within(d) && p.key() != d.key();
+        who.admin || strictly(&self.home(who)) || strictly(&self.tmp())
+    }
+
+    fn check_read(&self, who: Who<'_>, p: &GPath) -> Result<(), FsError> {
+        if self.can_read(who, p) {
+            Ok(())
+        } else {
+            Err(FsError::Denied(p.display()))
+        }
+    }
+
+    fn check_write(&self, who: Who<'_>, p: &GPath) -> Result<(), FsError> {
+        if self.can_write(who, p) {
+            Ok(())
+        } else {
+            Err(FsError::Denied(p.display()))
+        }
+    }
+
+    /// A readable node, or why not.
+    pub fn stat(&self, who: Who<'_>, p: &GPath) -> Result<&Node, FsError> {
+        // An unreadable directory hides whether its entries exist.
+        if let Some(parent) = p.parent() {
+            self.check_read(who, &parent)?;
+        }
+        self.get(p).ok_or_else(|| FsError::NotFound(p.display()))
+    }
+
+    /// A directory's entries by name, or a file itself.
+    pub fn list(&self, who: Who<'_>, p: &GPath) -> Result<Vec<&Node>, FsError> {
+        let node = self.stat(who, p)?;
+        if !node.is_dir() {
+            return Ok(vec![node]);
+        }
+        self.check_read(who, p)?;
+        let sep = self.os.sep();
+        let key = p.key();
+        let prefix = format!("{}{sep}", key.trim_end_matches(sep));
+        let mut out: Vec<&Node> = self
+            .nodes
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .filter(|(k, _)| k.len() > prefix.len() && !k[prefix.len()..].contains(sep))
+            .map(|(_, n)| n)
+            .collect();
+        out.sort_by(|a, b| a.name().cmp(b.name()));
+        Ok(out)
+    }
+
+    /// A file's bytes.
+    pub fn read(&self, who: Who<'_>, p: &GPath) -> Result<Arc<Vec<u8>>, FsError> {
+        let node = self.stat(who, p)?;
+        self.check_read(who, p)?;
+        match &node.body {
+            Body::File(b) => Ok(b.clone()),
+            Body::Dir => Err(FsError::NotAFile(p.display())),
+        }
+    }
+
+    /// The parent of a path about to be created: an existing, writable directory.
+    fn parent_dir(&self, who: Who<'_>, p: &GPath) -> Result<(), FsError> {
+        let parent = p
+            .parent()
+            .ok_or_else(|| FsError::AlreadyExists(p.display()))?;
+        match self.stat(who, &parent)? {
+            n if n.is_dir() => self.check_write(who, p),
+            _ => Err(FsError::NotADirectory(parent.display())),
+        }
+    }
+
+    pub fn mkdir(
+        &mut self,
+        who: Who<'_>,
+        p: &GPath,
+        parents: bool,
+        now: Instant,
+    ) -> Result<(), FsError> {
+        if let Some(n) = self.get(p) {
+            return match (parents, n.is_dir()) {
+                (true, true) => Ok(()),
+                _ => Err(FsError::AlreadyExists(p.display())),
+            };
+        }
+        if parents
+            && let Some(parent) = p.parent()
+            && self.get(&parent).is_none()
+        {
+            self.mkdir(who, &parent, true, now)?;
+        }
+        self.parent_dir(who, p)?;
+        self.put(p, Body::Dir, who.name, 0o755, now);
+        Ok(())
+    }
+
+    /// Whether a file may be written at `p`: what an upload checks when it is
+    /// set up and again when the bytes arrive.
+    pub fn check_upload(&self, who: Who<'_>, p: &GPath, overwrite: bool) -> Result<(), FsError> {
+        match self.get(p) {
+            Some(n) if n.is_dir() => Err(FsError::NotAFile(p.display())),
+            Some(_) if !overwrite => Err(FsError::AlreadyExists(p.display())),
+            Some(_) => self.check_write(who, p),
+            None => self.parent_dir(who, p),
+        }
+    }
+
+    /// Creates or replaces (`overwrite`) or appends to a file.
+    pub fn write(
+        &mut self,
+        who: Who<'_>,
+        p: &GPath,
+        bytes: &[u8],
+        mode: WriteMode,
+        now: Instant,
+    ) -> Result<(), FsError> {
+        match self.get(p) {
+            Some(n) if n.is_dir() => return Err(FsError::NotAFile(p.display())),
+            Some(_) if mode == WriteMode::CreateNew => {
+                return Err(FsError::AlreadyExists(p.display()));
+            }
+            Some(_) => self.check_write(who, p)?,
+            None => self.parent_dir(who, p)?,
+        }
+        let key = p.key();
+        if let Some(n) = self.nodes.get_mut(&key) {
+            let mut data = match (&n.body, mode) {
+                (Body::File(old), WriteMode::Append) => old.as_ref().clone(),
+                _ => vec![],
+            };
+            data.extend_from_slice(bytes);
+            n.body = Body::File(Arc::new(data));
+            n.mtime = now;
+            return Ok(());
+        }
+        self.put(
+            p,
+            Body::File(Arc::new(bytes.to_vec())),
+            who.name,
+            0o644,
+            now,
+        );
+        Ok(())
+    }
+
+    /// `touch`: an empty file, or a newer modification time.
+    pub fn touch(&mut self, who: Who<'_>, p: &GPath, now: Instant) -> Result<(), FsError> {
+        if self.get(p).is_some() {
+            self.check_write(who, p)?;
+            if let Some(n) = self.nodes.get_mut(&p.key()) {
+                n.mtime = now;
+                n.atime = now;
+            }
+            return Ok(());
+        }
+        self.write(who, p, b"", WriteMode::Append, now)
+    }
+
+    pub fn remove_file(&mut self, who: Who<'_>, p: &GPath) -> Result<(), FsError> {
+        if self.stat(who, p)?.is_dir() {
+            return Err(FsError::NotAFile(p.display()));
+        }
+        self.check_write(who, p)?;
+        self.nodes.remove(&p.key());
+        Ok(())
+    }
+
+    pub fn remove_dir(&mut self, who: Who<'_>, p: &GPath, recursive: bool) -> Result<(), FsError> {
+        if !self.stat(who, p)?.is_dir() {
+            return Err(FsError::NotADirectory(p.display()));
+        }
+        self.check_write(who, p)?;
+        let sep = self.os.sep();
+        let prefix = format!("{}{sep}", p.key().trim_end_matches(sep));
+        let inside: Vec<String> = self
+            .nodes
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .filter(|(k, _)| k.len() > prefix.len())
+            .map(|(k, _)| k.clone())
+            .collect();
+        if p.is_root() {
+            return Err(FsError::Denied(p.display()));
+        }
+        if !inside.is_empty() && !recursive {
+            return Err(FsError::NotEmpty(p.display()));
+        }
+        for k in inside {
+            self.nodes.remove(&k);
+        }
+        self.nodes.remove(&p.key());
+        Ok(())
+    }
+
+    /// Moves a file or directory (with everything inside) to `to`.
+    pub fn rename(
+        &mut self,
+        who: Who<'_>,
+        from: &GPath,
+        to: &GPath,
+        overwrite: bool,
+    ) -> Result<(), FsError> {
+        if from.is_root() {
+            return Err(FsError::Denied(from.display()));
+        }
+        let (is_dir, old_display) = {
+            let n = self.stat(who, from)?;
+            (n.is_dir(), n.path.clone())
+        };
+        self.check_write(who, from)?;
+        if let Some(n) = self.get(to) {
+            if n.is_dir() || !overwrite || is_dir {
+                return Err(FsError::AlreadyExists(to.display()));
+            }
+        } else {
+            self.parent_dir(who, to)?;
+        }
+        if to.within(from) && is_dir {
+            return Err(FsError::Denied(to.display()));
+        }
+        let sep = self.os.sep();
+        let old = from.key();
+        let prefix = format!("{}{sep}", old.trim_end_matches(sep));
+        let moved: Vec<String> = self
+            .nodes
+            .range(old.clone()..)
+            .take_while(|(k, _)| **k == old || k.starts_with(&prefix))
+            .map(|(k, _)| k.clone())
+            .collect();
+        let new_base = to.display();
+        for k in moved {
+            if let Some(mut n) = self.nodes.remove(&k) {
+                let tail = n.path.get(old_display.len()..).unwrap_or("");
+                n.path = format!("{new_base}{tail}");
+                let key = match self.os {
+                    Os::Linux => n.path.clone(),
+                    Os::Windows => n.path.to_lowercase(),
+                };
+                self.nodes.insert(key, n);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How [`Fs::write`] treats an existing file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteMode {
+    /// Fails with `AlreadyExists` if the file exists.
+    CreateNew,
+    Replace,
+    Append,
+}
