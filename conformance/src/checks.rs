@@ -138,6 +138,12 @@ pub fn vm_param(ct: &ContractTool) -> Option<&str> {
 
 /// Plausible arguments for `ct` with `vm` as its VM, or why there are none.
 pub fn derive_args(ct: &ContractTool, inv: &Inventory, vm: Option<&str>) -> Result<Json, String> {
+    if ct.params.iter().any(|p| p.name == "password") {
+        return Err(format!(
+            "needs a guest account: checked by the guest write check write.{}",
+            ct.name
+        ));
+    }
     let vm_p = vm_param(ct);
     let mut args = serde_json::Map::new();
     for p in ct.params.iter().filter(|p| p.required) {

@@ -32,6 +32,9 @@ pub struct Options {
     pub scratch_vm: Option<String>,
     /// Required for [`TargetKind::Vcenter`]; the simulator makes its own.
     pub vcenter: Option<VcenterSettings>,
+    /// The guest account for the guest operation checks against a vCenter
+    /// (the simulator's own is used for the simulator).
+    pub guest: Option<crate::writes::GuestLogin>,
 }
 
 /// Runs every check and writes `report.json`, `report.md` and `server.log`
@@ -220,6 +223,10 @@ async fn run_checks(
                     registered: &out.registered,
                     vm,
                     may_create: sim.is_some(),
+                    guest: match sim {
+                        Some(_) => Some(crate::writes::GuestLogin::simulator()),
+                        None => opts.guest.clone(),
+                    },
                 };
                 w.run(rec, &inv).await;
             }

@@ -52,6 +52,10 @@ struct Cli {
     /// The VM the write checks may power off/on, rename and annotate (and restore).
     #[arg(long, value_name = "NAME", requires = "allow_writes")]
     scratch_vm: Option<String>,
+    /// Against a vCenter: the guest account the guest operation checks log in
+    /// with on the scratch VM (its password from CONFORMANCE_GUEST_PASSWORD only).
+    #[arg(long, value_name = "NAME", requires = "allow_writes")]
+    guest_user: Option<String>,
     /// vCenter host, host:port or URL.
     #[arg(long, env = "VCENTER_HOST", hide_env_values = true)]
     vcenter_host: Option<String>,
@@ -160,6 +164,18 @@ fn main() -> ExitCode {
         Ok(p) => return usage(&format!("server binary {} does not exist", p.display())),
         Err(e) => return usage(&format!("{e:#}")),
     };
+    let guest = match (
+        set(&cli.guest_user),
+        std::env::var("CONFORMANCE_GUEST_PASSWORD"),
+    ) {
+        (Some(user), Ok(password)) if !password.is_empty() => {
+            Some(conformance::writes::GuestLogin { user, password })
+        }
+        (Some(_), _) => {
+            return usage("--guest-user needs CONFORMANCE_GUEST_PASSWORD in the environment");
+        }
+        (None, _) => None,
+    };
     let opts = Options {
         target,
         server,
@@ -171,6 +187,7 @@ fn main() -> ExitCode {
         allow_writes: cli.allow_writes,
         scratch_vm: cli.scratch_vm,
         vcenter,
+        guest,
     };
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -22,12 +22,15 @@ use crate::report::Status;
 use crate::session::Session;
 
 mod devices;
+mod guest;
+mod guest_probe;
 mod nics;
 mod probe;
 mod serial;
 mod snapshots;
 mod state;
 
+pub use guest_probe::GuestLogin;
 pub use probe::{Probe, Snapshot};
 
 const QUICK: Duration = Duration::from_secs(60);
@@ -43,6 +46,8 @@ pub struct Writes<'a> {
     pub registered: &'a BTreeSet<String>,
     pub vm: String,
     pub may_create: bool,
+    /// A guest account for the guest operation checks; none skips them.
+    pub guest: Option<GuestLogin>,
 }
 
 /// What a step did, or why it stopped; `Skip` carries the reason.
@@ -317,6 +322,7 @@ impl Writes<'_> {
         self.disk_checks(rec).await;
         self.nic_checks(rec).await;
         self.serial_checks(rec).await;
+        self.guest_checks(rec).await;
         // A missing VM is a tool error for the write tools too; harmless, it exists nowhere.
         let extra: [(&str, Json); 10] = [
             ("power_on", json!({})),

@@ -388,3 +388,66 @@ async fn missing_vcenter_settings_are_named_with_exit_2() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     assert!(text(&out).contains("--scratch-vm"), "{}", text(&out));
 }
+
+/// Issue 10: against a vCenter the guest checks log in with --guest-user and
+/// CONFORMANCE_GUEST_PASSWORD and read their effects back through the
+/// server's own guest read tools; the password reaches no report.
+#[tokio::test(flavor = "multi_thread")]
+async fn vcenter_guest_checks_use_the_given_guest_account() {
+    conformance::init_tls();
+    let sim = fake_vcenter().await;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("report");
+    let mut env = vcenter_env(&sim, VC_PASSWORD);
+    let args = [
+        "--target",
+        "vcenter",
+        "--allow-writes",
+        "--scratch-vm",
+        "DC0_H0_VM0",
+        "--guest-user",
+        "root",
+        "--report",
+        dir.to_str().unwrap(),
+    ];
+    // The user without the password is a usage error, not a silent skip.
+    let out = run(tmp.path(), &args, &as_refs(&env)).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("CONFORMANCE_GUEST_PASSWORD"),
+        "{}",
+        text(&out)
+    );
+    env.push(("CONFORMANCE_GUEST_PASSWORD", "vmware".to_string()));
+    let out = run(tmp.path(), &args, &as_refs(&env)).await;
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap_or_default();
+    assert_eq!(out.status.code(), Some(0), "{}\n{md}", text(&out));
+    let r = report(&dir);
+    for t in [
+        "create_guest_directory",
+        "write_guest_file",
+        "read_guest_file",
+        "list_guest_directory",
+        "run_command_in_guest",
+        "list_guest_processes",
+        "delete_guest_file",
+    ] {
+        let id = format!("write.{t}");
+        assert_eq!(check(&r, &id)["status"], "pass", "{id}: {md}");
+    }
+    // The checks cleaned up after themselves in the simulator's guest.
+    let vm = sim.find("VirtualMachine", "DC0_H0_VM0").unwrap();
+    let left: Vec<String> = sim
+        .guest_dir(&vm, "/tmp")
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|n| n.starts_with("mcvsphere-conformance"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    let report_text = std::fs::read_to_string(dir.join("report.json")).unwrap();
+    assert!(
+        !report_text.contains("\"vmware\""),
+        "the guest password is in the report"
+    );
+    sim.shutdown().await;
+}

@@ -76,6 +76,7 @@ async fn write_checks_pass_on_a_powered_off_vm_and_leave_it_as_it_was() {
         registered: &registered,
         vm: VM.into(),
         may_create: false,
+        guest: Some(conformance::writes::GuestLogin::simulator()),
     };
     let mut rec = Recorder::default();
     let inv = Inventory {
@@ -99,6 +100,13 @@ async fn write_checks_pass_on_a_powered_off_vm_and_leave_it_as_it_was() {
         "write.remove_nic",
         "write.connect_serial_port",
         "write.remove_serial_port",
+        "write.create_guest_directory",
+        "write.write_guest_file",
+        "write.read_guest_file",
+        "write.list_guest_directory",
+        "write.run_command_in_guest",
+        "write.list_guest_processes",
+        "write.delete_guest_file",
     ] {
         let r = rec.results.iter().find(|r| r.id == id);
         assert_eq!(r.map(|r| r.status), Some(Status::Pass), "{id}: {r:?}");

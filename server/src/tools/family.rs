@@ -4,7 +4,7 @@
 //! contract names but this build does not implement yet has no tools.
 
 use super::ToolDef;
-use super::{console, disks, nics, power_ops, serial, snapshots, vm_lifecycle};
+use super::{console, disks, guest_ops, nics, power_ops, serial, snapshots, vm_lifecycle};
 
 pub struct Family {
     /// The contract's category name.
@@ -50,11 +50,12 @@ pub static FAMILIES: &[Family] = &[
         blurb: "Create, list, revert and delete VM snapshots.",
         tools: snapshots::TOOLS,
     },
-    planned(
-        "guest_ops",
-        "Guest operations",
-        "Run commands and move files inside the guest through VMware Tools.",
-    ),
+    Family {
+        id: "guest_ops",
+        title: "Guest operations",
+        blurb: "Run commands and move files inside the guest through VMware Tools.",
+        tools: guest_ops::TOOLS,
+    },
     Family {
         id: "console",
         title: "Console",

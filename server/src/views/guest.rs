@@ -50,3 +50,9 @@ pub fn tools_json(o: &Obj) -> Json {
         "guest_state": s("guest.guestState"),
     })
 }
+
+/// The guest operations managers, read once per guest tool call.
+pub const MANAGERS: PropSet = PropSet {
+    kind: "GuestOperationsManager",
+    paths: &["fileManager", "processManager"],
+};

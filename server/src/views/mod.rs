@@ -38,6 +38,7 @@ pub static ALL: &[&PropSet] = &[
     &datacenter::PLACEMENT,
     &snapshot::TREE,
     &guest::TOOLS,
+    &guest::MANAGERS,
 ];
 
 const GB: f64 = 1024.0 * 1024.0 * 1024.0;

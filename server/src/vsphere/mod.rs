@@ -5,7 +5,9 @@ mod lookup;
 mod props;
 mod session;
 mod tasks;
+mod transfer;
 
 pub use props::{NAME, Obj, PAGE_SIZE, PropSet};
 pub use session::{Client, HttpAnswer, ServiceContent, install_crypto_provider};
 pub use tasks::TASK_INFO;
+pub use transfer::TransferError;

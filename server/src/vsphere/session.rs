@@ -22,6 +22,8 @@ pub struct ServiceContent {
     pub property_collector: MoRef,
     pub view_manager: Option<MoRef>,
     pub session_manager: Option<MoRef>,
+    /// Absent on endpoints without guest operations.
+    pub guest_operations_manager: Option<MoRef>,
     pub about: Option<Data>,
 }
 
@@ -35,6 +37,7 @@ impl ServiceContent {
                 .ok_or_else(|| missing("propertyCollector"))?,
             view_manager: moref("viewManager"),
             session_manager: moref("sessionManager"),
+            guest_operations_manager: moref("guestOperationsManager"),
             about: v.path("about").and_then(Value::as_data).cloned(),
         })
     }
@@ -57,8 +60,8 @@ pub struct Client {
 }
 
 pub(super) struct Inner {
-    http: reqwest::Client,
-    url: Url,
+    pub(super) http: reqwest::Client,
+    pub(super) url: Url,
     user: String,
     password: crate::config::Secret,
     content: Mutex<Option<ServiceContent>>,
@@ -411,7 +414,7 @@ async fn read_body(resp: reqwest::Response) -> Result<Vec<u8>, VsError> {
 
 /// reqwest's message with its source chain, which says what actually failed
 /// (refused, TLS, timeout). It never contains credentials: they travel in the body.
-fn http_error(e: &reqwest::Error) -> VsError {
+pub(super) fn http_error(e: &reqwest::Error) -> VsError {
     let mut msg = e.to_string();
     let mut src = std::error::Error::source(e);
     while let Some(s) = src {

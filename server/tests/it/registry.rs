@@ -50,10 +50,17 @@ fn the_two_families_are_registered() {
         "get_vm_tools_status",
         "vm_screenshot",
         "wait_for_vm_tools",
+        "create_guest_directory",
+        "delete_guest_file",
+        "list_guest_directory",
+        "list_guest_processes",
+        "read_guest_file",
+        "run_command_in_guest",
+        "write_guest_file",
     ] {
         assert!(names.contains(&n), "{n} missing");
     }
-    assert_eq!(names.len(), 14 + 7 + 6 + 6 + 5 + 3);
+    assert_eq!(names.len(), 14 + 7 + 6 + 6 + 5 + 3 + 7);
     let mut sorted = names.clone();
     sorted.sort_unstable();
     sorted.dedup();

@@ -6,7 +6,7 @@ use vim25::{Data, Fault, Value};
 use super::{Login, fs_fault, login};
 use crate::call::{Call, Reply};
 use crate::clock::{self, Instant};
-use crate::guest::fs::{GPath, Node, Os, WriteMode};
+use crate::guest::fs::{FsError, GPath, Node, Os, WriteMode};
 use crate::guest::transfer::{self, Direction, Transfer};
 use crate::guest::{Guest, User};
 
@@ -127,6 +127,14 @@ pub(crate) fn make_directory(c: &Call) -> Reply {
     let parents = c.bool_or("createParentDirectories", false)?;
     with_guest(c, |l, g, now| {
         let p = path(g, c, "directoryPath")?;
+        // Unlike `mkdir -p`, the guest agent refuses any existing path, even
+        // with createParentDirectories (it checks before creating anything).
+        if g.fs.get(&p).is_some() {
+            return Err(fs_fault(
+                FsError::AlreadyExists(p.display()),
+                "directoryPath",
+            ));
+        }
         g.fs.mkdir(l.who(), &p, parents, now)
             .map_err(|e| fs_fault(e, "directoryPath"))
     })?;
