@@ -26,8 +26,6 @@ pub enum Direction {
 #[derive(Clone, Debug)]
 pub struct Transfer {
     pub vm: String,
-    pub guest_id: String,
-    pub hostname: String,
     pub path: String,
     /// The guest account the transfer acts as (name only, never its password).
     pub user: String,

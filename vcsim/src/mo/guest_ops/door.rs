@@ -68,7 +68,7 @@ fn with_guest<R>(
                 )));
             }
             let now = st.guests.clock.now();
-            let g = st.guests.open(&t.vm, &t.guest_id, &t.hostname);
+            let g = super::open(st, &vm);
             let Some(user) = g.users.iter().find(|u| u.name == t.user).cloned() else {
                 return Ok(Err((
                     403,

@@ -220,8 +220,6 @@ fn url(c: &Call, id: u64, token: &str) -> String {
 fn transfer(l: &Login, p: &GPath, direction: Direction) -> Transfer {
     Transfer {
         vm: l.vm.value.to_string(),
-        guest_id: l.guest_id.clone(),
-        hostname: l.hostname.clone(),
         path: p.display(),
         user: l.user.name.clone(),
         direction,

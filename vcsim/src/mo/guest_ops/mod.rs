@@ -21,8 +21,6 @@ use crate::state::State;
 pub(crate) struct Login {
     pub vm: MoRef,
     pub user: User,
-    pub guest_id: String,
-    pub hostname: String,
 }
 
 impl Login {
@@ -35,9 +33,17 @@ impl Login {
 
     /// The VM's guest, made on first use, with what became due run.
     pub(crate) fn guest<'a>(&self, st: &'a mut State) -> &'a mut Guest {
-        st.guests
-            .open(&self.vm.value, &self.guest_id, &self.hostname)
+        open(st, &self.vm)
     }
+}
+
+/// `vm`'s guest (an existing VM), made from its seed — `config.guestId`
+/// and name — if it has none, with what became due run.
+pub(crate) fn open<'a>(st: &'a mut State, vm: &MoRef) -> &'a mut Guest {
+    let prop = |p: &str| st.objects.str_prop(vm, p).unwrap_or_default();
+    let (guest_id, boot) = (prop("config.guestId"), prop("runtime.bootTime"));
+    let name = st.objects.name(vm);
+    st.guests.open(&vm.value, &guest_id, &name, &boot)
 }
 
 /// The checks every guest operation makes first, in vSphere's order.
@@ -70,7 +76,6 @@ pub(crate) fn login(st: &State, c: &Call) -> Result<Login, Fault> {
         .objects
         .str_prop(&vm, "config.guestId")
         .unwrap_or_default();
-    let hostname = st.objects.name(&vm);
     let os = st
         .guests
         .get(&vm.value)
@@ -79,12 +84,7 @@ pub(crate) fn login(st: &State, c: &Call) -> Result<Login, Fault> {
     let accounts = st.guests.accounts(&vm.value, &guest_id);
     let user = find_account(os, &accounts, name, password)
         .ok_or_else(|| Fault::invalid_guest_login(name))?;
-    Ok(Login {
-        vm,
-        user,
-        guest_id,
-        hostname,
-    })
+    Ok(Login { vm, user })
 }
 
 /// A file system refusal as vSphere's fault, naming the path.
