@@ -326,3 +326,26 @@ async fn a_non_admin_user_writes_only_home_and_tmp_and_cannot_read_root() {
     assert_eq!(del.fault_type(), Some("GuestPermissionDenied"));
     assert!(sim.guest_file(&vm, "/etc/passwd").is_some());
 }
+
+#[tokio::test]
+async fn a_listing_pages_by_fifty_unless_asked_otherwise() {
+    let (sim, c) = logged_in().await;
+    let vm = vm0(&sim);
+    for i in 0..60 {
+        sim.set_guest_file(&vm, &format!("/tmp/f{i:02}"), b"")
+            .expect("set-up");
+    }
+    let (first, remaining) = names(&list(&c, &vm, "/tmp").await);
+    assert_eq!((first.len(), remaining), (50, 10));
+    assert_eq!(first[0], "f00");
+    let rest = c
+        .ok(as_root("ListFilesInGuest", &vm)
+            .arg("filePath", "/tmp")
+            .arg("index", 50))
+        .await;
+    let (rest, remaining) = names(&rest);
+    assert_eq!(
+        (rest.first().map(String::as_str), rest.len(), remaining),
+        (Some("f50"), 10, 0)
+    );
+}

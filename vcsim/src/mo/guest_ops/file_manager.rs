@@ -86,7 +86,8 @@ fn with_guest<T>(
 
 pub(crate) fn list_files(c: &Call) -> Reply {
     let index = count(c, "index")?.unwrap_or(0);
-    let max = count(c, "maxResults")?;
+    // vSphere's default page.
+    let max = count(c, "maxResults")?.unwrap_or(50);
     let pattern = match c.opt_str("matchPattern")?.filter(|p| !p.is_empty()) {
         None => None,
         Some(p) => Some(regex::Regex::new(p).map_err(|e| {
@@ -109,7 +110,7 @@ pub(crate) fn list_files(c: &Call) -> Reply {
         let page: Vec<Value> = matching
             .iter()
             .skip(index)
-            .take(max.unwrap_or(usize::MAX))
+            .take(max)
             .map(|n| Value::data(file_info(g, n)))
             .collect();
         let remaining = matching.len().saturating_sub(index + page.len());
