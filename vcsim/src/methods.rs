@@ -114,6 +114,7 @@ static METHODS: &[Method] = &[
     sync("GuestProcessManager", "StartProgramInGuest", guest_procs::start_program),
     sync("GuestProcessManager", "ListProcessesInGuest", guest_procs::list_processes),
     sync("GuestProcessManager", "TerminateProcessInGuest", guest_procs::terminate_process),
+    sync("GuestProcessManager", "ReadEnvironmentVariableInGuest", guest_procs::read_environment),
 ];
 
 /// The row serving `method` on a receiver of type `kind`, if any.

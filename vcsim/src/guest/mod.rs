@@ -9,6 +9,7 @@
 //! transaction (file contents are shared, so the copy is cheap).
 
 pub mod exec;
+pub mod expand;
 pub mod fs;
 pub mod path;
 pub mod process;
@@ -250,6 +251,7 @@ mod tests {
                 "/bin/sh",
                 "-c 'sleep 2.5 && touch /tmp/t'",
                 None,
+                &[],
                 now,
             )
             .expect("sh exists");

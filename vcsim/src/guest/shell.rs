@@ -1,7 +1,8 @@
 //! Command lines as a guest's shell reads them: `sh -c` on Linux (quotes,
 //! backslash escapes, `;`, `&&`, `||`, `|`, `>`, `>>`, `2>`), `cmd.exe /c` on
 //! Windows (double quotes, `^` escapes, `&`, `&&`, `||`, `|`, `>`, `>>`).
-//! No variables, globs or subshells: what the simulated programs need.
+//! Variables are expanded when a command runs (`expand.rs`); no globs or
+//! subshells.
 
 use super::fs::Os;
 
@@ -36,6 +37,10 @@ pub struct Cmd {
 
 pub type Script = Vec<(Join, Cmd)>;
 
+/// Marks the next character of a word as literal (a `$` the user quoted or
+/// escaped), until `expand::expand` drops it.
+pub(crate) const LITERAL: char = '\u{1}';
+
 #[derive(Debug, PartialEq)]
 enum Tok {
     Word(String, String),
@@ -69,6 +74,10 @@ fn tokens(os: Os, line: &str) -> Result<Vec<Tok>, String> {
                 loop {
                     match chars.next() {
                         Some('\'') => break,
+                        Some('$') => {
+                            word.push(LITERAL);
+                            word.push('$');
+                        }
                         Some(x) => word.push(x),
                         None => return Err("unterminated quote (')".into()),
                     }
@@ -82,7 +91,11 @@ fn tokens(os: Os, line: &str) -> Result<Vec<Tok>, String> {
                     match chars.next() {
                         Some('"') => break,
                         Some('\\') if os == Os::Linux => match chars.next() {
-                            Some(x @ ('"' | '\\' | '$' | '`')) => word.push(x),
+                            Some('$') => {
+                                word.push(LITERAL);
+                                word.push('$');
+                            }
+                            Some(x @ ('"' | '\\' | '`')) => word.push(x),
                             Some(x) => {
                                 word.push('\\');
                                 word.push(x);
@@ -101,6 +114,9 @@ fn tokens(os: Os, line: &str) -> Result<Vec<Tok>, String> {
             '\\' if os == Os::Linux => {
                 in_word = true;
                 if let Some(x) = chars.next() {
+                    if x == '$' {
+                        word.push(LITERAL);
+                    }
                     word.push(x);
                     raw.push(x);
                 }
@@ -224,7 +240,12 @@ pub fn inner_script(os: Os, script: &Script) -> Option<String> {
         return None;
     }
     Some(match os {
-        Os::Linux => cmd.words.get(2).cloned().unwrap_or_default(),
+        // The inner shell reads the text as written, and expands it itself.
+        Os::Linux => cmd
+            .words
+            .get(2)
+            .map(|w| w.replace(LITERAL, ""))
+            .unwrap_or_default(),
         // cmd.exe takes the rest of the line as typed.
         Os::Windows => unquote(&cmd.raw.get(2..).unwrap_or_default().join(" ")),
     })

@@ -365,3 +365,44 @@ async fn windows_cmd_runs_its_builtins_and_fails_unknown_commands_with_9009() {
         .expect("listed");
     assert_eq!(row.name, "cmd.exe");
 }
+
+#[tokio::test]
+async fn programs_see_the_environment_and_envvariables() {
+    let (sim, c) = logged_in().await;
+    let vm = vm0(&sim);
+    let spec = spec(
+        "/bin/sh",
+        "-c 'echo $HOME $USER $GREETING > /tmp/env; false; echo $? >> /tmp/env; X=1; echo \"${X}\\$X\" >> /tmp/env'",
+    )
+    .with("envVariables", vec!["GREETING=hello there"]);
+    let pid = c
+        .ok(guest_req(
+            &process_manager(),
+            "StartProgramInGuest",
+            &vm,
+            "user",
+            "vmware",
+        )
+        .arg("spec", spec))
+        .await
+        .and_then(|v| v.as_i64())
+        .expect("a pid");
+    assert_eq!(status(&sim, &vm, pid), (Some(0), true));
+    assert_eq!(
+        file(&sim, &vm, "/tmp/env"),
+        "/home/user user hello there\n1\n1$X\n"
+    );
+    let vars = c
+        .ok(guest_req(
+            &process_manager(),
+            "ReadEnvironmentVariableInGuest",
+            &vm,
+            "user",
+            "vmware",
+        )
+        .arg("names", vec!["HOME", "PATH"]))
+        .await
+        .map(|v| v.strings())
+        .unwrap_or_default();
+    assert_eq!(vars, ["HOME=/home/user", "PATH=/usr/bin:/bin"]);
+}
