@@ -192,3 +192,20 @@ async fn transfer_urls_expire_and_go_one_way() {
     says(&msg, &["expired"]);
     assert_eq!(sim.guest_file(&vm, "/tmp/exp"), None);
 }
+
+#[tokio::test]
+async fn a_transfer_needs_tools_running_when_the_bytes_move() {
+    let (sim, c) = logged_in().await;
+    let vm = vm0(&sim);
+    let url = upload_url(&c, &vm, "/tmp/late", 1, false).await;
+    sim.set_property(
+        &vm,
+        "guest.toolsRunningStatus",
+        Value::from("guestToolsNotRunning"),
+    )
+    .expect("a schema path");
+    let (status, msg) = put(&url, b"x".to_vec()).await;
+    assert_eq!(status, 503);
+    says(&msg, &["tools", "DC0_H0_VM0"]);
+    assert_eq!(sim.guest_file(&vm, "/tmp/late"), None);
+}

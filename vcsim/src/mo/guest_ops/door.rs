@@ -8,6 +8,7 @@ use vim25::MoRef;
 use crate::guest::Who;
 use crate::guest::fs::{FsError, WriteMode};
 use crate::guest::transfer::{Direction, Transfer};
+use crate::mo::virtual_machine::model as vm;
 use crate::state::Shared;
 
 /// A refusal: HTTP status and message.
@@ -65,6 +66,16 @@ fn with_guest<R>(
                 return Ok(Err((
                     404,
                     format!("the VM of this transfer ({}) no longer exists", t.vm),
+                )));
+            }
+            // The bytes go through Tools in the guest, as on ESXi.
+            if vm::power_state(st, &vm) != "poweredOn" || !vm::tools_running(st, &vm) {
+                let name = st.objects.name(&vm);
+                return Ok(Err((
+                    503,
+                    format!(
+                        "VMware Tools is not running in {name}: the transfer cannot reach the guest"
+                    ),
                 )));
             }
             let now = st.guests.clock.now();
