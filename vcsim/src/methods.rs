@@ -109,6 +109,8 @@ static METHODS: &[Method] = &[
     sync("GuestFileManager", "MoveFileInGuest", guest_files::move_file),
     sync("GuestFileManager", "MoveDirectoryInGuest", guest_files::move_directory),
     sync("GuestFileManager", "CreateTemporaryFileInGuest", guest_files::create_temporary_file),
+    sync("GuestFileManager", "CreateTemporaryDirectoryInGuest", guest_files::create_temporary_directory),
+    sync("GuestFileManager", "ChangeFileAttributesInGuest", guest_files::change_attributes),
     sync("GuestFileManager", "InitiateFileTransferToGuest", guest_files::initiate_to_guest),
     sync("GuestFileManager", "InitiateFileTransferFromGuest", guest_files::initiate_from_guest),
     sync("GuestProcessManager", "StartProgramInGuest", guest_procs::start_program),

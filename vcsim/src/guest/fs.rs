@@ -80,7 +80,7 @@ pub enum FsError {
 #[derive(Clone, Debug)]
 pub struct Fs {
     pub os: Os,
-    nodes: BTreeMap<String, Node>,
+    pub(super) nodes: BTreeMap<String, Node>,
 }
 
 impl Fs {
@@ -178,6 +178,17 @@ impl Fs {
         }
     }
 
+    /// Changing an existing file's bytes: also refused when it has no write
+    /// bits (Windows: read-only), except to Linux's root.
+    fn check_content_write(&self, who: Who<'_>, p: &GPath) -> Result<(), FsError> {
+        self.check_write(who, p)?;
+        let read_only = self.get(p).is_some_and(|n| n.mode & 0o222 == 0);
+        if read_only && !(who.admin && self.os == Os::Linux) {
+            return Err(FsError::Denied(p.display()));
+        }
+        Ok(())
+    }
+
     /// A readable node, or why not.
     pub fn stat(&self, who: Who<'_>, p: &GPath) -> Result<&Node, FsError> {
         // An unreadable directory hides whether its entries exist.
@@ -259,7 +270,7 @@ impl Fs {
         match self.get(p) {
             Some(n) if n.is_dir() => Err(FsError::NotAFile(p.display())),
             Some(_) if !overwrite => Err(FsError::AlreadyExists(p.display())),
-            Some(_) => self.check_write(who, p),
+            Some(_) => self.check_content_write(who, p),
             None => self.parent_dir(who, p),
         }
     }
@@ -278,7 +289,7 @@ impl Fs {
             Some(_) if mode == WriteMode::CreateNew => {
                 return Err(FsError::AlreadyExists(p.display()));
             }
-            Some(_) => self.check_write(who, p)?,
+            Some(_) => self.check_content_write(who, p)?,
             None => self.parent_dir(who, p)?,
         }
         let key = p.key();

@@ -8,6 +8,7 @@
 //! it with the objects, and a guest is copied on its first change inside a
 //! transaction (file contents are shared, so the copy is cheap).
 
+pub mod attrs;
 pub mod exec;
 pub mod expand;
 pub mod fs;

@@ -67,7 +67,8 @@ fn tokens(os: Os, line: &str) -> Result<Vec<Tok>, String> {
     }
     while let Some(c) = chars.next() {
         match c {
-            ' ' | '\t' | '\n' | '\r' => flush!(),
+            // A new line ends a command on Linux, as `;` does (script files).
+            ' ' | '\t' | '\r' | '\n' if c != '\n' || os == Os::Windows => flush!(),
             '\'' if os == Os::Linux => {
                 in_word = true;
                 raw.push(c);
@@ -128,7 +129,7 @@ fn tokens(os: Os, line: &str) -> Result<Vec<Tok>, String> {
                     raw.push(x);
                 }
             }
-            ';' if os == Os::Linux => {
+            ';' | '\n' if os == Os::Linux => {
                 flush!();
                 out.push(Tok::Op(Join::Seq));
             }

@@ -30,6 +30,8 @@ pub struct Transfer {
     /// The guest account the transfer acts as (name only, never its password).
     pub user: String,
     pub direction: Direction,
+    /// What the upload's `fileAttributes` ask of the written file.
+    pub attrs: super::attrs::AttrChange,
     pub expires: Instant,
 }
 

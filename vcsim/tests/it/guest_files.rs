@@ -349,3 +349,98 @@ async fn a_listing_pages_by_fifty_unless_asked_otherwise() {
         (Some("f50"), 10, 0)
     );
 }
+
+/// The POSIX attributes `ListFilesInGuest` reports for `path`.
+async fn posix_attrs(c: &Client, vm: &MoRef, path: &str) -> Data {
+    list(c, vm, path)
+        .await
+        .and_then(|v| v.path("files").map(|f| f.as_array()[0].clone()))
+        .and_then(|e| e.path("attributes").and_then(Value::as_data).cloned())
+        .expect("attributes")
+}
+
+#[tokio::test]
+async fn changes_permissions_owner_and_times_and_read_only_files_keep_their_bytes() {
+    let (sim, c) = logged_in().await;
+    let vm = vm0(&sim);
+    sim.set_guest_file(&vm, "/tmp/a.sh", b"#!/bin/sh\necho ran > /tmp/ran\n")
+        .expect("set-up");
+    let change = Data::new("GuestPosixFileAttributes")
+        .with("permissions", 0o555)
+        .with("ownerId", 1001)
+        .with("modificationTime", "2020-01-02T03:04:05Z");
+    c.ok(as_root("ChangeFileAttributesInGuest", &vm)
+        .arg("guestFilePath", "/tmp/a.sh")
+        .arg("fileAttributes", change))
+        .await;
+    let a = posix_attrs(&c, &vm, "/tmp/a.sh").await;
+    assert_eq!(a.get("permissions").and_then(Value::as_i64), Some(0o100555));
+    assert_eq!(a.get("ownerId").and_then(Value::as_i64), Some(1001));
+    assert_eq!(
+        a.get("modificationTime").and_then(Value::as_str),
+        Some("2020-01-02T03:04:05.000Z")
+    );
+    // `user` (uid 1001) owns it now, but it has no write bits.
+    let f = fault(
+        c.check(
+            as_user("InitiateFileTransferToGuest", &vm)
+                .arg("guestFilePath", "/tmp/a.sh")
+                .arg("fileAttributes", Data::new("GuestPosixFileAttributes"))
+                .arg("fileSize", 1)
+                .arg("overwrite", true),
+        )
+        .await,
+    );
+    assert_eq!(f.fault_type(), Some("GuestPermissionDenied"));
+    says(&f.message, &["/tmp/a.sh"]);
+    let not_owner = fault(
+        c.check(
+            as_user("ChangeFileAttributesInGuest", &vm)
+                .arg("guestFilePath", "/etc/passwd")
+                .arg(
+                    "fileAttributes",
+                    Data::new("GuestPosixFileAttributes").with("permissions", 0o777),
+                ),
+        )
+        .await,
+    );
+    assert_eq!(not_owner.fault_type(), Some("GuestPermissionDenied"));
+    let unknown_uid = fault(
+        c.check(
+            as_root("ChangeFileAttributesInGuest", &vm)
+                .arg("guestFilePath", "/tmp/a.sh")
+                .arg(
+                    "fileAttributes",
+                    Data::new("GuestPosixFileAttributes").with("ownerId", 4242),
+                ),
+        )
+        .await,
+    );
+    assert_eq!(unknown_uid.fault_type(), Some("InvalidArgument"));
+    says(&unknown_uid.message, &["ownerId"]);
+}
+
+#[tokio::test]
+async fn makes_temporary_directories() {
+    let (sim, c) = logged_in().await;
+    let vm = vm0(&sim);
+    let made = c
+        .ok(as_user("CreateTemporaryDirectoryInGuest", &vm)
+            .arg("prefix", "job-")
+            .arg("suffix", ""))
+        .await
+        .and_then(|v| v.as_str().map(str::to_string))
+        .expect("a path");
+    assert!(made.starts_with("/tmp/job-"), "{made}");
+    assert_eq!(sim.guest_dir(&vm, &made), Some(vec![]));
+    let f = fault(
+        c.check(
+            as_user("CreateTemporaryDirectoryInGuest", &vm)
+                .arg("prefix", "x")
+                .arg("suffix", "")
+                .arg("directoryPath", "/etc"),
+        )
+        .await,
+    );
+    assert_eq!(f.fault_type(), Some("GuestPermissionDenied"));
+}

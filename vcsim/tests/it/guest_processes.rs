@@ -406,3 +406,22 @@ async fn programs_see_the_environment_and_envvariables() {
         .unwrap_or_default();
     assert_eq!(vars, ["HOME=/home/user", "PATH=/usr/bin:/bin"]);
 }
+
+#[tokio::test]
+async fn a_script_file_runs_its_lines_and_a_binary_it_does_not_know_cannot_run() {
+    let (sim, c) = logged_in().await;
+    let vm = vm0(&sim);
+    sim.set_guest_file(
+        &vm,
+        "/tmp/job.sh",
+        b"#!/bin/sh\necho ran > /tmp/ran\nexit 3\n",
+    )
+    .expect("set-up");
+    sim.set_guest_file(&vm, "/tmp/blob", b"\x7fELF not ours")
+        .expect("set-up");
+    let pid = start_as(&c, &vm, "root", "/tmp/job.sh", "").await;
+    assert_eq!(status(&sim, &vm, pid), (Some(3), true));
+    assert_eq!(file(&sim, &vm, "/tmp/ran"), "ran\n");
+    let pid = start_as(&c, &vm, "root", "/tmp/blob", "").await;
+    assert_eq!(status(&sim, &vm, pid).0, Some(126));
+}

@@ -114,7 +114,8 @@ pub(crate) fn upload(shared: &Shared, t: &Transfer, body: &[u8]) -> Result<(), R
     with_guest(shared, t, |g, who, now| {
         let p = g.fs.path(None, &t.path)?;
         g.fs.check_upload(who, &p, overwrite)?;
-        g.fs.write(who, &p, body, WriteMode::Replace, now)
+        g.fs.write(who, &p, body, WriteMode::Replace, now)?;
+        g.fs.change_attributes(who, &p, &t.attrs)
     })
 }
 
