@@ -75,7 +75,13 @@ pub enum FsError {
     Denied(String),
     /// Not an absolute path of this guest's kind.
     BadPath(String),
+    /// Longer than [`MAX_PATH`] (the start of it).
+    TooLong(String),
 }
+
+/// The longest path a guest takes (Linux's `PATH_MAX`; Windows with long
+/// paths off allows less, but one bound keeps memory per directory tree small).
+pub const MAX_PATH: usize = 4096;
 
 #[derive(Clone, Debug)]
 pub struct Fs {
@@ -98,9 +104,21 @@ impl Fs {
         GPath::root(self.os)
     }
 
-    /// An absolute path of this guest, or `BadPath`.
+    /// An absolute path of this guest, or `BadPath` / `TooLong`.
     pub fn path(&self, cwd: Option<&GPath>, s: &str) -> Result<GPath, FsError> {
-        GPath::parse(self.os, cwd, s).ok_or_else(|| FsError::BadPath(s.to_string()))
+        let too_long = || {
+            let start: String = s.chars().take(80).collect();
+            FsError::TooLong(format!("{start}…"))
+        };
+        if s.len() > MAX_PATH {
+            return Err(too_long());
+        }
+        let p = GPath::parse(self.os, cwd, s).ok_or_else(|| FsError::BadPath(s.to_string()))?;
+        // Relative to a deep working directory, the result may still be too long.
+        if p.display().len() > MAX_PATH {
+            return Err(too_long());
+        }
+        Ok(p)
     }
 
     pub fn get(&self, p: &GPath) -> Option<&Node> {
@@ -253,14 +271,19 @@ impl Fs {
                 _ => Err(FsError::AlreadyExists(p.display())),
             };
         }
-        if parents
-            && let Some(parent) = p.parent()
+        // The missing directories, outermost first (a loop, not recursion:
+        // a path may have any number of components).
+        let mut missing = vec![p.clone()];
+        while parents
+            && let Some(parent) = missing.last().and_then(GPath::parent)
             && self.get(&parent).is_none()
         {
-            self.mkdir(who, &parent, true, now)?;
+            missing.push(parent);
         }
-        self.parent_dir(who, p)?;
-        self.put(p, Body::Dir, who.name, 0o755, now);
+        for d in missing.iter().rev() {
+            self.parent_dir(who, d)?;
+            self.put(d, Body::Dir, who.name, 0o755, now);
+        }
         Ok(())
     }
 

@@ -71,6 +71,7 @@ fn says(prog: &str, e: &FsError) -> String {
         FsError::NotEmpty(p) => format!("{prog}: {p}: Directory not empty"),
         FsError::Denied(p) => format!("{prog}: {p}: Permission denied"),
         FsError::BadPath(p) => format!("{prog}: {p}: Invalid path"),
+        FsError::TooLong(p) => format!("{prog}: {p}: File name too long"),
     }
 }
 

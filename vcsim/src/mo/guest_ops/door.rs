@@ -49,7 +49,9 @@ fn refusal(e: FsError, t: &Transfer) -> Refusal {
         FsError::NotFound(f) | FsError::NotADirectory(f) => {
             (404, format!("{f} does not exist in the guest (for {p})"))
         }
-        FsError::NotEmpty(f) | FsError::BadPath(f) => (400, format!("cannot use {f} in the guest")),
+        FsError::NotEmpty(f) | FsError::BadPath(f) | FsError::TooLong(f) => {
+            (400, format!("cannot use {f} in the guest"))
+        }
     }
 }
 

@@ -96,6 +96,11 @@ pub(crate) fn fs_fault(e: FsError, arg: &str) -> Fault {
         FsError::NotAFile(p) => Fault::not_a_file(&p),
         FsError::NotEmpty(p) => Fault::directory_not_empty(&p),
         FsError::Denied(p) => Fault::guest_permission_denied(&format!("access to {p} is denied")),
+        FsError::TooLong(p) => Fault::file_fault(
+            "FileNameTooLong",
+            format!("The path {p} is longer than the guest allows ({} bytes)", crate::guest::fs::MAX_PATH),
+            &p,
+        ),
         FsError::BadPath(p) => Fault::new(
             "InvalidArgument",
             format!("A specified parameter was not correct: {arg} ({p:?} is not an absolute path in the guest)"),
