@@ -48,6 +48,14 @@ impl Node {
         }
     }
 
+    /// Bytes a file holds (0 for a directory).
+    pub fn size_bytes(&self) -> u64 {
+        match &self.body {
+            Body::Dir => 0,
+            Body::File(b) => b.len() as u64,
+        }
+    }
+
     /// The last path component.
     pub fn name(&self) -> &str {
         self.path
@@ -77,16 +85,27 @@ pub enum FsError {
     BadPath(String),
     /// Longer than [`MAX_PATH`] (the start of it).
     TooLong(String),
+    /// The file would grow past [`MAX_FILE`].
+    TooBig(String),
+    /// The guest's disk ([`MAX_GUEST_BYTES`]) is full.
+    NoSpace(String),
 }
 
 /// The longest path a guest takes (Linux's `PATH_MAX`; Windows with long
 /// paths off allows less, but one bound keeps memory per directory tree small).
 pub const MAX_PATH: usize = 4096;
+/// The largest file a guest holds (what one transfer moves).
+pub const MAX_FILE: usize = super::transfer::MAX_BYTES;
+/// What all of a guest's files may hold together: a simulator's guest is
+/// small, and a runaway `cat f >> f` must fill it, not the host's memory.
+pub const MAX_GUEST_BYTES: u64 = 256 * 1024 * 1024;
 
 #[derive(Clone, Debug)]
 pub struct Fs {
     pub os: Os,
     pub(super) nodes: BTreeMap<String, Node>,
+    /// Bytes all files hold.
+    used: u64,
 }
 
 impl Fs {
@@ -94,6 +113,7 @@ impl Fs {
         let mut fs = Fs {
             os,
             nodes: BTreeMap::new(),
+            used: 0,
         };
         let root = fs.root();
         fs.put(&root, Body::Dir, "root", 0o755, now);
@@ -143,7 +163,10 @@ impl Fs {
             mtime: now,
             atime: now,
         };
-        self.nodes.insert(p.key(), node);
+        self.used += node.size_bytes();
+        if let Some(old) = self.nodes.insert(p.key(), node) {
+            self.used = self.used.saturating_sub(old.size_bytes());
+        }
     }
 
     fn home(&self, who: Who<'_>) -> GPath {
@@ -315,8 +338,20 @@ impl Fs {
             Some(_) => self.check_content_write(who, p)?,
             None => self.parent_dir(who, p)?,
         }
+        let old = self.get(p).map(Node::size_bytes).unwrap_or(0);
+        let new = match mode {
+            WriteMode::Append => old + bytes.len() as u64,
+            _ => bytes.len() as u64,
+        };
+        if new > MAX_FILE as u64 {
+            return Err(FsError::TooBig(p.display()));
+        }
+        if self.used.saturating_sub(old) + new > MAX_GUEST_BYTES {
+            return Err(FsError::NoSpace(p.display()));
+        }
         let key = p.key();
         if let Some(n) = self.nodes.get_mut(&key) {
+            self.used = self.used.saturating_sub(old) + new;
             let mut data = match (&n.body, mode) {
                 (Body::File(old), WriteMode::Append) => old.as_ref().clone(),
                 _ => vec![],
@@ -354,8 +389,19 @@ impl Fs {
             return Err(FsError::NotAFile(p.display()));
         }
         self.check_write(who, p)?;
-        self.nodes.remove(&p.key());
+        self.drop_node(&p.key());
         Ok(())
+    }
+
+    fn drop_node(&mut self, key: &str) {
+        if let Some(n) = self.nodes.remove(key) {
+            self.used = self.used.saturating_sub(n.size_bytes());
+        }
+    }
+
+    /// Bytes all files hold together.
+    pub fn used(&self) -> u64 {
+        self.used
     }
 
     pub fn remove_dir(&mut self, who: Who<'_>, p: &GPath, recursive: bool) -> Result<(), FsError> {
@@ -379,9 +425,9 @@ impl Fs {
             return Err(FsError::NotEmpty(p.display()));
         }
         for k in inside {
-            self.nodes.remove(&k);
+            self.drop_node(&k);
         }
-        self.nodes.remove(&p.key());
+        self.drop_node(&p.key());
         Ok(())
     }
 

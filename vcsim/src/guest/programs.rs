@@ -5,7 +5,7 @@
 //! simulated time). Exit codes are what the real programs return.
 
 use super::Guest;
-use super::fs::{FsError, GPath, Os, Who, WriteMode};
+use super::fs::{FsError, GPath, MAX_FILE, Os, Who, WriteMode};
 use crate::clock::Instant;
 
 /// What a program did: exit code and output.
@@ -72,6 +72,8 @@ fn says(prog: &str, e: &FsError) -> String {
         FsError::Denied(p) => format!("{prog}: {p}: Permission denied"),
         FsError::BadPath(p) => format!("{prog}: {p}: Invalid path"),
         FsError::TooLong(p) => format!("{prog}: {p}: File name too long"),
+        FsError::TooBig(p) => format!("{prog}: {p}: File too large"),
+        FsError::NoSpace(p) => format!("{prog}: {p}: No space left on device"),
     }
 }
 
@@ -125,6 +127,10 @@ pub fn linux(ctx: &mut Ctx<'_>, name: &str, args: &[String], stdin: &[u8]) -> Op
             }
             for a in args {
                 match ctx.path(a).and_then(|p| ctx.guest.fs.read(ctx.who(), &p)) {
+                    Ok(b) if out.stdout.len() + b.len() > MAX_FILE => {
+                        out.err(1, "cat: write error: File too large");
+                        break;
+                    }
                     Ok(b) => out.stdout.extend_from_slice(&b),
                     Err(e) => out.err(1, &says("cat", &e)),
                 }
@@ -254,6 +260,10 @@ pub fn windows(ctx: &mut Ctx<'_>, name: &str, args: &[String], raw: &[String]) -
         "type" => {
             for a in operands {
                 match ctx.path(a).and_then(|p| ctx.guest.fs.read(ctx.who(), &p)) {
+                    Ok(b) if out.stdout.len() + b.len() > MAX_FILE => {
+                        out.err(1, "There is not enough space on the disk.");
+                        break;
+                    }
                     Ok(b) => out.stdout.extend_from_slice(&b),
                     Err(_) => out.err(1, "The system cannot find the file specified."),
                 }

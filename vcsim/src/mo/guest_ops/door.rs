@@ -49,6 +49,10 @@ fn refusal(e: FsError, t: &Transfer) -> Refusal {
         FsError::NotFound(f) | FsError::NotADirectory(f) => {
             (404, format!("{f} does not exist in the guest (for {p})"))
         }
+        FsError::TooBig(f) | FsError::NoSpace(f) => (
+            413,
+            format!("{f} does not fit in the guest (its file or disk limit)"),
+        ),
         FsError::NotEmpty(f) | FsError::BadPath(f) | FsError::TooLong(f) => {
             (400, format!("cannot use {f} in the guest"))
         }

@@ -96,6 +96,20 @@ pub(crate) fn fs_fault(e: FsError, arg: &str) -> Fault {
         FsError::NotAFile(p) => Fault::not_a_file(&p),
         FsError::NotEmpty(p) => Fault::directory_not_empty(&p),
         FsError::Denied(p) => Fault::guest_permission_denied(&format!("access to {p} is denied")),
+        FsError::TooBig(p) => Fault::file_fault(
+            "FileTooLarge",
+            format!("{p} would be larger than the guest's limit of {} bytes per file", crate::guest::fs::MAX_FILE),
+            &p,
+        )
+        .with("datastore", "")
+        .with("fileSize", crate::guest::fs::MAX_FILE as i64 + 1)
+        .with("maxFileSize", crate::guest::fs::MAX_FILE as i64),
+        FsError::NoSpace(p) => Fault::file_fault(
+            "NoDiskSpace",
+            format!("The guest's disk is full ({} bytes): cannot write {p}", crate::guest::fs::MAX_GUEST_BYTES),
+            &p,
+        )
+        .with("datastore", ""),
         FsError::TooLong(p) => Fault::file_fault(
             "FileNameTooLong",
             format!("The path {p} is longer than the guest allows ({} bytes)", crate::guest::fs::MAX_PATH),
