@@ -18,6 +18,7 @@ pub mod programs;
 pub mod seed;
 pub mod shell;
 pub mod transfer;
+pub mod tree;
 
 use std::collections::HashMap;
 use std::sync::Arc;
