@@ -92,9 +92,7 @@ impl Guest {
         };
         let ran = match os {
             Os::Linux => programs::linux(&mut ctx, &name, args, stdin),
-            Os::Windows => {
-                programs::windows(&mut ctx, &name, args, cmd.raw.get(1..).unwrap_or_default())
-            }
+            Os::Windows => programs::windows(&mut ctx, &name, args, cmd),
         };
         Exec::Done(match ran {
             Some(out) => out,

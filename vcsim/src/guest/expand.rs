@@ -18,6 +18,10 @@ pub fn expand(os: Os, cmd: &Cmd, var: impl Fn(&str) -> Option<String>) -> Cmd {
             Os::Linux => cmd.raw.clone(),
             Os::Windows => cmd.raw.iter().map(|w| f(w)).collect(),
         },
+        text: match os {
+            Os::Linux => cmd.text.clone(),
+            Os::Windows => f(&cmd.text),
+        },
         redirects: cmd
             .redirects
             .iter()

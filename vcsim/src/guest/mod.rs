@@ -9,6 +9,7 @@
 //! transaction (file contents are shared, so the copy is cheap).
 
 pub mod attrs;
+pub mod cmd_text;
 pub mod exec;
 pub mod expand;
 pub mod fs;

@@ -6,6 +6,7 @@
 
 use super::Guest;
 use super::fs::{FsError, GPath, MAX_FILE, Os, Who, WriteMode};
+use super::shell::Cmd;
 use crate::clock::Instant;
 
 /// What a program did: exit code and output.
@@ -241,13 +242,22 @@ fn cd(ctx: &mut Ctx<'_>, to: Option<&str>, out: &mut Out) {
 
 /// A cmd.exe builtin or a Windows program by name (lower case, no `.exe`);
 /// `None` if cmd would say "is not recognized".
-pub fn windows(ctx: &mut Ctx<'_>, name: &str, args: &[String], raw: &[String]) -> Option<Out> {
+pub fn windows(ctx: &mut Ctx<'_>, name: &str, args: &[String], cmd: &Cmd) -> Option<Out> {
     let mut out = Out::default();
     let sw = |s: &str| args.iter().any(|a| a.eq_ignore_ascii_case(s));
     let operands: Vec<&String> = args.iter().filter(|a| !a.starts_with('/')).collect();
     match name {
         "echo" => {
-            let text = raw.join(" ");
+            // What follows `echo` and one separator, spacing as typed.
+            let text = match cmd.raw.first() {
+                Some(word) => cmd
+                    .text
+                    .trim_start()
+                    .strip_prefix(word.as_str())
+                    .map(|r| r.strip_prefix([' ', '\t']).unwrap_or(r))
+                    .unwrap_or(""),
+                None => "",
+            };
             if text.is_empty() {
                 out.line("ECHO is on.");
             } else {

@@ -30,9 +30,12 @@ pub struct Redirect {
 pub struct Cmd {
     /// Words with quotes removed.
     pub words: Vec<String>,
-    /// The same words as typed (cmd's `echo` prints quotes).
+    /// The same words as typed.
     pub raw: Vec<String>,
     pub redirects: Vec<Redirect>,
+    /// Windows: the command as typed, spacing kept, its redirections taken
+    /// out — what cmd's `echo` prints from.
+    pub text: String,
 }
 
 pub type Script = Vec<(Join, Cmd)>;
@@ -217,6 +220,17 @@ pub fn parse(os: Os, line: &str) -> Result<Script, String> {
         script.push((join, cur));
     } else if join != Join::Seq || !cur.redirects.is_empty() {
         return Err("syntax error: unexpected end of the command line".into());
+    }
+    if os == Os::Windows {
+        let texts = super::cmd_text::command_texts(line);
+        let aligned = texts.len() == script.len();
+        for (i, (_, cmd)) in script.iter_mut().enumerate() {
+            cmd.text = match texts.get(i) {
+                Some(t) if aligned => t.clone(),
+                // A line this scan reads differently: the words, single-spaced.
+                _ => cmd.raw.join(" "),
+            };
+        }
     }
     Ok(script)
 }

@@ -327,9 +327,10 @@ async fn windows_cmd_runs_its_builtins_and_fails_unknown_commands_with_9009() {
     )
     .await;
     assert_eq!(status(&sim, &vm, pid), (Some(0), true));
+    // cmd's echo keeps the spaces before `>` and `&`, as typed.
     assert_eq!(
         file(&sim, &vm, "C:\\Temp\\x.txt"),
-        "hello\r\nDC0_H0_VM0\r\n"
+        "hello  \r\nDC0_H0_VM0\r\n"
     );
     assert_eq!(
         sim.guest_dir(&vm, "C:\\Temp\\d"),
