@@ -264,12 +264,7 @@ impl Simulator {
             if !st.objects.contains(vm) {
                 return None;
             }
-            let id = st
-                .objects
-                .str_prop(vm, "config.guestId")
-                .unwrap_or_default();
-            let name = st.objects.name(vm);
-            Some(f(st.guests.open(&vm.value, &id, &name)))
+            Some(f(crate::mo::guest_ops::open(st, vm)))
         })
     }
 

@@ -109,11 +109,14 @@ static METHODS: &[Method] = &[
     sync("GuestFileManager", "MoveFileInGuest", guest_files::move_file),
     sync("GuestFileManager", "MoveDirectoryInGuest", guest_files::move_directory),
     sync("GuestFileManager", "CreateTemporaryFileInGuest", guest_files::create_temporary_file),
+    sync("GuestFileManager", "CreateTemporaryDirectoryInGuest", guest_files::create_temporary_directory),
+    sync("GuestFileManager", "ChangeFileAttributesInGuest", guest_files::change_attributes),
     sync("GuestFileManager", "InitiateFileTransferToGuest", guest_files::initiate_to_guest),
     sync("GuestFileManager", "InitiateFileTransferFromGuest", guest_files::initiate_from_guest),
     sync("GuestProcessManager", "StartProgramInGuest", guest_procs::start_program),
     sync("GuestProcessManager", "ListProcessesInGuest", guest_procs::list_processes),
     sync("GuestProcessManager", "TerminateProcessInGuest", guest_procs::terminate_process),
+    sync("GuestProcessManager", "ReadEnvironmentVariableInGuest", guest_procs::read_environment),
 ];
 
 /// The row serving `method` on a receiver of type `kind`, if any.

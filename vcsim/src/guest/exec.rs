@@ -3,30 +3,22 @@
 //! once, `sleep` handed back to the process table to wait in simulated time.
 
 use super::Guest;
-use super::fs::{GPath, Os};
-use super::process::{Exec, MAX_DEPTH};
+use super::fs::{GPath, Os, Who};
+use super::process::{Exec, MAX_DEPTH, Sh};
 use super::programs::{self, Ctx, Out};
 use super::shell::{self, Cmd, Join};
-use crate::clock::Instant;
 
 impl Guest {
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn command(
-        &mut self,
-        user: &str,
-        admin: bool,
-        cwd: &mut GPath,
-        cmd: &Cmd,
-        stdin: &[u8],
-        t: Instant,
-        depth: u32,
-    ) -> Exec {
+    pub(super) fn command(&mut self, sh: &mut Sh, cmd: &Cmd, stdin: &[u8]) -> Exec {
         let Some(word) = cmd.words.first() else {
             return Exec::Done(Out::default());
         };
         let args = &cmd.words[1..];
         let os = self.os;
         let name = shell::program_name(os, word);
+        if let Some(out) = assignment(os, sh, &name, cmd) {
+            return Exec::Done(out);
+        }
         // Shell builtins, and the programs a seeded guest has on its PATH.
         let builtin = match os {
             Os::Linux => {
@@ -51,7 +43,7 @@ impl Guest {
                     | "exit"
             ),
         };
-        if !builtin && !self.on_path(user, admin, cwd, word) {
+        if !builtin && !self.on_path(sh, word) {
             return Exec::Done(match os {
                 Os::Linux => programs::failed(127, format!("sh: {word}: not found")),
                 Os::Windows => programs::failed(
@@ -89,43 +81,36 @@ impl Guest {
             _ => None,
         };
         if let Some(line) = nested {
-            return Exec::Done(self.nested(user, admin, cwd, &line, t, depth));
+            return Exec::Done(self.nested(sh, &line));
         }
         let mut ctx = Ctx {
             guest: self,
-            user,
-            admin,
-            cwd,
-            now: t,
+            user: &sh.user,
+            admin: sh.admin,
+            cwd: &mut sh.cwd,
+            now: sh.t,
         };
         let ran = match os {
             Os::Linux => programs::linux(&mut ctx, &name, args, stdin),
-            Os::Windows => {
-                programs::windows(&mut ctx, &name, args, cmd.raw.get(1..).unwrap_or_default())
-            }
+            Os::Windows => programs::windows(&mut ctx, &name, args, cmd),
         };
         Exec::Done(match ran {
             Some(out) => out,
-            None => self.script_file(user, admin, cwd, word, t, depth),
+            None => self.script_file(sh, word),
         })
     }
 
-    fn nested(
-        &mut self,
-        user: &str,
-        admin: bool,
-        cwd: &mut GPath,
-        line: &str,
-        t: Instant,
-        depth: u32,
-    ) -> Out {
-        if depth >= MAX_DEPTH {
+    /// A nested shell (`sh -c LINE`, `cmd /c LINE`, a script file): a
+    /// subshell with a copy of the caller's state.
+    fn nested(&mut self, sh: &Sh, line: &str) -> Out {
+        if sh.depth >= MAX_DEPTH {
             return programs::failed(126, "sh: scripts nest too deep".into());
         }
         match shell::parse(self.os, line) {
             Ok(s) => {
-                let mut inner_cwd = cwd.clone();
-                self.run_inline(user, admin, &mut inner_cwd, &s, t, depth + 1)
+                let mut inner = sh.clone();
+                inner.depth += 1;
+                self.run_inline(&mut inner, &s)
             }
             Err(e) => programs::failed(2, format!("sh: {e}")),
         }
@@ -133,24 +118,19 @@ impl Guest {
 
     /// A program file the simulator does not know: a `#!` script runs its
     /// lines; anything else cannot be executed.
-    fn script_file(
-        &mut self,
-        user: &str,
-        admin: bool,
-        cwd: &mut GPath,
-        word: &str,
-        t: Instant,
-        depth: u32,
-    ) -> Out {
-        let who = super::fs::Who { name: user, admin };
+    fn script_file(&mut self, sh: &Sh, word: &str) -> Out {
+        let who = Who {
+            name: &sh.user,
+            admin: sh.admin,
+        };
         let body = self
-            .resolve(cwd, word)
+            .resolve(&sh.cwd, word)
             .and_then(|p| self.fs.read(who, &p).ok());
         match body {
             Some(b) if b.starts_with(b"#!") => {
                 let text = String::from_utf8_lossy(&b);
                 let lines: Vec<&str> = text.lines().skip(1).collect();
-                self.nested(user, admin, cwd, &lines.join("\n"), t, depth)
+                self.nested(sh, &lines.join("\n"))
             }
             _ => programs::failed(126, format!("sh: {word}: cannot execute binary file")),
         }
@@ -177,9 +157,37 @@ impl Guest {
             .find(|p| self.fs.get(p).is_some_and(|n| !n.is_dir()))
     }
 
-    fn on_path(&self, user: &str, admin: bool, cwd: &GPath, word: &str) -> bool {
-        let who = super::fs::Who { name: user, admin };
-        self.resolve(cwd, word)
+    fn on_path(&self, sh: &Sh, word: &str) -> bool {
+        let who = Who {
+            name: &sh.user,
+            admin: sh.admin,
+        };
+        self.resolve(&sh.cwd, word)
             .is_some_and(|p| self.fs.stat(who, &p).is_ok_and(|n| !n.is_dir()))
     }
+}
+
+/// `NAME=value` and `export NAME=value` (Linux), `set NAME=value` (Windows):
+/// the shell's own variables, for the commands after it.
+fn assignment(os: Os, sh: &mut Sh, name: &str, cmd: &Cmd) -> Option<Out> {
+    let words: &[String] = match (os, name) {
+        (Os::Linux, "export") => cmd.words.get(1..)?,
+        (Os::Linux, _) if cmd.words.iter().all(|w| w.contains('=')) => &cmd.words,
+        (Os::Windows, "set") => {
+            let line = cmd.words.get(1..)?.join(" ");
+            let (k, v) = line.split_once('=')?;
+            sh.set(k.trim(), v);
+            return Some(Out::default());
+        }
+        _ => return None,
+    };
+    for w in words {
+        if let Some((k, v)) = w.split_once('=')
+            && !k.is_empty()
+            && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        {
+            sh.set(k, v);
+        }
+    }
+    Some(Out::default())
 }

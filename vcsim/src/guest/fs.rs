@@ -48,6 +48,14 @@ impl Node {
         }
     }
 
+    /// Bytes a file holds (0 for a directory).
+    pub fn size_bytes(&self) -> u64 {
+        match &self.body {
+            Body::Dir => 0,
+            Body::File(b) => b.len() as u64,
+        }
+    }
+
     /// The last path component.
     pub fn name(&self) -> &str {
         self.path
@@ -75,12 +83,29 @@ pub enum FsError {
     Denied(String),
     /// Not an absolute path of this guest's kind.
     BadPath(String),
+    /// Longer than [`MAX_PATH`] (the start of it).
+    TooLong(String),
+    /// The file would grow past [`MAX_FILE`].
+    TooBig(String),
+    /// The guest's disk ([`MAX_GUEST_BYTES`]) is full.
+    NoSpace(String),
 }
+
+/// The longest path a guest takes (Linux's `PATH_MAX`; Windows with long
+/// paths off allows less, but one bound keeps memory per directory tree small).
+pub const MAX_PATH: usize = 4096;
+/// The largest file a guest holds (what one transfer moves).
+pub const MAX_FILE: usize = super::transfer::MAX_BYTES;
+/// What all of a guest's files may hold together: a simulator's guest is
+/// small, and a runaway `cat f >> f` must fill it, not the host's memory.
+pub const MAX_GUEST_BYTES: u64 = 256 * 1024 * 1024;
 
 #[derive(Clone, Debug)]
 pub struct Fs {
     pub os: Os,
-    nodes: BTreeMap<String, Node>,
+    pub(super) nodes: BTreeMap<String, Node>,
+    /// Bytes all files hold.
+    used: u64,
 }
 
 impl Fs {
@@ -88,6 +113,7 @@ impl Fs {
         let mut fs = Fs {
             os,
             nodes: BTreeMap::new(),
+            used: 0,
         };
         let root = fs.root();
         fs.put(&root, Body::Dir, "root", 0o755, now);
@@ -98,9 +124,21 @@ impl Fs {
         GPath::root(self.os)
     }
 
-    /// An absolute path of this guest, or `BadPath`.
+    /// An absolute path of this guest, or `BadPath` / `TooLong`.
     pub fn path(&self, cwd: Option<&GPath>, s: &str) -> Result<GPath, FsError> {
-        GPath::parse(self.os, cwd, s).ok_or_else(|| FsError::BadPath(s.to_string()))
+        let too_long = || {
+            let start: String = s.chars().take(80).collect();
+            FsError::TooLong(format!("{start}…"))
+        };
+        if s.len() > MAX_PATH {
+            return Err(too_long());
+        }
+        let p = GPath::parse(self.os, cwd, s).ok_or_else(|| FsError::BadPath(s.to_string()))?;
+        // Relative to a deep working directory, the result may still be too long.
+        if p.display().len() > MAX_PATH {
+            return Err(too_long());
+        }
+        Ok(p)
     }
 
     pub fn get(&self, p: &GPath) -> Option<&Node> {
@@ -125,7 +163,10 @@ impl Fs {
             mtime: now,
             atime: now,
         };
-        self.nodes.insert(p.key(), node);
+        self.used += node.size_bytes();
+        if let Some(old) = self.nodes.insert(p.key(), node) {
+            self.used = self.used.saturating_sub(old.size_bytes());
+        }
     }
 
     fn home(&self, who: Who<'_>) -> GPath {
@@ -170,12 +211,23 @@ impl Fs {
         }
     }
 
-    fn check_write(&self, who: Who<'_>, p: &GPath) -> Result<(), FsError> {
+    pub(super) fn check_write(&self, who: Who<'_>, p: &GPath) -> Result<(), FsError> {
         if self.can_write(who, p) {
             Ok(())
         } else {
             Err(FsError::Denied(p.display()))
         }
+    }
+
+    /// Changing an existing file's bytes: also refused when it has no write
+    /// bits (Windows: read-only), except to Linux's root.
+    fn check_content_write(&self, who: Who<'_>, p: &GPath) -> Result<(), FsError> {
+        self.check_write(who, p)?;
+        let read_only = self.get(p).is_some_and(|n| n.mode & 0o222 == 0);
+        if read_only && !(who.admin && self.os == Os::Linux) {
+            return Err(FsError::Denied(p.display()));
+        }
+        Ok(())
     }
 
     /// A readable node, or why not.
@@ -219,7 +271,7 @@ impl Fs {
     }
 
     /// The parent of a path about to be created: an existing, writable directory.
-    fn parent_dir(&self, who: Who<'_>, p: &GPath) -> Result<(), FsError> {
+    pub(super) fn parent_dir(&self, who: Who<'_>, p: &GPath) -> Result<(), FsError> {
         let parent = p
             .parent()
             .ok_or_else(|| FsError::AlreadyExists(p.display()))?;
@@ -242,14 +294,19 @@ impl Fs {
                 _ => Err(FsError::AlreadyExists(p.display())),
             };
         }
-        if parents
-            && let Some(parent) = p.parent()
+        // The missing directories, outermost first (a loop, not recursion:
+        // a path may have any number of components).
+        let mut missing = vec![p.clone()];
+        while parents
+            && let Some(parent) = missing.last().and_then(GPath::parent)
             && self.get(&parent).is_none()
         {
-            self.mkdir(who, &parent, true, now)?;
+            missing.push(parent);
         }
-        self.parent_dir(who, p)?;
-        self.put(p, Body::Dir, who.name, 0o755, now);
+        for d in missing.iter().rev() {
+            self.parent_dir(who, d)?;
+            self.put(d, Body::Dir, who.name, 0o755, now);
+        }
         Ok(())
     }
 
@@ -259,7 +316,7 @@ impl Fs {
         match self.get(p) {
             Some(n) if n.is_dir() => Err(FsError::NotAFile(p.display())),
             Some(_) if !overwrite => Err(FsError::AlreadyExists(p.display())),
-            Some(_) => self.check_write(who, p),
+            Some(_) => self.check_content_write(who, p),
             None => self.parent_dir(who, p),
         }
     }
@@ -278,11 +335,23 @@ impl Fs {
             Some(_) if mode == WriteMode::CreateNew => {
                 return Err(FsError::AlreadyExists(p.display()));
             }
-            Some(_) => self.check_write(who, p)?,
+            Some(_) => self.check_content_write(who, p)?,
             None => self.parent_dir(who, p)?,
+        }
+        let old = self.get(p).map(Node::size_bytes).unwrap_or(0);
+        let new = match mode {
+            WriteMode::Append => old + bytes.len() as u64,
+            _ => bytes.len() as u64,
+        };
+        if new > MAX_FILE as u64 {
+            return Err(FsError::TooBig(p.display()));
+        }
+        if self.used.saturating_sub(old) + new > MAX_GUEST_BYTES {
+            return Err(FsError::NoSpace(p.display()));
         }
         let key = p.key();
         if let Some(n) = self.nodes.get_mut(&key) {
+            self.used = self.used.saturating_sub(old) + new;
             let mut data = match (&n.body, mode) {
                 (Body::File(old), WriteMode::Append) => old.as_ref().clone(),
                 _ => vec![],
@@ -315,90 +384,15 @@ impl Fs {
         self.write(who, p, b"", WriteMode::Append, now)
     }
 
-    pub fn remove_file(&mut self, who: Who<'_>, p: &GPath) -> Result<(), FsError> {
-        if self.stat(who, p)?.is_dir() {
-            return Err(FsError::NotAFile(p.display()));
+    pub(super) fn drop_node(&mut self, key: &str) {
+        if let Some(n) = self.nodes.remove(key) {
+            self.used = self.used.saturating_sub(n.size_bytes());
         }
-        self.check_write(who, p)?;
-        self.nodes.remove(&p.key());
-        Ok(())
     }
 
-    pub fn remove_dir(&mut self, who: Who<'_>, p: &GPath, recursive: bool) -> Result<(), FsError> {
-        if !self.stat(who, p)?.is_dir() {
-            return Err(FsError::NotADirectory(p.display()));
-        }
-        self.check_write(who, p)?;
-        let sep = self.os.sep();
-        let prefix = format!("{}{sep}", p.key().trim_end_matches(sep));
-        let inside: Vec<String> = self
-            .nodes
-            .range(prefix.clone()..)
-            .take_while(|(k, _)| k.starts_with(&prefix))
-            .filter(|(k, _)| k.len() > prefix.len())
-            .map(|(k, _)| k.clone())
-            .collect();
-        if p.is_root() {
-            return Err(FsError::Denied(p.display()));
-        }
-        if !inside.is_empty() && !recursive {
-            return Err(FsError::NotEmpty(p.display()));
-        }
-        for k in inside {
-            self.nodes.remove(&k);
-        }
-        self.nodes.remove(&p.key());
-        Ok(())
-    }
-
-    /// Moves a file or directory (with everything inside) to `to`.
-    pub fn rename(
-        &mut self,
-        who: Who<'_>,
-        from: &GPath,
-        to: &GPath,
-        overwrite: bool,
-    ) -> Result<(), FsError> {
-        if from.is_root() {
-            return Err(FsError::Denied(from.display()));
-        }
-        let (is_dir, old_display) = {
-            let n = self.stat(who, from)?;
-            (n.is_dir(), n.path.clone())
-        };
-        self.check_write(who, from)?;
-        if let Some(n) = self.get(to) {
-            if n.is_dir() || !overwrite || is_dir {
-                return Err(FsError::AlreadyExists(to.display()));
-            }
-        } else {
-            self.parent_dir(who, to)?;
-        }
-        if to.within(from) && is_dir {
-            return Err(FsError::Denied(to.display()));
-        }
-        let sep = self.os.sep();
-        let old = from.key();
-        let prefix = format!("{}{sep}", old.trim_end_matches(sep));
-        let moved: Vec<String> = self
-            .nodes
-            .range(old.clone()..)
-            .take_while(|(k, _)| **k == old || k.starts_with(&prefix))
-            .map(|(k, _)| k.clone())
-            .collect();
-        let new_base = to.display();
-        for k in moved {
-            if let Some(mut n) = self.nodes.remove(&k) {
-                let tail = n.path.get(old_display.len()..).unwrap_or("");
-                n.path = format!("{new_base}{tail}");
-                let key = match self.os {
-                    Os::Linux => n.path.clone(),
-                    Os::Windows => n.path.to_lowercase(),
-                };
-                self.nodes.insert(key, n);
-            }
-        }
-        Ok(())
+    /// Bytes all files hold together.
+    pub fn used(&self) -> u64 {
+        self.used
     }
 }
 

@@ -8,7 +8,10 @@
 //! it with the objects, and a guest is copied on its first change inside a
 //! transaction (file contents are shared, so the copy is cheap).
 
+pub mod attrs;
+pub mod cmd_text;
 pub mod exec;
+pub mod expand;
 pub mod fs;
 pub mod path;
 pub mod process;
@@ -16,6 +19,7 @@ pub mod programs;
 pub mod seed;
 pub mod shell;
 pub mod transfer;
+pub mod tree;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -32,6 +36,9 @@ pub struct Guest {
     pub hostname: String,
     pub fs: fs::Fs,
     pub users: Arc<[User]>,
+    /// The VM's `runtime.bootTime` the processes belong to: a new boot
+    /// starts the table afresh (the files stay).
+    boot: String,
     pub(crate) procs: Vec<process::Proc>,
     next_pid: i64,
     /// Numbers `CreateTemporaryFileInGuest` names.
@@ -45,6 +52,7 @@ impl Guest {
             hostname: hostname.to_string(),
             fs: seed::file_system(os, hostname, &users, now),
             users,
+            boot: String::new(),
             procs: vec![],
             next_pid: 4000,
             temp_seq: 0,
@@ -131,8 +139,9 @@ impl Guests {
     }
 
     /// The guest of `vm` for a change, made from its seed if it has none,
+    /// rebooted if the VM booted since (`boot`: its `runtime.bootTime`),
     /// with everything due by now run.
-    pub fn open(&mut self, vm: &str, guest_id: &str, hostname: &str) -> &mut Guest {
+    pub fn open(&mut self, vm: &str, guest_id: &str, hostname: &str, boot: &str) -> &mut Guest {
         self.touch(vm);
         let now = self.clock.now();
         let os = Os::from_guest_id(guest_id);
@@ -141,10 +150,15 @@ impl Guests {
             .get(vm)
             .cloned()
             .unwrap_or_else(|| seed::default_users(os));
-        let g = self
-            .by_vm
-            .entry(vm.to_string())
-            .or_insert_with(|| Guest::new(os, hostname, users, now));
+        let g = self.by_vm.entry(vm.to_string()).or_insert_with(|| {
+            let mut g = Guest::new(os, hostname, users, now);
+            g.boot = boot.to_string();
+            g
+        });
+        if g.boot != boot {
+            g.boot = boot.to_string();
+            g.seed_processes(now);
+        }
         g.settle(now);
         g
     }
@@ -202,19 +216,19 @@ mod tests {
     fn a_rolled_back_change_leaves_the_guest_as_it_was() {
         let mut gs = Guests::default();
         gs.begin();
-        let g = gs.open("vm-1", "otherGuest", "vm1");
+        let g = gs.open("vm-1", "otherGuest", "vm1", "");
         let p = g.fs.path(None, "/tmp/kept").expect("absolute");
         g.fs.write(root(), &p, b"1", WriteMode::Replace, g.procs[0].info.start)
             .expect("root writes /tmp");
         gs.commit();
         gs.begin();
         gs.begin();
-        let g = gs.open("vm-1", "otherGuest", "vm1");
+        let g = gs.open("vm-1", "otherGuest", "vm1", "");
         let q = g.fs.path(None, "/tmp/lost").expect("absolute");
         g.fs.write(root(), &q, b"2", WriteMode::Replace, g.procs[0].info.start)
             .expect("root writes /tmp");
         gs.commit();
-        gs.open("vm-2", "windows9Guest", "vm2");
+        gs.open("vm-2", "windows9Guest", "vm2", "");
         gs.rollback();
         let g = gs.get("vm-1").expect("made in the kept change");
         assert!(g.fs.get(&p).is_some());
@@ -233,23 +247,24 @@ mod tests {
         let mut gs = Guests::default();
         let user = seed::default_users(Os::Linux)[0].clone();
         let now = gs.clock.now();
-        let g = gs.open("vm-1", "otherGuest", "vm1");
+        let g = gs.open("vm-1", "otherGuest", "vm1", "");
         let pid = g
             .start(
                 &user,
                 "/bin/sh",
                 "-c 'sleep 2.5 && touch /tmp/t'",
                 None,
+                &[],
                 now,
             )
             .expect("sh exists");
         let t = g.fs.path(None, "/tmp/t").expect("absolute");
         assert!(g.fs.get(&t).is_none());
         gs.clock.advance(Duration::from_secs(2));
-        let g = gs.open("vm-1", "otherGuest", "vm1");
+        let g = gs.open("vm-1", "otherGuest", "vm1", "");
         assert!(g.fs.get(&t).is_none(), "2 s of 2.5");
         gs.clock.advance(Duration::from_secs(1));
-        let g = gs.open("vm-1", "otherGuest", "vm1");
+        let g = gs.open("vm-1", "otherGuest", "vm1", "");
         let p = g.processes(&[pid]).pop().expect("listed");
         assert_eq!(p.exit_code, Some(0));
         let end = p.end.expect("ended");

@@ -23,18 +23,57 @@ pub struct Process {
     pub exit_code: Option<i32>,
 }
 
+/// A shell's state while it runs a line: as whom, where, its variables,
+/// the last exit code, and the (simulated) time the next command runs at.
+#[derive(Clone, Debug)]
+pub(crate) struct Sh {
+    pub user: String,
+    pub admin: bool,
+    pub cwd: GPath,
+    /// `NAME`, `value`; later entries win.
+    pub env: Vec<(String, String)>,
+    pub status: i32,
+    pub t: Instant,
+    pub depth: u32,
+}
+
+impl Sh {
+    /// The value of variable `name` (`$?`, `$PWD`, `%ERRORLEVEL%`, `%CD%` included).
+    pub(crate) fn var(&self, os: Os, name: &str) -> Option<String> {
+        let same = |k: &str| match os {
+            Os::Linux => k == name,
+            Os::Windows => k.eq_ignore_ascii_case(name),
+        };
+        match (os, name) {
+            (Os::Linux, "?") => return Some(self.status.to_string()),
+            (Os::Linux, "PWD") => return Some(self.cwd.display()),
+            (Os::Windows, n) if n.eq_ignore_ascii_case("errorlevel") => {
+                return Some(self.status.to_string());
+            }
+            (Os::Windows, n) if n.eq_ignore_ascii_case("cd") => return Some(self.cwd.display()),
+            _ => {}
+        }
+        self.env
+            .iter()
+            .rev()
+            .find(|(k, _)| same(k))
+            .map(|(_, v)| v.clone())
+    }
+
+    pub(crate) fn set(&mut self, name: &str, value: &str) {
+        self.env.push((name.to_string(), value.to_string()));
+    }
+}
+
 /// Where a running command line is.
 #[derive(Clone, Debug)]
 pub(crate) struct Run {
     script: Script,
     next: usize,
-    status: i32,
-    /// When the next command runs (a `sleep`'s end).
-    resume_at: Instant,
-    cwd: GPath,
+    /// `sh.t`: when the next command runs (a `sleep`'s end).
+    sh: Sh,
     /// What the last command piped (`|`) to the next.
     stdin: Vec<u8>,
-    admin: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -85,13 +124,15 @@ impl Guest {
     }
 
     /// `StartProgramInGuest`: the new pid. The program must exist;
-    /// `cwd` defaults to the user's home.
+    /// `cwd` defaults to the user's home; `env` (`NAME=value`) adds to the
+    /// user's environment.
     pub fn start(
         &mut self,
         user: &User,
         program: &str,
         arguments: &str,
         cwd: Option<&str>,
+        env: &[String],
         now: Instant,
     ) -> Result<i64, FsError> {
         let who = super::fs::Who {
@@ -150,14 +191,26 @@ impl Guest {
                 proc.info.exit_code = Some(2);
             }
             Ok(script) => {
+                let mut vars = self.environment(user);
+                vars.extend(
+                    env.iter()
+                        .filter_map(|e| e.split_once('='))
+                        .map(|(k, v)| (k.to_string(), v.to_string())),
+                );
+                let sh = Sh {
+                    user: user.name.clone(),
+                    admin: user.admin,
+                    cwd,
+                    env: vars,
+                    status: 0,
+                    t: now,
+                    depth: 0,
+                };
                 proc.run = Some(Run {
                     script,
                     next: 0,
-                    status: 0,
-                    resume_at: now,
-                    cwd,
+                    sh,
                     stdin: vec![],
-                    admin: user.admin,
                 });
             }
         }
@@ -165,6 +218,31 @@ impl Guest {
         let idx = self.procs.len() - 1;
         self.step(idx, now);
         Ok(pid)
+    }
+
+    /// The environment a user's programs start with.
+    pub fn environment(&self, user: &User) -> Vec<(String, String)> {
+        let home = self.home_of(user).display();
+        let pairs: Vec<(&str, String)> = match self.os {
+            Os::Linux => vec![
+                ("HOME", home),
+                ("USER", user.name.clone()),
+                ("LOGNAME", user.name.clone()),
+                ("PATH", "/usr/bin:/bin".into()),
+                ("SHELL", "/bin/sh".into()),
+                ("HOSTNAME", self.hostname.clone()),
+            ],
+            Os::Windows => vec![
+                ("USERNAME", user.name.clone()),
+                ("USERPROFILE", home),
+                ("COMPUTERNAME", self.hostname.clone()),
+                ("SystemRoot", "C:\\Windows".into()),
+                ("PATH", "C:\\Windows\\System32;C:\\Windows".into()),
+                ("TEMP", "C:\\Temp".into()),
+                ("TMP", "C:\\Temp".into()),
+            ],
+        };
+        pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
     }
 
     fn home_of(&self, user: &User) -> GPath {
@@ -184,11 +262,7 @@ impl Guest {
     /// Runs every command that became due by `now`.
     pub fn settle(&mut self, now: Instant) {
         for i in 0..self.procs.len() {
-            if self.procs[i]
-                .run
-                .as_ref()
-                .is_some_and(|r| r.resume_at <= now)
-            {
+            if self.procs[i].run.as_ref().is_some_and(|r| r.sh.t <= now) {
                 self.step(i, now);
             }
         }
@@ -199,16 +273,14 @@ impl Guest {
         let Some(mut run) = self.procs[idx].run.take() else {
             return;
         };
-        let owner = self.procs[idx].info.owner.clone();
         loop {
-            let t = run.resume_at;
             let Some((join, cmd)) = run.script.get(run.next).cloned() else {
-                return self.finish(idx, t, run.status);
+                return self.finish(idx, run.sh.t, run.sh.status);
             };
             run.next += 1;
             let skip = match join {
-                Join::And => run.status != 0,
-                Join::Or => run.status == 0,
+                Join::And => run.sh.status != 0,
+                Join::Or => run.sh.status == 0,
                 Join::Seq | Join::Pipe => false,
             };
             if skip {
@@ -219,27 +291,24 @@ impl Guest {
             } else {
                 vec![]
             };
-            let (admin, mut cwd) = (run.admin, run.cwd.clone());
-            let exec = self.exec(&owner, admin, &mut cwd, &cmd, &stdin, t, 0);
-            run.cwd = cwd;
-            match exec {
+            match self.exec(&mut run.sh, &cmd, &stdin) {
                 Exec::Sleep(secs) => {
-                    run.status = 0;
-                    run.resume_at = after(t, secs);
-                    if run.resume_at > now {
+                    run.sh.status = 0;
+                    run.sh.t = after(run.sh.t, secs);
+                    if run.sh.t > now {
                         self.procs[idx].run = Some(run);
                         return;
                     }
                 }
                 Exec::Done(out) => {
-                    run.status = out.status;
+                    run.sh.status = out.status;
                     let piped = run
                         .script
                         .get(run.next)
                         .is_some_and(|(j, _)| *j == Join::Pipe);
                     run.stdin = if piped { out.stdout } else { vec![] };
                     if out.exit {
-                        return self.finish(idx, t, run.status);
+                        return self.finish(idx, run.sh.t, run.sh.status);
                     }
                 }
             }
@@ -254,33 +323,24 @@ impl Guest {
     }
 
     /// Runs a whole script at once (a nested shell): its `sleep`s take no time.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn run_inline(
-        &mut self,
-        user: &str,
-        admin: bool,
-        cwd: &mut GPath,
-        script: &Script,
-        t: Instant,
-        depth: u32,
-    ) -> Out {
+    pub(super) fn run_inline(&mut self, sh: &mut Sh, script: &Script) -> Out {
         let mut out = Out::default();
         let mut piped = vec![];
         for (i, (join, cmd)) in script.iter().enumerate() {
             let skip = match join {
-                Join::And => out.status != 0,
-                Join::Or => out.status == 0,
+                Join::And => sh.status != 0,
+                Join::Or => sh.status == 0,
                 _ => false,
             };
             if skip {
                 continue;
             }
             let stdin = std::mem::take(&mut piped);
-            let o = match self.exec(user, admin, cwd, cmd, &stdin, t, depth) {
+            let o = match self.exec(sh, cmd, &stdin) {
                 Exec::Sleep(_) => Out::default(),
                 Exec::Done(o) => o,
             };
-            out.status = o.status;
+            sh.status = o.status;
             if script.get(i + 1).is_some_and(|(j, _)| *j == Join::Pipe) {
                 piped = o.stdout;
             } else {
@@ -291,22 +351,14 @@ impl Guest {
                 break;
             }
         }
+        out.status = sh.status;
         out
     }
 
-    /// One command with its redirections.
-    #[allow(clippy::too_many_arguments)]
-    fn exec(
-        &mut self,
-        user: &str,
-        admin: bool,
-        cwd: &mut GPath,
-        cmd: &Cmd,
-        stdin: &[u8],
-        t: Instant,
-        depth: u32,
-    ) -> Exec {
-        let mut out = match self.command(user, admin, cwd, cmd, stdin, t, depth) {
+    /// One command with its variables expanded and its redirections done.
+    fn exec(&mut self, sh: &mut Sh, cmd: &Cmd, stdin: &[u8]) -> Exec {
+        let cmd = super::expand::expand(self.os, cmd, |name| sh.var(self.os, name));
+        let mut out = match self.command(sh, &cmd, stdin) {
             Exec::Sleep(s) => return Exec::Sleep(s),
             Exec::Done(o) => o,
         };
@@ -318,10 +370,10 @@ impl Guest {
             };
             let mut ctx = Ctx {
                 guest: self,
-                user,
-                admin,
-                cwd,
-                now: t,
+                user: &sh.user,
+                admin: sh.admin,
+                cwd: &mut sh.cwd,
+                now: sh.t,
             };
             if let Err(e) = programs::redirect(&mut ctx, &r.path, &bytes, r.append) {
                 out.status = 1;

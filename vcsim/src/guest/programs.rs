@@ -5,7 +5,8 @@
 //! simulated time). Exit codes are what the real programs return.
 
 use super::Guest;
-use super::fs::{FsError, GPath, Os, Who, WriteMode};
+use super::fs::{FsError, GPath, MAX_FILE, Os, Who, WriteMode};
+use super::shell::Cmd;
 use crate::clock::Instant;
 
 /// What a program did: exit code and output.
@@ -71,6 +72,9 @@ fn says(prog: &str, e: &FsError) -> String {
         FsError::NotEmpty(p) => format!("{prog}: {p}: Directory not empty"),
         FsError::Denied(p) => format!("{prog}: {p}: Permission denied"),
         FsError::BadPath(p) => format!("{prog}: {p}: Invalid path"),
+        FsError::TooLong(p) => format!("{prog}: {p}: File name too long"),
+        FsError::TooBig(p) => format!("{prog}: {p}: File too large"),
+        FsError::NoSpace(p) => format!("{prog}: {p}: No space left on device"),
     }
 }
 
@@ -124,6 +128,10 @@ pub fn linux(ctx: &mut Ctx<'_>, name: &str, args: &[String], stdin: &[u8]) -> Op
             }
             for a in args {
                 match ctx.path(a).and_then(|p| ctx.guest.fs.read(ctx.who(), &p)) {
+                    Ok(b) if out.stdout.len() + b.len() > MAX_FILE => {
+                        out.err(1, "cat: write error: File too large");
+                        break;
+                    }
                     Ok(b) => out.stdout.extend_from_slice(&b),
                     Err(e) => out.err(1, &says("cat", &e)),
                 }
@@ -234,13 +242,22 @@ fn cd(ctx: &mut Ctx<'_>, to: Option<&str>, out: &mut Out) {
 
 /// A cmd.exe builtin or a Windows program by name (lower case, no `.exe`);
 /// `None` if cmd would say "is not recognized".
-pub fn windows(ctx: &mut Ctx<'_>, name: &str, args: &[String], raw: &[String]) -> Option<Out> {
+pub fn windows(ctx: &mut Ctx<'_>, name: &str, args: &[String], cmd: &Cmd) -> Option<Out> {
     let mut out = Out::default();
     let sw = |s: &str| args.iter().any(|a| a.eq_ignore_ascii_case(s));
     let operands: Vec<&String> = args.iter().filter(|a| !a.starts_with('/')).collect();
     match name {
         "echo" => {
-            let text = raw.join(" ");
+            // What follows `echo` and one separator, spacing as typed.
+            let text = match cmd.raw.first() {
+                Some(word) => cmd
+                    .text
+                    .trim_start()
+                    .strip_prefix(word.as_str())
+                    .map(|r| r.strip_prefix([' ', '\t']).unwrap_or(r))
+                    .unwrap_or(""),
+                None => "",
+            };
             if text.is_empty() {
                 out.line("ECHO is on.");
             } else {
@@ -253,6 +270,10 @@ pub fn windows(ctx: &mut Ctx<'_>, name: &str, args: &[String], raw: &[String]) -
         "type" => {
             for a in operands {
                 match ctx.path(a).and_then(|p| ctx.guest.fs.read(ctx.who(), &p)) {
+                    Ok(b) if out.stdout.len() + b.len() > MAX_FILE => {
+                        out.err(1, "There is not enough space on the disk.");
+                        break;
+                    }
                     Ok(b) => out.stdout.extend_from_slice(&b),
                     Err(_) => out.err(1, "The system cannot find the file specified."),
                 }

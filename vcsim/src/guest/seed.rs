@@ -171,3 +171,28 @@ pub fn processes(os: Os) -> &'static [(i64, &'static str, &'static str, &'static
         ],
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_account_debug_leaves_the_password_out() {
+        let u = User {
+            name: "ops".into(),
+            password: "Sup3r-secret".into(),
+            admin: true,
+        };
+        let shown = format!("{u:?} {:?}", default_users(Os::Windows));
+        assert!(shown.contains("ops") && shown.contains("Administrator"));
+        assert!(
+            !shown.contains("Sup3r-secret") && !shown.contains(DEFAULT_PASSWORD),
+            "{shown}"
+        );
+        let spec: crate::inventory::GuestUserSpec =
+            serde_yaml::from_str("{name: dev, password: Sup3r-secret}").expect("parses");
+        assert!(!format!("{spec:?}").contains("Sup3r-secret"));
+        assert_eq!(spec.password, "Sup3r-secret");
+        assert!(!spec.admin);
+    }
+}

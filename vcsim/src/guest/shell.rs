@@ -1,7 +1,8 @@
 //! Command lines as a guest's shell reads them: `sh -c` on Linux (quotes,
 //! backslash escapes, `;`, `&&`, `||`, `|`, `>`, `>>`, `2>`), `cmd.exe /c` on
 //! Windows (double quotes, `^` escapes, `&`, `&&`, `||`, `|`, `>`, `>>`).
-//! No variables, globs or subshells: what the simulated programs need.
+//! Variables are expanded when a command runs (`expand.rs`); no globs or
+//! subshells.
 
 use super::fs::Os;
 
@@ -29,12 +30,19 @@ pub struct Redirect {
 pub struct Cmd {
     /// Words with quotes removed.
     pub words: Vec<String>,
-    /// The same words as typed (cmd's `echo` prints quotes).
+    /// The same words as typed.
     pub raw: Vec<String>,
     pub redirects: Vec<Redirect>,
+    /// Windows: the command as typed, spacing kept, its redirections taken
+    /// out — what cmd's `echo` prints from.
+    pub text: String,
 }
 
 pub type Script = Vec<(Join, Cmd)>;
+
+/// Marks the next character of a word as literal (a `$` the user quoted or
+/// escaped), until `expand::expand` drops it.
+pub(crate) const LITERAL: char = '\u{1}';
 
 #[derive(Debug, PartialEq)]
 enum Tok {
@@ -62,13 +70,18 @@ fn tokens(os: Os, line: &str) -> Result<Vec<Tok>, String> {
     }
     while let Some(c) = chars.next() {
         match c {
-            ' ' | '\t' | '\n' | '\r' => flush!(),
+            // A new line ends a command on Linux, as `;` does (script files).
+            ' ' | '\t' | '\r' | '\n' if c != '\n' || os == Os::Windows => flush!(),
             '\'' if os == Os::Linux => {
                 in_word = true;
                 raw.push(c);
                 loop {
                     match chars.next() {
                         Some('\'') => break,
+                        Some('$') => {
+                            word.push(LITERAL);
+                            word.push('$');
+                        }
                         Some(x) => word.push(x),
                         None => return Err("unterminated quote (')".into()),
                     }
@@ -82,7 +95,11 @@ fn tokens(os: Os, line: &str) -> Result<Vec<Tok>, String> {
                     match chars.next() {
                         Some('"') => break,
                         Some('\\') if os == Os::Linux => match chars.next() {
-                            Some(x @ ('"' | '\\' | '$' | '`')) => word.push(x),
+                            Some('$') => {
+                                word.push(LITERAL);
+                                word.push('$');
+                            }
+                            Some(x @ ('"' | '\\' | '`')) => word.push(x),
                             Some(x) => {
                                 word.push('\\');
                                 word.push(x);
@@ -101,6 +118,9 @@ fn tokens(os: Os, line: &str) -> Result<Vec<Tok>, String> {
             '\\' if os == Os::Linux => {
                 in_word = true;
                 if let Some(x) = chars.next() {
+                    if x == '$' {
+                        word.push(LITERAL);
+                    }
                     word.push(x);
                     raw.push(x);
                 }
@@ -112,7 +132,7 @@ fn tokens(os: Os, line: &str) -> Result<Vec<Tok>, String> {
                     raw.push(x);
                 }
             }
-            ';' if os == Os::Linux => {
+            ';' | '\n' if os == Os::Linux => {
                 flush!();
                 out.push(Tok::Op(Join::Seq));
             }
@@ -201,6 +221,17 @@ pub fn parse(os: Os, line: &str) -> Result<Script, String> {
     } else if join != Join::Seq || !cur.redirects.is_empty() {
         return Err("syntax error: unexpected end of the command line".into());
     }
+    if os == Os::Windows {
+        let texts = super::cmd_text::command_texts(line);
+        let aligned = texts.len() == script.len();
+        for (i, (_, cmd)) in script.iter_mut().enumerate() {
+            cmd.text = match texts.get(i) {
+                Some(t) if aligned => t.clone(),
+                // A line this scan reads differently: the words, single-spaced.
+                _ => cmd.raw.join(" "),
+            };
+        }
+    }
     Ok(script)
 }
 
@@ -224,7 +255,12 @@ pub fn inner_script(os: Os, script: &Script) -> Option<String> {
         return None;
     }
     Some(match os {
-        Os::Linux => cmd.words.get(2).cloned().unwrap_or_default(),
+        // The inner shell reads the text as written, and expands it itself.
+        Os::Linux => cmd
+            .words
+            .get(2)
+            .map(|w| w.replace(LITERAL, ""))
+            .unwrap_or_default(),
         // cmd.exe takes the rest of the line as typed.
         Os::Windows => unquote(&cmd.raw.get(2..).unwrap_or_default().join(" ")),
     })

@@ -26,12 +26,12 @@ pub enum Direction {
 #[derive(Clone, Debug)]
 pub struct Transfer {
     pub vm: String,
-    pub guest_id: String,
-    pub hostname: String,
     pub path: String,
     /// The guest account the transfer acts as (name only, never its password).
     pub user: String,
     pub direction: Direction,
+    /// What the upload's `fileAttributes` ask of the written file.
+    pub attrs: super::attrs::AttrChange,
     pub expires: Instant,
 }
 

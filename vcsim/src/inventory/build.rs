@@ -273,7 +273,6 @@ pub fn build(st: &mut State, spec: &InventorySpec) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A ComputeResource/ClusterComputeResource with its root pool `Resources`.
 /// Only a VM whose fixture names its own guest accounts costs an entry.
 fn guest_users(st: &mut State, vm: &MoRef, v: &super::spec::VmSpec) {
     if !v.guest_users.is_empty() {
@@ -290,6 +289,7 @@ fn guest_users(st: &mut State, vm: &MoRef, v: &super::spec::VmSpec) {
     }
 }
 
+/// A ComputeResource/ClusterComputeResource with its root pool `Resources`.
 fn compute_resource(
     st: &mut State,
     cr: &MoRef,

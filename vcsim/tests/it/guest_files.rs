@@ -164,6 +164,18 @@ async fn makes_directories_with_and_without_parents() {
     );
     assert_eq!(exists.fault_type(), Some("FileAlreadyExists"));
     says(&exists.message, &["/tmp/a", "already exists"]);
+    // Issue 10: the guest agent checks for the path before creating anything,
+    // so createParentDirectories does not make an existing path succeed.
+    let again = fault(
+        c.check(
+            as_root("MakeDirectoryInGuest", &vm)
+                .arg("directoryPath", "/tmp/a/b")
+                .arg("createParentDirectories", true),
+        )
+        .await,
+    );
+    assert_eq!(again.fault_type(), Some("FileAlreadyExists"));
+    says(&again.message, &["/tmp/a/b"]);
     let under_file = fault(
         c.check(
             as_root("MakeDirectoryInGuest", &vm)
@@ -325,4 +337,122 @@ async fn a_non_admin_user_writes_only_home_and_tmp_and_cannot_read_root() {
     );
     assert_eq!(del.fault_type(), Some("GuestPermissionDenied"));
     assert!(sim.guest_file(&vm, "/etc/passwd").is_some());
+}
+
+#[tokio::test]
+async fn a_listing_pages_by_fifty_unless_asked_otherwise() {
+    let (sim, c) = logged_in().await;
+    let vm = vm0(&sim);
+    for i in 0..60 {
+        sim.set_guest_file(&vm, &format!("/tmp/f{i:02}"), b"")
+            .expect("set-up");
+    }
+    let (first, remaining) = names(&list(&c, &vm, "/tmp").await);
+    assert_eq!((first.len(), remaining), (50, 10));
+    assert_eq!(first[0], "f00");
+    let rest = c
+        .ok(as_root("ListFilesInGuest", &vm)
+            .arg("filePath", "/tmp")
+            .arg("index", 50))
+        .await;
+    let (rest, remaining) = names(&rest);
+    assert_eq!(
+        (rest.first().map(String::as_str), rest.len(), remaining),
+        (Some("f50"), 10, 0)
+    );
+}
+
+/// The POSIX attributes `ListFilesInGuest` reports for `path`.
+async fn posix_attrs(c: &Client, vm: &MoRef, path: &str) -> Data {
+    list(c, vm, path)
+        .await
+        .and_then(|v| v.path("files").map(|f| f.as_array()[0].clone()))
+        .and_then(|e| e.path("attributes").and_then(Value::as_data).cloned())
+        .expect("attributes")
+}
+
+#[tokio::test]
+async fn changes_permissions_owner_and_times_and_read_only_files_keep_their_bytes() {
+    let (sim, c) = logged_in().await;
+    let vm = vm0(&sim);
+    sim.set_guest_file(&vm, "/tmp/a.sh", b"#!/bin/sh\necho ran > /tmp/ran\n")
+        .expect("set-up");
+    let change = Data::new("GuestPosixFileAttributes")
+        .with("permissions", 0o555)
+        .with("ownerId", 1001)
+        .with("modificationTime", "2020-01-02T03:04:05Z");
+    c.ok(as_root("ChangeFileAttributesInGuest", &vm)
+        .arg("guestFilePath", "/tmp/a.sh")
+        .arg("fileAttributes", change))
+        .await;
+    let a = posix_attrs(&c, &vm, "/tmp/a.sh").await;
+    assert_eq!(a.get("permissions").and_then(Value::as_i64), Some(0o100555));
+    assert_eq!(a.get("ownerId").and_then(Value::as_i64), Some(1001));
+    assert_eq!(
+        a.get("modificationTime").and_then(Value::as_str),
+        Some("2020-01-02T03:04:05.000Z")
+    );
+    // `user` (uid 1001) owns it now, but it has no write bits.
+    let f = fault(
+        c.check(
+            as_user("InitiateFileTransferToGuest", &vm)
+                .arg("guestFilePath", "/tmp/a.sh")
+                .arg("fileAttributes", Data::new("GuestPosixFileAttributes"))
+                .arg("fileSize", 1)
+                .arg("overwrite", true),
+        )
+        .await,
+    );
+    assert_eq!(f.fault_type(), Some("GuestPermissionDenied"));
+    says(&f.message, &["/tmp/a.sh"]);
+    let not_owner = fault(
+        c.check(
+            as_user("ChangeFileAttributesInGuest", &vm)
+                .arg("guestFilePath", "/etc/passwd")
+                .arg(
+                    "fileAttributes",
+                    Data::new("GuestPosixFileAttributes").with("permissions", 0o777),
+                ),
+        )
+        .await,
+    );
+    assert_eq!(not_owner.fault_type(), Some("GuestPermissionDenied"));
+    let unknown_uid = fault(
+        c.check(
+            as_root("ChangeFileAttributesInGuest", &vm)
+                .arg("guestFilePath", "/tmp/a.sh")
+                .arg(
+                    "fileAttributes",
+                    Data::new("GuestPosixFileAttributes").with("ownerId", 4242),
+                ),
+        )
+        .await,
+    );
+    assert_eq!(unknown_uid.fault_type(), Some("InvalidArgument"));
+    says(&unknown_uid.message, &["ownerId"]);
+}
+
+#[tokio::test]
+async fn makes_temporary_directories() {
+    let (sim, c) = logged_in().await;
+    let vm = vm0(&sim);
+    let made = c
+        .ok(as_user("CreateTemporaryDirectoryInGuest", &vm)
+            .arg("prefix", "job-")
+            .arg("suffix", ""))
+        .await
+        .and_then(|v| v.as_str().map(str::to_string))
+        .expect("a path");
+    assert!(made.starts_with("/tmp/job-"), "{made}");
+    assert_eq!(sim.guest_dir(&vm, &made), Some(vec![]));
+    let f = fault(
+        c.check(
+            as_user("CreateTemporaryDirectoryInGuest", &vm)
+                .arg("prefix", "x")
+                .arg("suffix", "")
+                .arg("directoryPath", "/etc"),
+        )
+        .await,
+    );
+    assert_eq!(f.fault_type(), Some("GuestPermissionDenied"));
 }

@@ -327,9 +327,10 @@ async fn windows_cmd_runs_its_builtins_and_fails_unknown_commands_with_9009() {
     )
     .await;
     assert_eq!(status(&sim, &vm, pid), (Some(0), true));
+    // cmd's echo keeps the spaces before `>` and `&`, as typed.
     assert_eq!(
         file(&sim, &vm, "C:\\Temp\\x.txt"),
-        "hello\r\nDC0_H0_VM0\r\n"
+        "hello  \r\nDC0_H0_VM0\r\n"
     );
     assert_eq!(
         sim.guest_dir(&vm, "C:\\Temp\\d"),
@@ -364,4 +365,64 @@ async fn windows_cmd_runs_its_builtins_and_fails_unknown_commands_with_9009() {
         .find(|p| p.pid == pid)
         .expect("listed");
     assert_eq!(row.name, "cmd.exe");
+}
+
+#[tokio::test]
+async fn programs_see_the_environment_and_envvariables() {
+    let (sim, c) = logged_in().await;
+    let vm = vm0(&sim);
+    let spec = spec(
+        "/bin/sh",
+        "-c 'echo $HOME $USER $GREETING > /tmp/env; false; echo $? >> /tmp/env; X=1; echo \"${X}\\$X\" >> /tmp/env'",
+    )
+    .with("envVariables", vec!["GREETING=hello there"]);
+    let pid = c
+        .ok(guest_req(
+            &process_manager(),
+            "StartProgramInGuest",
+            &vm,
+            "user",
+            "vmware",
+        )
+        .arg("spec", spec))
+        .await
+        .and_then(|v| v.as_i64())
+        .expect("a pid");
+    assert_eq!(status(&sim, &vm, pid), (Some(0), true));
+    assert_eq!(
+        file(&sim, &vm, "/tmp/env"),
+        "/home/user user hello there\n1\n1$X\n"
+    );
+    let vars = c
+        .ok(guest_req(
+            &process_manager(),
+            "ReadEnvironmentVariableInGuest",
+            &vm,
+            "user",
+            "vmware",
+        )
+        .arg("names", vec!["HOME", "PATH"]))
+        .await
+        .map(|v| v.strings())
+        .unwrap_or_default();
+    assert_eq!(vars, ["HOME=/home/user", "PATH=/usr/bin:/bin"]);
+}
+
+#[tokio::test]
+async fn a_script_file_runs_its_lines_and_a_binary_it_does_not_know_cannot_run() {
+    let (sim, c) = logged_in().await;
+    let vm = vm0(&sim);
+    sim.set_guest_file(
+        &vm,
+        "/tmp/job.sh",
+        b"#!/bin/sh\necho ran > /tmp/ran\nexit 3\n",
+    )
+    .expect("set-up");
+    sim.set_guest_file(&vm, "/tmp/blob", b"\x7fELF not ours")
+        .expect("set-up");
+    let pid = start_as(&c, &vm, "root", "/tmp/job.sh", "").await;
+    assert_eq!(status(&sim, &vm, pid), (Some(3), true));
+    assert_eq!(file(&sim, &vm, "/tmp/ran"), "ran\n");
+    let pid = start_as(&c, &vm, "root", "/tmp/blob", "").await;
+    assert_eq!(status(&sim, &vm, pid).0, Some(126));
 }

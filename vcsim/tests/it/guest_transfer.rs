@@ -192,3 +192,56 @@ async fn transfer_urls_expire_and_go_one_way() {
     says(&msg, &["expired"]);
     assert_eq!(sim.guest_file(&vm, "/tmp/exp"), None);
 }
+
+#[tokio::test]
+async fn a_transfer_needs_tools_running_when_the_bytes_move() {
+    let (sim, c) = logged_in().await;
+    let vm = vm0(&sim);
+    let url = upload_url(&c, &vm, "/tmp/late", 1, false).await;
+    sim.set_property(
+        &vm,
+        "guest.toolsRunningStatus",
+        Value::from("guestToolsNotRunning"),
+    )
+    .expect("a schema path");
+    let (status, msg) = put(&url, b"x".to_vec()).await;
+    assert_eq!(status, 503);
+    says(&msg, &["tools", "DC0_H0_VM0"]);
+    assert_eq!(sim.guest_file(&vm, "/tmp/late"), None);
+}
+
+#[tokio::test]
+async fn an_upload_takes_the_attributes_it_was_given() {
+    let (sim, c) = logged_in().await;
+    let vm = vm0(&sim);
+    let url = c
+        .ok(as_root("InitiateFileTransferToGuest", &vm)
+            .arg("guestFilePath", "/tmp/run.sh")
+            .arg("fileAttributes", attrs().with("permissions", 0o700))
+            .arg("fileSize", 2)
+            .arg("overwrite", false))
+        .await
+        .and_then(|v| v.as_str().map(str::to_string))
+        .expect("a URL");
+    assert_eq!(put(&url, b"#!".to_vec()).await.0, 200);
+    let info = c
+        .ok(as_root("InitiateFileTransferFromGuest", &vm).arg("guestFilePath", "/tmp/run.sh"))
+        .await
+        .expect("info");
+    assert_eq!(
+        info.path("attributes.permissions").and_then(Value::as_i64),
+        Some(0o100700)
+    );
+    let f = fault(
+        c.check(
+            as_user("InitiateFileTransferToGuest", &vm)
+                .arg("guestFilePath", "/tmp/gift")
+                .arg("fileAttributes", attrs().with("ownerId", 0))
+                .arg("fileSize", 1)
+                .arg("overwrite", false),
+        )
+        .await,
+    );
+    assert_eq!(f.fault_type(), Some("GuestPermissionDenied"));
+    says(&f.message, &["/tmp/gift", "owner"]);
+}

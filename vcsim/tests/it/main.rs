@@ -13,6 +13,8 @@ mod devices_seq;
 mod events_search;
 mod guest_auth;
 mod guest_files;
+mod guest_lifecycle;
+mod guest_limits;
 mod guest_processes;
 mod guest_transfer;
 mod http;

@@ -8,6 +8,7 @@ use vim25::MoRef;
 use crate::guest::Who;
 use crate::guest::fs::{FsError, WriteMode};
 use crate::guest::transfer::{Direction, Transfer};
+use crate::mo::virtual_machine::model as vm;
 use crate::state::Shared;
 
 /// A refusal: HTTP status and message.
@@ -48,7 +49,13 @@ fn refusal(e: FsError, t: &Transfer) -> Refusal {
         FsError::NotFound(f) | FsError::NotADirectory(f) => {
             (404, format!("{f} does not exist in the guest (for {p})"))
         }
-        FsError::NotEmpty(f) | FsError::BadPath(f) => (400, format!("cannot use {f} in the guest")),
+        FsError::TooBig(f) | FsError::NoSpace(f) => (
+            413,
+            format!("{f} does not fit in the guest (its file or disk limit)"),
+        ),
+        FsError::NotEmpty(f) | FsError::BadPath(f) | FsError::TooLong(f) => {
+            (400, format!("cannot use {f} in the guest"))
+        }
     }
 }
 
@@ -67,8 +74,18 @@ fn with_guest<R>(
                     format!("the VM of this transfer ({}) no longer exists", t.vm),
                 )));
             }
+            // The bytes go through Tools in the guest, as on ESXi.
+            if vm::power_state(st, &vm) != "poweredOn" || !vm::tools_running(st, &vm) {
+                let name = st.objects.name(&vm);
+                return Ok(Err((
+                    503,
+                    format!(
+                        "VMware Tools is not running in {name}: the transfer cannot reach the guest"
+                    ),
+                )));
+            }
             let now = st.guests.clock.now();
-            let g = st.guests.open(&t.vm, &t.guest_id, &t.hostname);
+            let g = super::open(st, &vm);
             let Some(user) = g.users.iter().find(|u| u.name == t.user).cloned() else {
                 return Ok(Err((
                     403,
@@ -103,7 +120,8 @@ pub(crate) fn upload(shared: &Shared, t: &Transfer, body: &[u8]) -> Result<(), R
     with_guest(shared, t, |g, who, now| {
         let p = g.fs.path(None, &t.path)?;
         g.fs.check_upload(who, &p, overwrite)?;
-        g.fs.write(who, &p, body, WriteMode::Replace, now)
+        g.fs.write(who, &p, body, WriteMode::Replace, now)?;
+        g.fs.change_attributes(who, &p, &t.attrs)
     })
 }
 

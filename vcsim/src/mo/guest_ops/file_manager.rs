@@ -6,6 +6,7 @@ use vim25::{Data, Fault, Value};
 use super::{Login, fs_fault, login};
 use crate::call::{Call, Reply};
 use crate::clock::{self, Instant};
+use crate::guest::attrs::AttrChange;
 use crate::guest::fs::{FsError, GPath, Node, Os, WriteMode};
 use crate::guest::transfer::{self, Direction, Transfer};
 use crate::guest::{Guest, User};
@@ -86,7 +87,8 @@ fn with_guest<T>(
 
 pub(crate) fn list_files(c: &Call) -> Reply {
     let index = count(c, "index")?.unwrap_or(0);
-    let max = count(c, "maxResults")?;
+    // vSphere's default page.
+    let max = count(c, "maxResults")?.unwrap_or(50);
     let pattern = match c.opt_str("matchPattern")?.filter(|p| !p.is_empty()) {
         None => None,
         Some(p) => Some(regex::Regex::new(p).map_err(|e| {
@@ -109,7 +111,7 @@ pub(crate) fn list_files(c: &Call) -> Reply {
         let page: Vec<Value> = matching
             .iter()
             .skip(index)
-            .take(max.unwrap_or(usize::MAX))
+            .take(max)
             .map(|n| Value::data(file_info(g, n)))
             .collect();
         let remaining = matching.len().saturating_sub(index + page.len());
@@ -195,28 +197,100 @@ pub(crate) fn create_temporary_file(c: &Call) -> Reply {
     let prefix = c.str("prefix")?.to_string();
     let suffix = c.str("suffix")?.to_string();
     let made = with_guest(c, |l, g, now| {
-        let dir = match c.opt_str("directoryPath")?.filter(|d| !d.is_empty()) {
-            Some(_) => path(g, c, "directoryPath")?,
-            None => {
-                let root = g.fs.root();
-                match g.os {
-                    Os::Linux => root.join("tmp"),
-                    Os::Windows => root.join("Temp"),
-                }
-            }
-        };
-        let mut n = g.next_temp();
+        let dir = temp_dir(g, c)?;
         loop {
+            let n = g.next_temp();
             let p = dir.join(&format!("{prefix}{n:06}{suffix}"));
             if g.fs.get(&p).is_none() {
                 g.fs.write(l.who(), &p, b"", WriteMode::CreateNew, now)
                     .map_err(|e| fs_fault(e, "directoryPath"))?;
                 return Ok(g.fs.get(&p).map(|n| n.path.clone()).unwrap_or_default());
             }
-            n = g.next_temp();
         }
     })?;
     Ok(Some(Value::from(made)))
+}
+
+/// What a `GuestFileAttributes` asks to change on `g`'s files: POSIX
+/// `ownerId` (an account's uid) and `permissions`, Windows `readOnly`, and
+/// either's times.
+pub(crate) fn attr_change(g: &Guest, d: &Data) -> Result<AttrChange, Fault> {
+    let time = |f: &str| -> Result<Option<Instant>, Fault> {
+        match d.get(f).and_then(Value::as_str) {
+            None => Ok(None),
+            Some(t) => chrono::DateTime::parse_from_rfc3339(t)
+                .map(|t| Some(t.with_timezone(&chrono::Utc)))
+                .map_err(|_| Fault::invalid_argument(&format!("fileAttributes.{f}"))),
+        }
+    };
+    let owner = match d.get("ownerId").and_then(Value::as_i64) {
+        None => None,
+        Some(id) => Some(
+            g.users
+                .iter()
+                .map(|u| u.name.clone())
+                .find(|n| uid(&g.users, n) == id)
+                .ok_or_else(|| Fault::invalid_argument("fileAttributes.ownerId"))?,
+        ),
+    };
+    let mode = match d.get("permissions").and_then(Value::as_i64) {
+        None => None,
+        Some(m) => Some(
+            u32::try_from(m & 0o7777)
+                .map_err(|_| Fault::invalid_argument("fileAttributes.permissions"))?,
+        ),
+    };
+    Ok(AttrChange {
+        mode,
+        owner,
+        read_only: d.get("readOnly").and_then(Value::as_bool),
+        mtime: time("modificationTime")?,
+        atime: time("accessTime")?,
+    })
+}
+
+/// `ChangeFileAttributesInGuest`.
+pub(crate) fn change_attributes(c: &Call) -> Reply {
+    let attrs = c.data("fileAttributes")?.clone();
+    with_guest(c, |l, g, _| {
+        let p = path(g, c, "guestFilePath")?;
+        let change = attr_change(g, &attrs)?;
+        g.fs.change_attributes(l.who(), &p, &change)
+            .map_err(|e| fs_fault(e, "guestFilePath"))
+    })?;
+    Ok(None)
+}
+
+/// `CreateTemporaryDirectoryInGuest`: a new directory in the temp directory
+/// (or `directoryPath`); its path.
+pub(crate) fn create_temporary_directory(c: &Call) -> Reply {
+    let prefix = c.str("prefix")?.to_string();
+    let suffix = c.str("suffix")?.to_string();
+    let made = with_guest(c, |l, g, now| {
+        let dir = temp_dir(g, c)?;
+        loop {
+            let n = g.next_temp();
+            let p = dir.join(&format!("{prefix}{n:06}{suffix}"));
+            if g.fs.get(&p).is_none() {
+                g.fs.mkdir(l.who(), &p, false, now)
+                    .map_err(|e| fs_fault(e, "directoryPath"))?;
+                return Ok(g.fs.get(&p).map(|n| n.path.clone()).unwrap_or_default());
+            }
+        }
+    })?;
+    Ok(Some(Value::from(made)))
+}
+
+/// Where temporary files go: `directoryPath`, else the guest's temp directory.
+fn temp_dir(g: &Guest, c: &Call) -> Result<GPath, Fault> {
+    if c.opt_str("directoryPath")?.is_some_and(|d| !d.is_empty()) {
+        return path(g, c, "directoryPath");
+    }
+    let root = g.fs.root();
+    Ok(match g.os {
+        Os::Linux => root.join("tmp"),
+        Os::Windows => root.join("Temp"),
+    })
 }
 
 /// The transfer URL for an issued `(id, token)`.
@@ -225,11 +299,10 @@ fn url(c: &Call, id: u64, token: &str) -> String {
     format!("{base}/guestFile?id={id}&token={token}")
 }
 
-fn transfer(l: &Login, p: &GPath, direction: Direction) -> Transfer {
+fn transfer(l: &Login, p: &GPath, direction: Direction, attrs: AttrChange) -> Transfer {
     Transfer {
+        attrs,
         vm: l.vm.value.to_string(),
-        guest_id: l.guest_id.clone(),
-        hostname: l.hostname.clone(),
         path: p.display(),
         user: l.user.name.clone(),
         direction,
@@ -264,7 +337,15 @@ pub(crate) fn initiate_to_guest(c: &Call) -> Reply {
         let p = path(g, c, "guestFilePath")?;
         g.fs.check_upload(l.who(), &p, overwrite)
             .map_err(|e| fs_fault(e, "guestFilePath"))?;
-        let t = transfer(l, &p, Direction::ToGuest { size, overwrite });
+        let change = attr_change(g, c.data("fileAttributes")?)?;
+        if change.owner.is_some() && !l.user.admin {
+            return Err(Fault::guest_permission_denied(&format!(
+                "{} may not give {} to another owner",
+                l.user.name,
+                p.display()
+            )));
+        }
+        let t = transfer(l, &p, Direction::ToGuest { size, overwrite }, change);
         Ok((t, now))
     })
     .map(|(t, now)| c.shared.bookkeeping(|st| st.guests.transfers.issue(t, now)))?;
@@ -284,7 +365,8 @@ pub(crate) fn initiate_from_guest(c: &Call) -> Reply {
         g.fs.read(l.who(), &p)
             .map_err(|e| fs_fault(e, "guestFilePath"))?;
         let info = (attributes(g, node), node.size());
-        Ok((transfer(l, &p, Direction::FromGuest), now, info))
+        let t = transfer(l, &p, Direction::FromGuest, AttrChange::default());
+        Ok((t, now, info))
     })?;
     let (id, token) = c.shared.bookkeeping(|st| st.guests.transfers.issue(t, now));
     Ok(Some(Value::data(

@@ -21,8 +21,6 @@ use crate::state::State;
 pub(crate) struct Login {
     pub vm: MoRef,
     pub user: User,
-    pub guest_id: String,
-    pub hostname: String,
 }
 
 impl Login {
@@ -35,9 +33,17 @@ impl Login {
 
     /// The VM's guest, made on first use, with what became due run.
     pub(crate) fn guest<'a>(&self, st: &'a mut State) -> &'a mut Guest {
-        st.guests
-            .open(&self.vm.value, &self.guest_id, &self.hostname)
+        open(st, &self.vm)
     }
+}
+
+/// `vm`'s guest (an existing VM), made from its seed — `config.guestId`
+/// and name — if it has none, with what became due run.
+pub(crate) fn open<'a>(st: &'a mut State, vm: &MoRef) -> &'a mut Guest {
+    let prop = |p: &str| st.objects.str_prop(vm, p).unwrap_or_default();
+    let (guest_id, boot) = (prop("config.guestId"), prop("runtime.bootTime"));
+    let name = st.objects.name(vm);
+    st.guests.open(&vm.value, &guest_id, &name, &boot)
 }
 
 /// The checks every guest operation makes first, in vSphere's order.
@@ -70,7 +76,6 @@ pub(crate) fn login(st: &State, c: &Call) -> Result<Login, Fault> {
         .objects
         .str_prop(&vm, "config.guestId")
         .unwrap_or_default();
-    let hostname = st.objects.name(&vm);
     let os = st
         .guests
         .get(&vm.value)
@@ -79,12 +84,7 @@ pub(crate) fn login(st: &State, c: &Call) -> Result<Login, Fault> {
     let accounts = st.guests.accounts(&vm.value, &guest_id);
     let user = find_account(os, &accounts, name, password)
         .ok_or_else(|| Fault::invalid_guest_login(name))?;
-    Ok(Login {
-        vm,
-        user,
-        guest_id,
-        hostname,
-    })
+    Ok(Login { vm, user })
 }
 
 /// A file system refusal as vSphere's fault, naming the path.
@@ -96,6 +96,25 @@ pub(crate) fn fs_fault(e: FsError, arg: &str) -> Fault {
         FsError::NotAFile(p) => Fault::not_a_file(&p),
         FsError::NotEmpty(p) => Fault::directory_not_empty(&p),
         FsError::Denied(p) => Fault::guest_permission_denied(&format!("access to {p} is denied")),
+        FsError::TooBig(p) => Fault::file_fault(
+            "FileTooLarge",
+            format!("{p} would be larger than the guest's limit of {} bytes per file", crate::guest::fs::MAX_FILE),
+            &p,
+        )
+        .with("datastore", "")
+        .with("fileSize", crate::guest::fs::MAX_FILE as i64 + 1)
+        .with("maxFileSize", crate::guest::fs::MAX_FILE as i64),
+        FsError::NoSpace(p) => Fault::file_fault(
+            "NoDiskSpace",
+            format!("The guest's disk is full ({} bytes): cannot write {p}", crate::guest::fs::MAX_GUEST_BYTES),
+            &p,
+        )
+        .with("datastore", ""),
+        FsError::TooLong(p) => Fault::file_fault(
+            "FileNameTooLong",
+            format!("The path {p} is longer than the guest allows ({} bytes)", crate::guest::fs::MAX_PATH),
+            &p,
+        ),
         FsError::BadPath(p) => Fault::new(
             "InvalidArgument",
             format!("A specified parameter was not correct: {arg} ({p:?} is not an absolute path in the guest)"),

@@ -18,11 +18,15 @@ pub(crate) fn start_program(c: &Call) -> Reply {
         .ok_or_else(|| Fault::invalid_argument("spec.programPath"))?;
     let arguments = field("arguments").unwrap_or("");
     let cwd = field("workingDirectory");
+    let env: Vec<String> = spec
+        .get("envVariables")
+        .map(Value::strings)
+        .unwrap_or_default();
     let pid = c.shared.try_mutate(|st| {
         let l = login(st, c)?;
         let now = st.guests.clock.now();
         let g = l.guest(st);
-        g.start(&l.user, program, arguments, cwd, now)
+        g.start(&l.user, program, arguments, cwd, &env, now)
             .map_err(|e| fs_fault(e, "spec.programPath"))
     })?;
     Ok(Some(Value::from(pid)))
@@ -75,4 +79,25 @@ pub(crate) fn terminate_process(c: &Call) -> Reply {
             Err(false) => Err(Fault::guest_process_not_found(pid)),
         }
     })
+}
+
+/// `ReadEnvironmentVariableInGuest`: `NAME=value` for the variables asked
+/// (all when none), as the caller's programs would start with them.
+pub(crate) fn read_environment(c: &Call) -> Reply {
+    let names = c.strings("names");
+    let vars = c.shared.try_mutate(|st| {
+        let l = login(st, c)?;
+        let g = l.guest(st);
+        let os = g.os;
+        let same = |a: &str, b: &str| match os {
+            crate::guest::Os::Linux => a == b,
+            crate::guest::Os::Windows => a.eq_ignore_ascii_case(b),
+        };
+        Ok(g.environment(&l.user)
+            .into_iter()
+            .filter(|(k, _)| names.is_empty() || names.iter().any(|n| same(n, k)))
+            .map(|(k, v)| Value::from(format!("{k}={v}")))
+            .collect::<Vec<_>>())
+    })?;
+    Ok(Some(Value::array(vars)))
 }
