@@ -12,6 +12,7 @@ mod devices_nics;
 mod devices_rules;
 mod devices_seq;
 mod events_search;
+mod file_manager;
 mod http;
 mod method_table;
 mod property_collector;
