@@ -48,7 +48,7 @@ fn search(c: &Call, recurse: bool) -> Reply {
         walk(st, &ds, &name, &folder, &spec, recurse, &mut out);
         if recurse {
             Ok(Some(Value::any(
-                TypeRef::new("ArrayOfHostDatastoreBrowserSearchResults"),
+                TypeRef::array_of("HostDatastoreBrowserSearchResults"),
                 Value::array(out.into_iter().map(Value::data).collect()),
             )))
         } else {
