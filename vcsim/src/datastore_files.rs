@@ -52,6 +52,18 @@ pub enum FileKind {
 }
 
 impl FileKind {
+    /// What a file a client writes (an upload, a test's set-up) is, by its extension.
+    pub fn for_name(path: &str) -> FileKind {
+        match path.rsplit_once('.').map_or("", |(_, e)| e) {
+            "iso" => FileKind::Iso,
+            "vmx" => FileKind::Config,
+            "nvram" => FileKind::Nvram,
+            "log" => FileKind::Log,
+            "vmdk" => FileKind::Disk,
+            _ => FileKind::Other,
+        }
+    }
+
     /// The `VirtualMachineFileLayoutExFileType` value for this kind.
     pub fn layout_type(self) -> &'static str {
         match self {

@@ -224,6 +224,18 @@ impl Simulator {
         self.shared.lock().files.list(&ds.value, prefix)
     }
 
+    /// The file at exactly `path` on datastore `ds` (folders made by
+    /// `MakeDirectory` are entries of kind `Folder`).
+    pub fn datastore_file(&self, ds: &MoRef, path: &str) -> Option<datastore_files::DsFile> {
+        self.shared.lock().files.get(&ds.value, path).copied()
+    }
+
+    /// Whether `path` on `ds` is a folder: made as one, or holding files
+    /// (a VM's folder); `""` is the datastore's root.
+    pub fn datastore_folder_exists(&self, ds: &MoRef, path: &str) -> bool {
+        self.shared.lock().files.is_folder(&ds.value, path)
+    }
+
     /// The bytes of a file uploaded through `/folder` (or set with
     /// [`Simulator::write_datastore_file`]); `None` when there is no such file
     /// or it has no uploaded bytes (a VM's disk, a seeded ISO: those read as
@@ -260,7 +272,7 @@ impl Simulator {
                     .memory_blob(bytes.to_vec())
                     .map_err(|e| vim25::Fault::new("FileFault", e.to_string()))?;
                 let file = datastore_files::DsFile::fixed(
-                    datastore_files::FileKind::Other,
+                    datastore_files::FileKind::for_name(path),
                     bytes.len() as i64,
                 );
                 st.files
