@@ -218,7 +218,7 @@ impl Spec {
             let t = st.files.modified(&ds.value, full);
             let when = chrono::DateTime::from_timestamp(t, 0)
                 .unwrap_or_default()
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
             d.set("modification", when);
         }
         if self.owner {
