@@ -268,3 +268,53 @@ async fn issue_11_fixture_datastores_have_their_type_url_info_and_state() {
         .expect_err("an unknown type is refused");
     says(&format!("{err:#}"), &["ZFS", "VMFS", "NFS", "vsan"]);
 }
+
+#[tokio::test]
+async fn issue_11_a_network_lists_the_vms_whose_nics_it_backs() {
+    use vim25::spec::{Mac, NewNic, NicBacking, nic_add, nic_remove};
+    let (sim, c) = logged_in().await;
+    let v = vm(&sim, "DC0_H0_VM0");
+    let pg = sim
+        .find("DistributedVirtualPortgroup", "DC0_DVPG0")
+        .expect("DC0_DVPG0");
+    let uuid = prop_str(
+        &sim,
+        &sim.find("VmwareDistributedVirtualSwitch", "DVS0")
+            .expect("DVS0"),
+        "uuid",
+    );
+    assert!(!refs(&sim, &pg, "vm").contains(&v));
+    let add = nic_add(&NewNic {
+        key: -1,
+        type_name: "VirtualVmxnet3".into(),
+        backing: NicBacking::Distributed {
+            switch_uuid: uuid,
+            portgroup_key: pg.value.to_string(),
+        },
+        mac: Mac::Generated,
+        start_connected: true,
+        connected: false,
+    })
+    .expect("a NIC spec");
+    let l = crate::devices_rules::applied(&sim, &c, &v, vec![add]).await;
+    assert!(
+        refs(&sim, &pg, "vm").contains(&v),
+        "the port group lists the VM"
+    );
+    assert!(refs(&sim, &v, "network").contains(&pg));
+    let nic = l
+        .by_label("Network adapter 2")
+        .expect("the new NIC")
+        .clone();
+    crate::devices_rules::applied(
+        &sim,
+        &c,
+        &v,
+        vec![nic_remove(&nic).expect("a removal spec")],
+    )
+    .await;
+    assert!(
+        !refs(&sim, &pg, "vm").contains(&v),
+        "and forgets it with the NIC"
+    );
+}
