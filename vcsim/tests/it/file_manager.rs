@@ -47,7 +47,7 @@ pub(crate) fn file(sim: &Simulator, ds: &str, path: &str) -> Option<DsFile> {
         .map(|(_, f)| f)
 }
 
-fn free(sim: &Simulator, ds: &str) -> i64 {
+pub(crate) fn free(sim: &Simulator, ds: &str) -> i64 {
     prop_int(sim, &store(sim, ds), "summary.freeSpace").expect("freeSpace")
 }
 
@@ -384,83 +384,4 @@ async fn issue_11_delete_removes_files_and_folders_and_refuses_locked_or_missing
         says(&msg, &words);
     }
     assert!(file(&sim, "LocalDS_0", "VM0/VM0.vmx").is_some());
-}
-
-#[tokio::test]
-async fn issue_11_uploaded_bytes_travel_with_copies_and_moves_and_a_failed_force_keeps_the_old_file()
- {
-    let (sim, c) = two_datastores("bytes").await;
-    let local = store(&sim, "LocalDS_0");
-    let small = store(&sim, "Small");
-    sim.write_datastore_file(&local, "iso/notes.txt", b"some notes")
-        .expect("set-up writes");
-    let (fault, _) = run(
-        &sim,
-        &c,
-        transfer(
-            &sim,
-            "CopyDatastoreFile_Task",
-            "[LocalDS_0] iso/notes.txt",
-            "[Small] notes.txt",
-            false,
-        ),
-    )
-    .await;
-    assert_eq!(fault, "");
-    let (fault, _) = run(
-        &sim,
-        &c,
-        transfer(
-            &sim,
-            "MoveDatastoreFile_Task",
-            "[LocalDS_0] iso/notes.txt",
-            "[Small] moved.txt",
-            false,
-        ),
-    )
-    .await;
-    assert_eq!(fault, "");
-    assert_eq!(
-        sim.datastore_file_bytes(&small, "notes.txt").as_deref(),
-        Some(&b"some notes"[..])
-    );
-    assert_eq!(
-        sim.datastore_file_bytes(&small, "moved.txt").as_deref(),
-        Some(&b"some notes"[..])
-    );
-    assert!(sim.datastore_file(&local, "iso/notes.txt").is_none());
-    // Forcing a copy that does not fit fails as a whole: the file it would
-    // have replaced is still there, bytes and all.
-    let free0 = free(&sim, "Small");
-    let (fault, _) = run(
-        &sim,
-        &c,
-        transfer(
-            &sim,
-            "CopyDatastoreFile_Task",
-            "[LocalDS_0] iso/ubuntu.iso",
-            "[Small] big.iso",
-            false,
-        ),
-    )
-    .await;
-    assert_eq!(fault, "");
-    let (fault, msg) = run(
-        &sim,
-        &c,
-        transfer(
-            &sim,
-            "CopyDatastoreFile_Task",
-            "[LocalDS_0] iso/ubuntu.iso",
-            "[Small] moved.txt",
-            true,
-        ),
-    )
-    .await;
-    assert_eq!(fault, "NoDiskSpace", "{msg}");
-    assert_eq!(
-        sim.datastore_file_bytes(&small, "moved.txt").as_deref(),
-        Some(&b"some notes"[..])
-    );
-    assert_eq!(free(&sim, "Small"), free0 - (2 << 30));
 }
