@@ -318,3 +318,46 @@ async fn issue_11_a_network_lists_the_vms_whose_nics_it_backs() {
         "and forgets it with the NIC"
     );
 }
+
+#[tokio::test]
+async fn issue_11_an_inaccessible_datastore_can_be_neither_browsed_nor_changed() {
+    let sim = fixture(
+        "offline",
+        "      - name: LocalDS_0\n      - {name: gone, accessible: false}\n",
+    )
+    .await
+    .expect("the fixture builds");
+    let c = Client::new(&sim);
+    c.login().await;
+    let gone = sim.find("Datastore", "gone").expect("gone");
+    let browser = sim
+        .property(&gone, "browser")
+        .and_then(|v| v.as_moref().cloned())
+        .expect("browser");
+    let t = c
+        .ok(Request::new("SearchDatastore_Task", &browser).arg("datastorePath", "[gone] iso"))
+        .await;
+    let info = wait_task(&sim, &t).await;
+    assert_eq!(task_fault(&info), "InaccessibleDatastore");
+    let f = c
+        .check(
+            Request::new("MakeDirectory", &mo("FileManager", "FileManager"))
+                .arg("name", "[gone] x"),
+        )
+        .await
+        .expect_err("an inaccessible datastore is refused");
+    assert_eq!(f.fault_type(), Some("InaccessibleDatastore"));
+    says(&f.to_string(), &["gone", "not accessible"]);
+    assert!(!sim.datastore_folder_exists(&gone, "x"));
+    let cookie = format!("vmware_soap_session={}", c.cookie().expect("cookie"));
+    let r = reqwest::Client::new()
+        .get(format!(
+            "http://{}/folder/iso/a.iso?dcPath=DC0&dsName=gone",
+            sim.addr()
+        ))
+        .header("Cookie", cookie)
+        .send()
+        .await
+        .expect("the door answers");
+    assert_eq!(r.status().as_u16(), 404);
+}
