@@ -7,9 +7,9 @@
 //! scope; absent, in the whole inventory, as on a host). The tasks' entity is
 //! that datacenter (the FileManager when none was given), as vCenter reports
 //! them. Faults as vSphere raises them: `InvalidDatastorePath`,
-//! `InvalidDatastore`, `InaccessibleDatastore`, `FileNotFound`, `FileAlreadyExists` (unless `force`),
-//! `CannotDeleteFile`/`FileLocked` for a running VM's files, `NoDiskSpace`
-//! when a copy does not fit.
+//! `InvalidDatastore`, `InaccessibleDatastore`, `FileNotFound`,
+//! `FileAlreadyExists` (unless `force`), `CannotDeleteFile`/`FileLocked` for
+//! a running VM's files, `NoDiskSpace` when a copy does not fit.
 
 use std::sync::Arc;
 
