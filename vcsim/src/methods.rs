@@ -13,8 +13,9 @@ use crate::mo::guest_ops::{
     auth_manager as guest_auth, file_manager as guest_files, process_manager as guest_procs,
 };
 use crate::mo::{
-    event_manager, folder, managed_entity, property_collector as pc, search_index,
-    service_instance, session_manager, view_manager, virtual_machine as vm,
+    event_manager, file_manager, folder, host_datastore_browser as browser, managed_entity,
+    property_collector as pc, search_index, service_instance, session_manager, view_manager,
+    virtual_machine as vm,
 };
 
 /// How a handler answers.
@@ -117,6 +118,12 @@ static METHODS: &[Method] = &[
     sync("GuestProcessManager", "ListProcessesInGuest", guest_procs::list_processes),
     sync("GuestProcessManager", "TerminateProcessInGuest", guest_procs::terminate_process),
     sync("GuestProcessManager", "ReadEnvironmentVariableInGuest", guest_procs::read_environment),
+    sync("HostDatastoreBrowser", "SearchDatastore_Task", browser::search_datastore),
+    sync("HostDatastoreBrowser", "SearchDatastoreSubFolders_Task", browser::search_datastore_sub_folders),
+    sync("FileManager", "MakeDirectory", file_manager::make_directory),
+    sync("FileManager", "DeleteDatastoreFile_Task", file_manager::delete_datastore_file),
+    sync("FileManager", "MoveDatastoreFile_Task", file_manager::move_datastore_file),
+    sync("FileManager", "CopyDatastoreFile_Task", file_manager::copy_datastore_file),
 ];
 
 /// The row serving `method` on a receiver of type `kind`, if any.

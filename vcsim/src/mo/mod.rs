@@ -5,10 +5,13 @@
 
 pub(crate) mod datastore;
 pub(crate) mod event_manager;
+pub(crate) mod file_manager;
 pub(crate) mod folder;
 pub(crate) mod guest_ops;
+pub(crate) mod host_datastore_browser;
 pub(crate) mod managed_entity;
 pub(crate) mod property_collector;
+pub(crate) mod resource_pool;
 pub(crate) mod search_index;
 pub(crate) mod service_instance;
 pub(crate) mod session_manager;

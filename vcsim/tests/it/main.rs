@@ -4,6 +4,7 @@
 //! events) come from `testkit`; this file keeps the raw SOAP client and the
 //! request builders on top of it.
 
+mod datastore_browser;
 mod datastore_files;
 mod datastore_files_vm;
 mod devices;
@@ -11,6 +12,9 @@ mod devices_nics;
 mod devices_rules;
 mod devices_seq;
 mod events_search;
+mod file_manager;
+mod file_manager_contents;
+mod folder_door;
 mod guest_auth;
 mod guest_files;
 mod guest_lifecycle;
@@ -18,6 +22,7 @@ mod guest_limits;
 mod guest_processes;
 mod guest_transfer;
 mod http;
+mod inventory_info;
 mod method_table;
 mod property_collector;
 mod pyvmomi;
