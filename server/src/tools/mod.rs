@@ -22,6 +22,7 @@ mod def;
 mod devices;
 pub mod disks;
 pub mod family;
+pub mod inventory;
 pub mod nics;
 pub mod params;
 mod placement;
