@@ -1,5 +1,9 @@
 //! The files on the simulated datastores: (datastore, path) → what the file
-//! holds. Nothing is written to the host's disk; a file is its size and kind.
+//! holds. A file is its size and kind; what a client uploaded through the
+//! `/folder` door also has its bytes ([`Blob`], in memory or in the
+//! configured backing directory, `datastore_content.rs`). Folders are entries
+//! of kind [`FileKind::Folder`] (`MakeDirectory`) or implied by the files under
+//! them (a VM's folder has no entry of its own).
 //!
 //! This is the one place that says what a datastore stores, so its space can
 //! be derived (`summary.freeSpace` = capacity minus what the files hold,
@@ -18,7 +22,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 
+use std::sync::Arc;
+
 use vim25::Fault;
+
+pub use crate::datastore_content::{Blob, ContentStore};
 
 /// What a file is, as `VirtualMachineFileLayoutExFileType` names the kinds a
 /// VM's layout reports (`config`, `nvram`, `log`, `diskDescriptor`, …).
@@ -37,6 +45,8 @@ pub enum FileKind {
     /// A memory snapshot's `.vmem`.
     SnapshotMemory,
     Iso,
+    /// A folder made by `MakeDirectory` or an upload's parent; size 0.
+    Folder,
     /// Anything else the datastore holds (space used before the simulator started).
     Other,
 }
@@ -51,7 +61,7 @@ impl FileKind {
             FileKind::Disk | FileKind::DeltaDisk => "diskDescriptor",
             FileKind::SnapshotData => "snapshotData",
             FileKind::SnapshotMemory => "snapshotMemory",
-            FileKind::Iso | FileKind::Other => "extendedFile",
+            FileKind::Iso | FileKind::Folder | FileKind::Other => "extendedFile",
         }
     }
 }
@@ -99,16 +109,33 @@ pub struct Usage {
 }
 
 type Key = (String, String);
+/// A file as it was before a transaction's first change to it.
+type Undo = (Key, Option<DsFile>, Option<Meta>);
 
-#[derive(Debug, Default)]
+/// What only some files have: uploaded bytes and a modification time (a
+/// file without one reads as zeros of its size, and was modified when the
+/// simulator started), kept aside so the thousands of VM files cost nothing more.
+#[derive(Clone, Debug)]
+pub struct Meta {
+    pub blob: Option<Arc<Blob>>,
+    /// Unix seconds.
+    pub modified: i64,
+}
+
+#[derive(Debug)]
 pub struct DatastoreFiles {
     /// By datastore id, then path: a few datastores hold every file, so a
     /// file costs its path and its entry (~3 per VM at 10,000 VMs), and a
     /// lookup needs no key built.
     files: HashMap<String, BTreeMap<Box<str>, DsFile>>,
     usage: HashMap<String, Usage>,
+    meta: HashMap<Key, Meta>,
     /// One frame per open transaction: each file's value before its first change.
-    undo: Vec<Vec<(Key, Option<DsFile>)>>,
+    undo: Vec<Vec<Undo>>,
+    /// Limits and the backing directory for uploaded bytes (`Config`).
+    pub store: Arc<ContentStore>,
+    /// When the table was made: the modification time of files without [`Meta`].
+    pub started: i64,
 }
 
 /// `FileAlreadyExists` as vSphere raises it.
@@ -123,6 +150,19 @@ pub fn already_exists(file: &str) -> Fault {
 /// `FileNotFound` as vSphere raises it.
 pub fn not_found(file: &str) -> Fault {
     Fault::new("FileNotFound", format!("File {file} was not found")).with("file", file)
+}
+
+impl Default for DatastoreFiles {
+    fn default() -> Self {
+        DatastoreFiles {
+            files: HashMap::new(),
+            usage: HashMap::new(),
+            meta: HashMap::new(),
+            undo: vec![],
+            store: Arc::new(ContentStore::default()),
+            started: chrono::Utc::now().timestamp(),
+        }
+    }
 }
 
 impl DatastoreFiles {
@@ -163,25 +203,90 @@ impl DatastoreFiles {
         if self.exists(ds, path) {
             return Err(already_exists(name));
         }
-        self.put(ds, path, Some(file));
+        self.put(ds, path, Some(file), None);
         Ok(())
     }
 
-    /// Writes a file whether or not it exists (a resize, a merge).
+    /// Writes a file whether or not it exists (a resize, a merge); uploaded
+    /// bytes it had are dropped.
     pub fn set(&mut self, ds: &str, path: &str, file: DsFile) {
-        self.put(ds, path, Some(file));
+        self.put(ds, path, Some(file), None);
+    }
+
+    /// Writes a file with its bytes (`None`: zeros of its size) and a
+    /// modification time of now.
+    pub fn set_with(&mut self, ds: &str, path: &str, file: DsFile, blob: Option<Arc<Blob>>) {
+        let meta = Meta {
+            blob,
+            modified: chrono::Utc::now().timestamp(),
+        };
+        self.put(ds, path, Some(file), Some(meta));
+    }
+
+    /// The file's bytes and modification time, when it has them.
+    pub fn meta(&self, ds: &str, path: &str) -> Option<&Meta> {
+        self.meta.get(&(ds.to_string(), path.to_string()))
+    }
+
+    /// When the file was last written (Unix seconds).
+    pub fn modified(&self, ds: &str, path: &str) -> i64 {
+        self.meta(ds, path).map_or(self.started, |m| m.modified)
     }
 
     /// Deletes a file; what it was, or `None` when there was none.
     pub fn remove(&mut self, ds: &str, path: &str) -> Option<DsFile> {
         let old = self.get(ds, path).copied();
         if old.is_some() {
-            self.put(ds, path, None);
+            self.put(ds, path, None, None);
         }
         old
     }
 
-    fn put(&mut self, ds: &str, path: &str, new: Option<DsFile>) {
+    /// Whether `path` is a folder: one made as such, or one files sit under.
+    /// The datastore's root (`""`) always is.
+    pub fn is_folder(&self, ds: &str, path: &str) -> bool {
+        if path.is_empty() {
+            return true;
+        }
+        if let Some(f) = self.get(ds, path) {
+            return f.kind == FileKind::Folder;
+        }
+        let Some(on_ds) = self.files.get(ds) else {
+            return false;
+        };
+        let prefix = format!("{path}/");
+        on_ds
+            .range::<str, _>((Bound::Included(prefix.as_str()), Bound::Unbounded))
+            .next()
+            .is_some_and(|(p, _)| p.starts_with(&prefix))
+    }
+
+    /// The direct children of folder `dir` (`""`: the root): `(name, Some(file))`
+    /// for files and folder entries, `(name, None)` for folders only implied by
+    /// the files under them; in name order.
+    pub fn children(&self, ds: &str, dir: &str) -> Vec<(String, Option<DsFile>)> {
+        let prefix = if dir.is_empty() {
+            String::new()
+        } else {
+            format!("{dir}/")
+        };
+        // A map, not a push: `a-b` sorts between `a` and `a/x`.
+        let mut out: BTreeMap<String, Option<DsFile>> = BTreeMap::new();
+        for (p, f) in self.list(ds, &prefix) {
+            let rest = &p[prefix.len()..];
+            match rest.split_once('/') {
+                None => {
+                    out.insert(rest.to_string(), Some(f));
+                }
+                Some((sub, _)) => {
+                    out.entry(sub.to_string()).or_insert(None);
+                }
+            }
+        }
+        out.into_iter().collect()
+    }
+
+    fn put(&mut self, ds: &str, path: &str, new: Option<DsFile>, meta: Option<Meta>) {
         if !self.files.contains_key(ds) {
             self.files.insert(ds.to_string(), BTreeMap::new());
         }
@@ -201,10 +306,15 @@ impl DatastoreFiles {
             u.used += n.size;
             u.uncommitted += n.uncommitted();
         }
+        let key = (ds.to_string(), path.to_string());
+        let old_meta = match meta {
+            Some(m) => self.meta.insert(key.clone(), m),
+            None => self.meta.remove(&key),
+        };
         if let Some(frame) = self.undo.last_mut()
-            && !frame.iter().any(|((d, p), _)| d == ds && p == path)
+            && !frame.iter().any(|((d, p), _, _)| d == ds && p == path)
         {
-            frame.push(((ds.to_string(), path.to_string()), old));
+            frame.push((key, old, old_meta));
         }
     }
 
@@ -218,9 +328,9 @@ impl DatastoreFiles {
         if let Some(frame) = self.undo.pop()
             && let Some(outer) = self.undo.last_mut()
         {
-            for (k, v) in frame {
-                if !outer.iter().any(|(o, _)| o == &k) {
-                    outer.push((k, v));
+            for (k, v, m) in frame {
+                if !outer.iter().any(|(o, _, _)| o == &k) {
+                    outer.push((k, v, m));
                 }
             }
         }
@@ -231,11 +341,11 @@ impl DatastoreFiles {
         let Some(frame) = self.undo.pop() else {
             return;
         };
-        for ((ds, path), old) in frame.into_iter().rev() {
+        for ((ds, path), old, meta) in frame.into_iter().rev() {
             // Restoring is itself a write; it must not land in the outer frame
             // as a change of its own, so it goes around `put`'s bookkeeping.
             let saved = std::mem::take(&mut self.undo);
-            self.put(&ds, &path, old);
+            self.put(&ds, &path, old, meta);
             self.undo = saved;
         }
     }

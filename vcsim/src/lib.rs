@@ -5,6 +5,7 @@
 //! its own port and exposes the object model for test set-up and checks.
 
 mod call;
+pub mod datastore_content;
 pub mod datastore_files;
 mod derive;
 mod dispatch;

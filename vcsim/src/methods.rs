@@ -10,8 +10,9 @@ use vim25::{Fault, Value};
 
 use crate::call::{Call, Reply};
 use crate::mo::{
-    event_manager, folder, managed_entity, property_collector as pc, search_index,
-    service_instance, session_manager, view_manager, virtual_machine as vm,
+    event_manager, file_manager, folder, host_datastore_browser as browser, managed_entity,
+    property_collector as pc, search_index, service_instance, session_manager, view_manager,
+    virtual_machine as vm,
 };
 
 /// How a handler answers.
@@ -98,6 +99,12 @@ static METHODS: &[Method] = &[
     sync("VirtualMachineSnapshot", "RevertToSnapshot_Task", vm::snapshot::revert_to_snapshot),
     sync("VirtualMachineSnapshot", "RemoveSnapshot_Task", vm::snapshot::remove_snapshot),
     sync("VirtualMachineSnapshot", "RenameSnapshot", vm::snapshot::rename_snapshot),
+    sync("HostDatastoreBrowser", "SearchDatastore_Task", browser::search_datastore),
+    sync("HostDatastoreBrowser", "SearchDatastoreSubFolders_Task", browser::search_datastore_sub_folders),
+    sync("FileManager", "MakeDirectory", file_manager::make_directory),
+    sync("FileManager", "DeleteDatastoreFile_Task", file_manager::delete_datastore_file),
+    sync("FileManager", "MoveDatastoreFile_Task", file_manager::move_datastore_file),
+    sync("FileManager", "CopyDatastoreFile_Task", file_manager::copy_datastore_file),
 ];
 
 /// The row serving `method` on a receiver of type `kind`, if any.

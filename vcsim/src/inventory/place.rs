@@ -94,6 +94,19 @@ pub(super) fn host(st: &mut State, h: &HostSpec, cr: &MoRef, ctx: &DcCtx) -> any
             .with("configStatus", "green"),
     );
     st.objects.push_ref(cr, "host", &m).map_err(fault)?;
+    // The host's own browser searches every datastore it mounts.
+    let browser = MoRef::new(
+        "HostDatastoreBrowser",
+        &format!("datastoreBrowser-{}", m.value),
+    );
+    let mounted: Vec<MoRef> = ctx.datastores.iter().map(|(_, d)| d.clone()).collect();
+    st.objects.insert(
+        browser.clone(),
+        Data::new("HostDatastoreBrowser").with("datastore", mounted),
+    );
+    st.objects
+        .set(&m, "datastoreBrowser", Value::moref(browser))
+        .map_err(fault)?;
     for (_, d) in &ctx.datastores {
         let mount = Data::new("DatastoreHostMount").with("key", &m).with(
             "mountInfo",

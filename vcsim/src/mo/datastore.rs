@@ -92,3 +92,54 @@ pub(crate) fn refresh(st: &mut State, ds: &MoRef) -> Result<(), Fault> {
 pub(crate) fn files_changed(st: &mut State, ds: &MoRef) -> Result<(), Fault> {
     refresh(st, ds)
 }
+
+/// A datastore path's parts, checked: `"[ds] a/b/"` → `("ds", "a/b")`. The
+/// path inside is relative with no `.`/`..` or empty elements (leading and
+/// trailing `/` are dropped), else `InvalidDatastorePath`.
+pub(crate) fn parse_path(path: &str) -> Result<(String, String), Fault> {
+    let bad = || {
+        Fault::new(
+            "InvalidDatastorePath",
+            format!(
+                "Invalid datastore path '{path}': expected '[datastore] folder/file' with no '.' or '..' elements"
+            ),
+        )
+        .with("datastorePath", path)
+    };
+    let (name, rest) = split_path(path).ok_or_else(bad)?;
+    if name.is_empty() || rest.contains('\\') || rest.contains('\0') {
+        return Err(bad());
+    }
+    let rest = rest.trim_matches('/');
+    let mut parts = vec![];
+    for p in rest.split('/') {
+        match p {
+            "" if rest.is_empty() => {}
+            "" | "." | ".." => return Err(bad()),
+            p => parts.push(p),
+        }
+    }
+    Ok((name.to_string(), parts.join("/")))
+}
+
+/// `[ds] rel` as vSphere writes it (`[ds]` alone for the root).
+pub(crate) fn ds_path(name: &str, rel: &str) -> String {
+    if rel.is_empty() {
+        format!("[{name}]")
+    } else {
+        format!("[{name}] {rel}")
+    }
+}
+
+/// `InvalidDatastore` for a name none of `valid` has, listing the valid ones.
+pub(crate) fn invalid_datastore(st: &State, name: &str, valid: &[MoRef]) -> Fault {
+    let names: Vec<String> = valid.iter().map(|d| st.objects.name(d)).collect();
+    Fault::new(
+        "InvalidDatastore",
+        format!(
+            "Invalid datastore '{name}'; the datastores here are: {}",
+            names.join(", ")
+        ),
+    )
+    .with("name", name)
+}

@@ -5,7 +5,9 @@
 
 pub(crate) mod datastore;
 pub(crate) mod event_manager;
+pub(crate) mod file_manager;
 pub(crate) mod folder;
+pub(crate) mod host_datastore_browser;
 pub(crate) mod managed_entity;
 pub(crate) mod property_collector;
 pub(crate) mod search_index;

@@ -4,6 +4,7 @@
 //! events) come from `testkit`; this file keeps the raw SOAP client and the
 //! request builders on top of it.
 
+mod datastore_browser;
 mod datastore_files;
 mod datastore_files_vm;
 mod devices;
@@ -11,6 +12,7 @@ mod devices_nics;
 mod devices_rules;
 mod devices_seq;
 mod events_search;
+mod file_manager;
 mod http;
 mod method_table;
 mod property_collector;
