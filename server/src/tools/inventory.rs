@@ -251,4 +251,9 @@ pub static TOOLS: &[ToolDef] = &[
     GET_DATASTORE_INFO,
     GET_NETWORK_INFO,
     GET_RESOURCE_POOL_INFO,
+    super::ds_files::BROWSE_DATASTORE,
+    super::ds_files::CREATE_DATASTORE_FOLDER,
+    super::ds_files::DELETE_DATASTORE_FILE,
+    super::ds_files::COPY_DATASTORE_FILE,
+    super::ds_files::MOVE_DATASTORE_FILE,
 ];

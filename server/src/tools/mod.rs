@@ -21,6 +21,7 @@ pub mod console;
 mod def;
 mod devices;
 pub mod disks;
+pub mod ds_files;
 pub mod ds_path;
 pub mod family;
 pub mod inventory;

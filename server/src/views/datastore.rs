@@ -30,6 +30,13 @@ pub fn list_json(o: &Obj) -> Json {
     })
 }
 
+/// What the file tools need of a datastore: its browser and its parent
+/// (to find the datacenter the file methods are scoped to).
+pub const BROWSER_PARENT: PropSet = PropSet {
+    kind: KIND,
+    paths: &["name", "browser", "parent"],
+};
+
 /// One datastore in full (`get_datastore_info`): its summary, the VMs whose
 /// files it holds and the hosts that mount it.
 pub const INFO: PropSet = PropSet {

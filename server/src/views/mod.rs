@@ -32,6 +32,7 @@ pub static ALL: &[&PropSet] = &[
     &datastore::BROWSER,
     &datastore::INFO,
     &datastore::PARENT,
+    &datastore::BROWSER_PARENT,
     &network::LIST,
     &network::PORTGROUP,
     &network::SWITCH_UUID,

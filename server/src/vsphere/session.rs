@@ -22,6 +22,7 @@ pub struct ServiceContent {
     pub property_collector: MoRef,
     pub view_manager: Option<MoRef>,
     pub session_manager: Option<MoRef>,
+    pub file_manager: Option<MoRef>,
     pub about: Option<Data>,
 }
 
@@ -35,6 +36,7 @@ impl ServiceContent {
                 .ok_or_else(|| missing("propertyCollector"))?,
             view_manager: moref("viewManager"),
             session_manager: moref("sessionManager"),
+            file_manager: moref("fileManager"),
             about: v.path("about").and_then(Value::as_data).cloned(),
         })
     }
