@@ -8,7 +8,7 @@
 //! Reading is streamed the same way ([`FileBody`]); a file without a blob (a
 //! VM's disk, `.vmx`, a seeded ISO) reads as zeros of its size — a disk's
 //! descriptor and extent are one entry here, so its `.vmdk` reads as the
-//! extent would, all zeros.
+//! extent would: zeros of the disk's capacity, thin or not.
 
 use std::io;
 use std::path::PathBuf;
@@ -103,6 +103,21 @@ impl ContentStore {
 
     fn release(&self, n: u64) {
         self.in_memory.fetch_sub(n, Ordering::Relaxed);
+    }
+
+    /// In-memory bytes for a file a test or fixture sets up directly.
+    pub fn memory_blob(self: &std::sync::Arc<Self>, bytes: Vec<u8>) -> Result<Blob, WriteError> {
+        let n = bytes.len() as u64;
+        if !self.reserve(n) {
+            return Err(WriteError::MemoryFull {
+                limit: self.memory_limit,
+            });
+        }
+        Ok(Blob {
+            store: self.clone(),
+            len: n,
+            data: Data::Memory(vec![Bytes::from(bytes)]),
+        })
     }
 
     /// Starts an upload for datastore `ds_name`, file `name` (its last path

@@ -115,6 +115,7 @@ pub(crate) async fn serve(
         .route("/sdk/", post(soap))
         .route("/sdk/vimServiceVersions.xml", get(versions))
         .route("/screen", get(screen_shot))
+        .merge(crate::folder_door::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(shared.clone());
     let tcp = tokio::net::TcpListener::bind(listen)
@@ -231,7 +232,7 @@ async fn soap(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes
 
 /// Whether an HTTP (non-SOAP) request is authenticated as vCenter accepts it:
 /// a live session cookie, or Basic credentials that would log in.
-fn http_authenticated(shared: &Shared, headers: &HeaderMap) -> bool {
+pub(crate) fn http_authenticated(shared: &Shared, headers: &HeaderMap) -> bool {
     if let Some(c) = session_cookie(headers)
         && shared
             .bookkeeping(|st| session_manager::lookup(shared, st, Some(&c)))

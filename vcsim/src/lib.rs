@@ -10,6 +10,7 @@ pub mod datastore_files;
 mod derive;
 mod dispatch;
 mod events;
+mod folder_door;
 mod http;
 pub mod inventory;
 mod journal;
@@ -63,6 +64,14 @@ pub struct Config {
     /// How long VMware Tools takes to come up after a VM boots (power-on,
     /// reset, guest reboot); an inventory VM's `tools_delay_ms` overrides it.
     pub tools_start_delay: Duration,
+    /// Where files uploaded through `/folder` are kept: `None` (the default)
+    /// keeps them in memory; a directory gets one subdirectory per datastore
+    /// and every upload is streamed to disk there, never held whole in memory.
+    pub datastore_dir: Option<PathBuf>,
+    /// Bytes of uploads all in-memory files may hold together (507 beyond it).
+    pub datastore_memory_limit: u64,
+    /// Largest single file `/folder` accepts (413 beyond it).
+    pub max_upload_bytes: u64,
 }
 
 /// Short, so tools waiting for Tools see a real wait without slowing anyone.
@@ -78,6 +87,9 @@ impl Default for Config {
             session_idle_timeout: None,
             credentials: None,
             tools_start_delay: DEFAULT_TOOLS_START_DELAY,
+            datastore_dir: None,
+            datastore_memory_limit: datastore_content::DEFAULT_MEMORY_LIMIT,
+            max_upload_bytes: datastore_content::DEFAULT_MAX_FILE,
         }
     }
 }
@@ -107,6 +119,11 @@ pub async fn start(config: Config) -> anyhow::Result<Simulator> {
     let mut st = State::new();
     service::install(&mut st).map_err(|f| anyhow::anyhow!("{f}"))?;
     st.tools.default_delay = config.tools_start_delay;
+    st.files.store = Arc::new(datastore_content::ContentStore::new(
+        config.datastore_memory_limit,
+        config.max_upload_bytes,
+        config.datastore_dir.clone(),
+    ));
     inventory::build(&mut st, &spec)?;
     tracing::info!(objects = st.objects.len(), "inventory built");
     let shared = Shared::new(
@@ -191,6 +208,52 @@ impl Simulator {
         prefix: &str,
     ) -> Vec<(String, datastore_files::DsFile)> {
         self.shared.lock().files.list(&ds.value, prefix)
+    }
+
+    /// The bytes of a file uploaded through `/folder` (or set with
+    /// [`Simulator::write_datastore_file`]); `None` when there is no such file
+    /// or it has no uploaded bytes (a VM's disk, a seeded ISO: those read as
+    /// zeros of their size through the door).
+    pub fn datastore_file_bytes(&self, ds: &MoRef, path: &str) -> Option<Vec<u8>> {
+        let blob = {
+            let st = self.shared.lock();
+            st.files.meta(&ds.value, path)?.blob.clone()?
+        };
+        blob.read_all().ok()
+    }
+
+    /// Where an uploaded file's bytes sit on the host's disk, when the
+    /// simulator has a `datastore_dir`.
+    pub fn datastore_file_backing(&self, ds: &MoRef, path: &str) -> Option<PathBuf> {
+        let st = self.shared.lock();
+        let blob = st.files.meta(&ds.value, path)?.blob.clone()?;
+        blob.disk_path().map(PathBuf::from)
+    }
+
+    /// Bytes of uploads held in memory now (never above `datastore_memory_limit`).
+    pub fn upload_memory_in_use(&self) -> u64 {
+        self.shared.lock().files.store.in_memory()
+    }
+
+    /// Test set-up: puts a file with these bytes on datastore `ds` (in
+    /// memory), its space taken as any upload's; its folder need not exist.
+    pub fn write_datastore_file(&self, ds: &MoRef, path: &str, bytes: &[u8]) -> anyhow::Result<()> {
+        self.shared
+            .try_mutate(|st| {
+                let blob = st
+                    .files
+                    .store
+                    .memory_blob(bytes.to_vec())
+                    .map_err(|e| vim25::Fault::new("FileFault", e.to_string()))?;
+                let file = datastore_files::DsFile::fixed(
+                    datastore_files::FileKind::Other,
+                    bytes.len() as i64,
+                );
+                st.files
+                    .set_with(&ds.value, path, file, Some(Arc::new(blob)));
+                mo::datastore::files_changed(st, ds)
+            })
+            .map_err(|f| anyhow::anyhow!("{f}"))
     }
 
     /// How many managed objects exist (Tasks and views included).

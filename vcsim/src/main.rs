@@ -40,6 +40,16 @@ struct Args {
     username: Option<String>,
     #[arg(long, requires = "username")]
     password: Option<String>,
+    /// Keep files uploaded through /folder under this directory (one
+    /// subdirectory per datastore, streamed to disk) instead of in memory.
+    #[arg(long, value_name = "DIR")]
+    datastore_dir: Option<PathBuf>,
+    /// Uploads all in-memory files may hold together, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = vcsim::datastore_content::DEFAULT_MEMORY_LIMIT >> 20)]
+    datastore_memory_mb: u64,
+    /// Largest file /folder accepts, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = vcsim::datastore_content::DEFAULT_MAX_FILE >> 20)]
+    max_upload_mb: u64,
     /// Print every method the simulator implements (`Type.Method`, sorted) and exit.
     #[arg(long)]
     list_methods: bool,
@@ -94,6 +104,9 @@ fn config(args: Args) -> Config {
         session_idle_timeout: args.session_timeout_secs.map(Duration::from_secs),
         credentials: args.username.zip(args.password),
         tools_start_delay: Duration::from_millis(args.tools_delay_ms),
+        datastore_dir: args.datastore_dir,
+        datastore_memory_limit: args.datastore_memory_mb.saturating_mul(1 << 20),
+        max_upload_bytes: args.max_upload_mb.saturating_mul(1 << 20),
     }
 }
 
@@ -131,5 +144,28 @@ mod tests {
             Duration::from_secs(60)
         );
         assert!(Args::try_parse_from(["vcsim", "--tools-delay", "soon"]).is_err());
+    }
+
+    #[test]
+    fn datastore_flags_set_the_upload_store() {
+        let c = parsed(&[
+            "--datastore-dir",
+            "/tmp/ds",
+            "--datastore-memory-mb",
+            "2",
+            "--max-upload-mb",
+            "3",
+        ]);
+        assert_eq!(c.datastore_dir, Some(PathBuf::from("/tmp/ds")));
+        assert_eq!(
+            (c.datastore_memory_limit, c.max_upload_bytes),
+            (2 << 20, 3 << 20)
+        );
+        let d = parsed(&[]);
+        assert_eq!(d.datastore_dir, None);
+        assert_eq!(
+            d.datastore_memory_limit,
+            vcsim::Config::default().datastore_memory_limit
+        );
     }
 }
