@@ -154,7 +154,6 @@ pub(super) struct Datastore {
     pub browser: Option<MoRef>,
     pub datacenter: MoRef,
     /// The datacenter's inventory path (`dcPath` of the `/folder` door).
-    #[allow(dead_code)] // read by upload/download, the next change
     pub dc_path: String,
 }
 

@@ -243,8 +243,8 @@ async fn get_resource_pool_info(ctx: Ctx, args: PoolInfoArgs) -> Result<Output, 
     Ok(Output::Json(views::pool::info_json(&o, owner.as_deref())))
 }
 
-/// The resources family's tools, in the contract's order (registered in
-/// [`super::family`] once all twelve exist).
+/// The resources family's tools: these five reads, the datastore file
+/// tools ([`super::ds_files`]) and the transfers ([`super::ds_transfer`]).
 pub static TOOLS: &[ToolDef] = &[
     GET_VCENTER_INFO,
     LIST_TEMPLATES,
@@ -256,4 +256,6 @@ pub static TOOLS: &[ToolDef] = &[
     super::ds_files::DELETE_DATASTORE_FILE,
     super::ds_files::COPY_DATASTORE_FILE,
     super::ds_files::MOVE_DATASTORE_FILE,
+    super::ds_transfer::UPLOAD_TO_DATASTORE,
+    super::ds_transfer::DOWNLOAD_FROM_DATASTORE,
 ];

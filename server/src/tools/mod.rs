@@ -23,6 +23,7 @@ mod devices;
 pub mod disks;
 pub mod ds_files;
 pub mod ds_path;
+pub mod ds_transfer;
 pub mod family;
 pub mod inventory;
 pub mod local_paths;

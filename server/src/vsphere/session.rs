@@ -13,7 +13,7 @@ use vim25::{Data, MoRef, Request, Value};
 use crate::config::VCenterSettings;
 use crate::error::VsError;
 
-const COOKIE_NAME: &str = "vmware_soap_session";
+pub(super) const COOKIE_NAME: &str = "vmware_soap_session";
 
 /// The managers a session needs, from `ServiceInstance.content`.
 #[derive(Clone, Debug)]
@@ -59,8 +59,8 @@ pub struct Client {
 }
 
 pub(super) struct Inner {
-    http: reqwest::Client,
-    url: Url,
+    pub(super) http: reqwest::Client,
+    pub(super) url: Url,
     user: String,
     password: crate::config::Secret,
     content: Mutex<Option<ServiceContent>>,
@@ -223,7 +223,7 @@ impl Client {
     }
 
     /// The current session's cookie and generation, logging in if there is none.
-    async fn session_cookie(&self) -> Result<(String, u64), VsError> {
+    pub(super) async fn session_cookie(&self) -> Result<(String, u64), VsError> {
         let mut guard = self.inner.session.lock().await;
         if let Some(s) = guard.as_ref() {
             return Ok((s.cookie.clone(), s.generation));
@@ -235,7 +235,7 @@ impl Client {
     }
 
     /// Logs in again unless another call already did since `stale` was handed out.
-    async fn relogin(&self, stale: &str) -> Result<String, VsError> {
+    pub(super) async fn relogin(&self, stale: &str) -> Result<String, VsError> {
         let mut guard = self.inner.session.lock().await;
         if let Some(s) = guard.as_ref()
             && s.cookie != stale
@@ -413,7 +413,7 @@ async fn read_body(resp: reqwest::Response) -> Result<Vec<u8>, VsError> {
 
 /// reqwest's message with its source chain, which says what actually failed
 /// (refused, TLS, timeout). It never contains credentials: they travel in the body.
-fn http_error(e: &reqwest::Error) -> VsError {
+pub(super) fn http_error(e: &reqwest::Error) -> VsError {
     let mut msg = e.to_string();
     let mut src = std::error::Error::source(e);
     while let Some(s) = src {

@@ -117,7 +117,10 @@ async fn create_datastore_folder_makes_the_folder_and_its_parents_once() {
         )
         .await;
     says(&r, &["Created folder '[LocalDS_0] build/out'"]);
-    assert_eq!(file(&e, "build/out").map(|f| f.kind), Some(FileKind::Folder));
+    assert_eq!(
+        file(&e, "build/out").map(|f| f.kind),
+        Some(FileKind::Folder)
+    );
     assert_eq!(file(&e, "build").map(|f| f.kind), Some(FileKind::Folder));
     let before = e.sim.datastore_files(&store(&e), "");
     let again = e
@@ -174,7 +177,10 @@ async fn delete_datastore_file_of_a_missing_file_or_a_running_vms_file_fails_cle
     assert!(file(&e, vmx).is_some(), "the VM's config is on {DS}");
     assert_eq!(e.power("DC0_H0_VM0"), "poweredOn");
     let msg = e
-        .fails("delete_datastore_file", json!({"datastore": DS, "path": vmx}))
+        .fails(
+            "delete_datastore_file",
+            json!({"datastore": DS, "path": vmx}),
+        )
         .await;
     says(&msg, &["in use"]);
     assert!(file(&e, vmx).is_some(), "still there");
@@ -204,7 +210,10 @@ async fn copy_datastore_file_copies_and_needs_force_to_overwrite() {
             json!({"source_datastore": DS, "source_path": "iso/ubuntu.iso", "dest_path": "copy.iso"}),
         )
         .await;
-    says(&msg, &["'[LocalDS_0] copy.iso' already exists", "force=true"]);
+    says(
+        &msg,
+        &["'[LocalDS_0] copy.iso' already exists", "force=true"],
+    );
     assert_eq!(file(&e, "copy.iso").unwrap().size, size, "unchanged");
     let r = e
         .json(
@@ -279,7 +288,10 @@ async fn a_datastore_prefix_in_a_path_is_refused() {
     let e = env().await;
     let before = e.sim.datastore_files(&store(&e), "");
     for (tool, args) in [
-        ("browse_datastore", json!({"datastore": DS, "path": "[other] secret"})),
+        (
+            "browse_datastore",
+            json!({"datastore": DS, "path": "[other] secret"}),
+        ),
         (
             "delete_datastore_file",
             json!({"datastore": DS, "path": "[LocalDS_0] iso/a.iso"}),
@@ -300,7 +312,10 @@ async fn dot_dot_in_a_datastore_path_is_refused() {
     let e = env().await;
     let before = e.sim.datastore_files(&store(&e), "");
     for (tool, args) in [
-        ("browse_datastore", json!({"datastore": DS, "path": "iso/../.."})),
+        (
+            "browse_datastore",
+            json!({"datastore": DS, "path": "iso/../.."}),
+        ),
         (
             "create_datastore_folder",
             json!({"datastore": DS, "path": "../escape"}),

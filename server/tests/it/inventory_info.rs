@@ -126,7 +126,9 @@ async fn get_datastore_info_of_an_unknown_datastore_names_the_known_ones() {
 #[tokio::test]
 async fn get_network_info_lists_the_vms_and_hosts_on_the_network() {
     let e = env().await;
-    let r = e.json("get_network_info", json!({"name": "VM Network"})).await;
+    let r = e
+        .json("get_network_info", json!({"name": "VM Network"}))
+        .await;
     has_keys("get_network_info", &r);
     let net = obj(&e, "Network", "VM Network");
     let vms = names_in(&e, &net, "vm");
@@ -142,7 +144,9 @@ async fn get_network_info_lists_the_vms_and_hosts_on_the_network() {
 #[tokio::test]
 async fn get_network_info_names_a_distributed_port_group_as_such() {
     let e = env().await;
-    let r = e.json("get_network_info", json!({"name": "DC0_DVPG0"})).await;
+    let r = e
+        .json("get_network_info", json!({"name": "DC0_DVPG0"}))
+        .await;
     assert_eq!(r["type"], "DistributedVirtualPortgroup");
     let pg = obj(&e, "DistributedVirtualPortgroup", "DC0_DVPG0");
     assert_eq!(r["vm_count"], names_in(&e, &pg, "vm").len());
@@ -211,5 +215,8 @@ async fn get_resource_pool_info_of_an_unknown_pool_names_the_known_ones() {
     let msg = e
         .fails("get_resource_pool_info", json!({"name": "no-such-pool"}))
         .await;
-    says(&msg, &["Resource pool 'no-such-pool' not found", "Resources"]);
+    says(
+        &msg,
+        &["Resource pool 'no-such-pool' not found", "Resources"],
+    );
 }

@@ -50,10 +50,22 @@ fn the_two_families_are_registered() {
         "get_vm_tools_status",
         "vm_screenshot",
         "wait_for_vm_tools",
+        "get_vcenter_info",
+        "list_templates",
+        "get_datastore_info",
+        "get_network_info",
+        "get_resource_pool_info",
+        "browse_datastore",
+        "create_datastore_folder",
+        "delete_datastore_file",
+        "copy_datastore_file",
+        "move_datastore_file",
+        "upload_to_datastore",
+        "download_from_datastore",
     ] {
         assert!(names.contains(&n), "{n} missing");
     }
-    assert_eq!(names.len(), 14 + 7 + 6 + 6 + 5 + 3);
+    assert_eq!(names.len(), 14 + 7 + 6 + 6 + 5 + 3 + 12);
     let mut sorted = names.clone();
     sorted.sort_unstable();
     sorted.dedup();

@@ -1,0 +1,426 @@
+//! upload_to_datastore and download_from_datastore through the simulator's
+//! `/folder` door: bytes read back from the simulator's datastore model (and
+//! from the local disk), a streamed upload larger than the inline limit,
+//! max_memory_mb, and the local paths MCVSPHERE_LOCAL_DIR confines, each
+//! hostile case in its own test.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use base64::Engine;
+use mcvsphere::tools::{Defaults, ToolContext};
+use serde_json::json;
+use testkit::{has_result_keys as has_keys, prop_int};
+use vim25::MoRef;
+
+use crate::{Env, PASSWORD, says, settings, sim};
+
+const DS: &str = "LocalDS_0";
+
+fn b64(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// A simulator and a server whose local files are confined to `dir`.
+async fn env_in(dir: Option<&Path>) -> Env {
+    let sim = sim().await;
+    let client = mcvsphere::vsphere::Client::new(&settings(&sim, PASSWORD)).unwrap();
+    let ctx = Arc::new(ToolContext {
+        client,
+        defaults: Defaults {
+            network: "VM Network".into(),
+            local_dir: dir.map(Path::to_path_buf),
+            ..Default::default()
+        },
+    });
+    Env { sim, ctx }
+}
+
+fn store(e: &Env) -> MoRef {
+    e.sim.find("Datastore", DS).unwrap()
+}
+
+fn bytes_on(e: &Env, path: &str) -> Option<Vec<u8>> {
+    e.sim.datastore_file_bytes(&store(e), path)
+}
+
+fn free(e: &Env) -> i64 {
+    prop_int(&e.sim, &store(e), "summary.freeSpace").unwrap()
+}
+
+/// Bytes that are not all alike, so a reordered or short copy shows.
+fn pattern(len: usize) -> Vec<u8> {
+    (0..len).map(|i| (i % 251) as u8).collect()
+}
+
+#[tokio::test]
+async fn upload_to_datastore_puts_inline_content_on_the_datastore() {
+    let e = env_in(None).await;
+    let free_before = free(&e);
+    let r = e
+        .json(
+            "upload_to_datastore",
+            json!({"datastore": DS, "remote_path": "hello.txt", "content_base64": b64(b"hello, datastore\n")}),
+        )
+        .await;
+    has_keys("upload_to_datastore", &r);
+    assert_eq!(r["path"], "[LocalDS_0] hello.txt");
+    assert_eq!(r["size_bytes"], 17);
+    assert_eq!(r["source"], "content_base64");
+    assert_eq!(r["streamed"], false);
+    assert_eq!(bytes_on(&e, "hello.txt").unwrap(), b"hello, datastore\n");
+    assert_eq!(free(&e), free_before - 17);
+    // Idempotent: the same call again replaces the file with the same bytes.
+    e.json(
+        "upload_to_datastore",
+        json!({"datastore": DS, "remote_path": "hello.txt", "content_base64": b64(b"v2")}),
+    )
+    .await;
+    assert_eq!(bytes_on(&e, "hello.txt").unwrap(), b"v2");
+}
+
+#[tokio::test]
+async fn upload_to_datastore_streams_a_local_file_larger_than_the_inline_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    // Past the 64 MB content_base64 holds in memory, sent in 1 MB pieces.
+    let big = pattern((64 << 20) + 12_345);
+    std::fs::write(dir.path().join("big.bin"), &big).unwrap();
+    let e = env_in(Some(dir.path())).await;
+    let r = e
+        .json(
+            "upload_to_datastore",
+            json!({"datastore": DS, "remote_path": "iso/big.bin", "local_path": "big.bin", "chunk_size": 1 << 20}),
+        )
+        .await;
+    assert_eq!(r["streamed"], true);
+    assert_eq!(r["source"], "big.bin");
+    assert_eq!(r["size_bytes"], big.len());
+    let stored = bytes_on(&e, "iso/big.bin").unwrap();
+    assert!(stored == big, "the datastore holds the file byte for byte");
+}
+
+#[tokio::test]
+async fn upload_to_datastore_needs_one_source_and_an_existing_folder() {
+    let e = env_in(None).await;
+    let msg = e
+        .fails(
+            "upload_to_datastore",
+            json!({"datastore": DS, "remote_path": "a.txt"}),
+        )
+        .await;
+    says(&msg, &["local_path or content_base64"]);
+    let msg = e
+        .fails(
+            "upload_to_datastore",
+            json!({"datastore": DS, "remote_path": "a.txt", "content_base64": "aGk=", "local_path": "x"}),
+        )
+        .await;
+    says(&msg, &["not both"]);
+    let msg = e
+        .fails(
+            "upload_to_datastore",
+            json!({"datastore": DS, "remote_path": "a.txt", "content_base64": "not base64!"}),
+        )
+        .await;
+    says(&msg, &["content_base64 is not valid base64"]);
+    let msg = e
+        .fails(
+            "upload_to_datastore",
+            json!({"datastore": DS, "remote_path": "no/such/folder/a.txt", "content_base64": "aGk="}),
+        )
+        .await;
+    says(
+        &msg,
+        &[
+            "'[LocalDS_0] no/such/folder/a.txt'",
+            "create_datastore_folder",
+        ],
+    );
+    assert!(bytes_on(&e, "no/such/folder/a.txt").is_none());
+}
+
+#[tokio::test]
+async fn download_from_datastore_returns_text_and_binary_content() {
+    let e = env_in(None).await;
+    e.sim
+        .write_datastore_file(&store(&e), "logs/vm.log", b"line 1\nline 2\n")
+        .unwrap();
+    let r = e
+        .json(
+            "download_from_datastore",
+            json!({"datastore": DS, "path": "logs/vm.log"}),
+        )
+        .await;
+    has_keys("download_from_datastore", &r);
+    assert_eq!(r["encoding"], "utf-8");
+    assert_eq!(r["content"], "line 1\nline 2\n");
+    assert_eq!(r["size_bytes"], 14);
+    let bin = pattern(1000);
+    e.sim
+        .write_datastore_file(&store(&e), "blob.bin", &bin)
+        .unwrap();
+    let r = e
+        .json(
+            "download_from_datastore",
+            json!({"datastore": DS, "path": "blob.bin"}),
+        )
+        .await;
+    assert_eq!(r["encoding"], "base64");
+    assert_eq!(r["content"], b64(&bin));
+}
+
+#[tokio::test]
+async fn download_from_datastore_past_max_memory_mb_needs_save_to() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = env_in(Some(dir.path())).await;
+    let big = pattern((2 << 20) + 7);
+    e.sim
+        .write_datastore_file(&store(&e), "big.bin", &big)
+        .unwrap();
+    let msg = e
+        .fails(
+            "download_from_datastore",
+            json!({"datastore": DS, "path": "big.bin", "max_memory_mb": 1}),
+        )
+        .await;
+    says(
+        &msg,
+        &["'[LocalDS_0] big.bin'", "max_memory_mb=1", "save_to"],
+    );
+    std::fs::create_dir(dir.path().join("out")).unwrap();
+    let r = e
+        .json(
+            "download_from_datastore",
+            json!({"datastore": DS, "path": "big.bin", "save_to": "out/big.bin", "max_memory_mb": 1}),
+        )
+        .await;
+    assert_eq!(r["size_bytes"], big.len());
+    let saved = dir.path().join("out/big.bin");
+    assert_eq!(
+        r["saved_to"],
+        std::fs::canonicalize(&saved).unwrap().display().to_string()
+    );
+    assert!(std::fs::read(&saved).unwrap() == big, "saved byte for byte");
+    let left: Vec<_> = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|d| d.unwrap().file_name())
+        .collect();
+    assert_eq!(left.len(), 1, "no partial file left: {left:?}");
+}
+
+#[tokio::test]
+async fn download_from_datastore_of_a_missing_file_fails_clearly() {
+    let e = env_in(None).await;
+    let msg = e
+        .fails(
+            "download_from_datastore",
+            json!({"datastore": DS, "path": "nope.txt"}),
+        )
+        .await;
+    says(&msg, &["'[LocalDS_0] nope.txt' not found"]);
+    let msg = e
+        .fails(
+            "download_from_datastore",
+            json!({"datastore": "no-such-ds", "path": "x"}),
+        )
+        .await;
+    says(&msg, &["Datastore 'no-such-ds' not found", DS]);
+}
+
+// Local paths: confined to MCVSPHERE_LOCAL_DIR; each hostile case alone.
+
+#[tokio::test]
+async fn local_files_are_off_without_the_setting() {
+    let e = env_in(None).await;
+    let msg = e
+        .fails(
+            "upload_to_datastore",
+            json!({"datastore": DS, "remote_path": "p.txt", "local_path": "/etc/passwd"}),
+        )
+        .await;
+    says(&msg, &["local_path", "off", "MCVSPHERE_LOCAL_DIR"]);
+    let msg = e
+        .fails(
+            "download_from_datastore",
+            json!({"datastore": DS, "path": "iso/a.iso", "save_to": "a.iso"}),
+        )
+        .await;
+    says(&msg, &["save_to", "off", "MCVSPHERE_LOCAL_DIR"]);
+    assert!(bytes_on(&e, "p.txt").is_none());
+}
+
+#[tokio::test]
+async fn a_local_path_with_dot_dot_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let inner = dir.path().join("inner");
+    std::fs::create_dir(&inner).unwrap();
+    std::fs::write(dir.path().join("secret.txt"), b"s").unwrap();
+    let e = env_in(Some(&inner)).await;
+    let msg = e
+        .fails(
+            "upload_to_datastore",
+            json!({"datastore": DS, "remote_path": "s.txt", "local_path": "../secret.txt"}),
+        )
+        .await;
+    says(&msg, &["local_path '../secret.txt' is refused", "'..'"]);
+    let msg = e
+        .fails(
+            "download_from_datastore",
+            json!({"datastore": DS, "path": "iso/a.iso", "save_to": "../a.iso"}),
+        )
+        .await;
+    says(&msg, &["save_to '../a.iso' is refused", "'..'"]);
+    assert!(!dir.path().join("a.iso").exists());
+    assert!(bytes_on(&e, "s.txt").is_none());
+}
+
+#[tokio::test]
+async fn an_absolute_local_path_elsewhere_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = env_in(Some(dir.path())).await;
+    let msg = e
+        .fails(
+            "upload_to_datastore",
+            json!({"datastore": DS, "remote_path": "passwd", "local_path": "/etc/passwd"}),
+        )
+        .await;
+    says(
+        &msg,
+        &["'/etc/passwd' is refused", "outside MCVSPHERE_LOCAL_DIR"],
+    );
+    let elsewhere = tempfile::tempdir().unwrap();
+    let target = elsewhere.path().join("a.iso");
+    let msg = e
+        .fails(
+            "download_from_datastore",
+            json!({"datastore": DS, "path": "iso/a.iso", "save_to": target.to_str().unwrap()}),
+        )
+        .await;
+    says(&msg, &["outside MCVSPHERE_LOCAL_DIR"]);
+    assert!(!target.exists());
+    assert!(bytes_on(&e, "passwd").is_none());
+}
+
+#[tokio::test]
+async fn a_symlink_out_of_the_local_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::write(elsewhere.path().join("key.pem"), b"private").unwrap();
+    std::os::unix::fs::symlink(elsewhere.path().join("key.pem"), dir.path().join("key")).unwrap();
+    std::os::unix::fs::symlink(elsewhere.path(), dir.path().join("out")).unwrap();
+    let e = env_in(Some(dir.path())).await;
+    let msg = e
+        .fails(
+            "upload_to_datastore",
+            json!({"datastore": DS, "remote_path": "key", "local_path": "key"}),
+        )
+        .await;
+    says(&msg, &["leads out of MCVSPHERE_LOCAL_DIR"]);
+    let msg = e
+        .fails(
+            "download_from_datastore",
+            json!({"datastore": DS, "path": "iso/a.iso", "save_to": "out/a.iso"}),
+        )
+        .await;
+    says(&msg, &["leads out of MCVSPHERE_LOCAL_DIR"]);
+    assert!(!elsewhere.path().join("a.iso").exists());
+    assert!(bytes_on(&e, "key").is_none());
+}
+
+#[tokio::test]
+async fn save_to_onto_a_symlink_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("real.txt"), b"keep").unwrap();
+    std::os::unix::fs::symlink(dir.path().join("real.txt"), dir.path().join("link.txt")).unwrap();
+    let e = env_in(Some(dir.path())).await;
+    e.sim
+        .write_datastore_file(&store(&e), "x.txt", b"new")
+        .unwrap();
+    let msg = e
+        .fails(
+            "download_from_datastore",
+            json!({"datastore": DS, "path": "x.txt", "save_to": "link.txt"}),
+        )
+        .await;
+    says(&msg, &["save_to 'link.txt' is refused", "symlink"]);
+    assert_eq!(std::fs::read(dir.path().join("real.txt")).unwrap(), b"keep");
+}
+
+#[tokio::test]
+async fn a_device_file_as_local_path_is_refused() {
+    let e = env_in(Some(Path::new("/dev"))).await;
+    let msg = e
+        .fails(
+            "upload_to_datastore",
+            json!({"datastore": DS, "remote_path": "zero", "local_path": "zero"}),
+        )
+        .await;
+    says(&msg, &["local_path 'zero' is refused", "device file"]);
+    let msg = e
+        .fails(
+            "download_from_datastore",
+            json!({"datastore": DS, "path": "iso/a.iso", "save_to": "null"}),
+        )
+        .await;
+    says(&msg, &["save_to 'null' is refused", "device file"]);
+    assert!(bytes_on(&e, "zero").is_none());
+}
+
+#[tokio::test]
+async fn a_fifo_as_local_path_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.path().join("pipe"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let e = env_in(Some(dir.path())).await;
+    let msg = e
+        .fails(
+            "upload_to_datastore",
+            json!({"datastore": DS, "remote_path": "pipe", "local_path": "pipe"}),
+        )
+        .await;
+    says(&msg, &["local_path 'pipe' is refused", "FIFO"]);
+}
+
+#[tokio::test]
+async fn a_directory_as_local_path_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("sub")).unwrap();
+    let e = env_in(Some(dir.path())).await;
+    let msg = e
+        .fails(
+            "upload_to_datastore",
+            json!({"datastore": DS, "remote_path": "sub", "local_path": "sub"}),
+        )
+        .await;
+    says(&msg, &["local_path 'sub' is refused", "directory"]);
+    let msg = e
+        .fails(
+            "download_from_datastore",
+            json!({"datastore": DS, "path": "iso/a.iso", "save_to": "sub"}),
+        )
+        .await;
+    says(&msg, &["save_to 'sub' is refused", "directory"]);
+}
+
+#[tokio::test]
+async fn a_hostile_remote_path_is_refused_before_any_upload() {
+    let e = env_in(None).await;
+    let before = e.sim.datastore_files(&store(&e), "");
+    for (path, words) in [
+        ("[other] x.txt", "no '[datastore]' prefix"),
+        ("../x.txt", "'..' is not allowed"),
+        ("x\u{0}.txt", "control characters"),
+    ] {
+        let msg = e
+            .fails(
+                "upload_to_datastore",
+                json!({"datastore": DS, "remote_path": path, "content_base64": "aGk="}),
+            )
+            .await;
+        says(&msg, &["remote_path", "refused", words]);
+    }
+    assert_eq!(e.sim.datastore_files(&store(&e), ""), before);
+}
