@@ -52,6 +52,18 @@ pub enum FileKind {
 }
 
 impl FileKind {
+    /// What a file a client writes (an upload, a test's set-up) is, by its extension.
+    pub fn for_name(path: &str) -> FileKind {
+        match path.rsplit_once('.').map_or("", |(_, e)| e) {
+            "iso" => FileKind::Iso,
+            "vmx" => FileKind::Config,
+            "nvram" => FileKind::Nvram,
+            "log" => FileKind::Log,
+            "vmdk" => FileKind::Disk,
+            _ => FileKind::Other,
+        }
+    }
+
     /// The `VirtualMachineFileLayoutExFileType` value for this kind.
     pub fn layout_type(self) -> &'static str {
         match self {
@@ -108,13 +120,17 @@ pub struct Usage {
     pub uncommitted: i64,
 }
 
+/// 2026-01-01T00:00:00Z: a fixed time for the files that carry none of
+/// their own, so a listing of the inventory's files is the same on every run.
+pub const INVENTORY_TIME: i64 = 1_767_225_600;
+
 type Key = (String, String);
 /// A file as it was before a transaction's first change to it.
 type Undo = (Key, Option<DsFile>, Option<Meta>);
 
 /// What only some files have: uploaded bytes and a modification time (a
-/// file without one reads as zeros of its size, and was modified when the
-/// simulator started), kept aside so the thousands of VM files cost nothing more.
+/// file without one reads as zeros of its size, and was modified at
+/// [`INVENTORY_TIME`]), kept aside so the thousands of VM files cost nothing more.
 #[derive(Clone, Debug)]
 pub struct Meta {
     pub blob: Option<Arc<Blob>>,
@@ -134,7 +150,8 @@ pub struct DatastoreFiles {
     undo: Vec<Vec<Undo>>,
     /// Limits and the backing directory for uploaded bytes (`Config`).
     pub store: Arc<ContentStore>,
-    /// When the table was made: the modification time of files without [`Meta`].
+    /// The modification time of files without [`Meta`]: what the inventory
+    /// starts with, and what VMs write, were last modified at [`INVENTORY_TIME`].
     pub started: i64,
 }
 
@@ -160,7 +177,7 @@ impl Default for DatastoreFiles {
             meta: HashMap::new(),
             undo: vec![],
             store: Arc::new(ContentStore::default()),
-            started: chrono::Utc::now().timestamp(),
+            started: INVENTORY_TIME,
         }
     }
 }
@@ -228,7 +245,8 @@ impl DatastoreFiles {
         self.meta.get(&(ds.to_string(), path.to_string()))
     }
 
-    /// When the file was last written (Unix seconds).
+    /// When the file was last written (Unix seconds; [`INVENTORY_TIME`] for files
+    /// with no time of their own).
     pub fn modified(&self, ds: &str, path: &str) -> i64 {
         self.meta(ds, path).map_or(self.started, |m| m.modified)
     }

@@ -14,16 +14,38 @@ use crate::state::State;
 /// the simulator (a path the schema does not know), so it is logged loudly
 /// and fails debug builds rather than failing the change that triggered it.
 pub(crate) fn refresh(st: &mut State, touched: &[MoRef]) {
+    // Pools sum their VMs' usage, so they go last, once each.
+    let mut pools: Vec<MoRef> = vec![];
     for m in touched {
         let r = match m.kind.as_str() {
-            "VirtualMachine" => virtual_machine(st, m),
+            "VirtualMachine" => {
+                if let Some(p) = st.objects.ref_prop(m, "resourcePool")
+                    && !pools.contains(&p)
+                {
+                    pools.push(p);
+                }
+                virtual_machine(st, m)
+            }
             "Datastore" => crate::mo::datastore::refresh(st, m),
+            "ResourcePool" => {
+                if !pools.contains(m) {
+                    pools.push(m.clone());
+                }
+                Ok(())
+            }
             _ => Ok(()),
         };
-        if let Err(f) = r {
-            tracing::error!(object = %m, fault = %f, "deriving properties failed");
-            debug_assert!(false, "deriving properties of {m} failed: {f}");
-        }
+        report(m, r);
+    }
+    for p in &pools {
+        report(p, crate::mo::resource_pool::refresh(st, p));
+    }
+}
+
+fn report(m: &MoRef, r: Result<(), Fault>) {
+    if let Err(f) = r {
+        tracing::error!(object = %m, fault = %f, "deriving properties failed");
+        debug_assert!(false, "deriving properties of {m} failed: {f}");
     }
 }
 

@@ -51,6 +51,16 @@ pub enum Inventory {
     Generated { vms: usize },
 }
 
+/// What the simulator presents itself as in `ServiceContent.about`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Personality {
+    /// vCenter Server: `apiType` `VirtualCenter`.
+    #[default]
+    VCenter,
+    /// A standalone ESXi host: `apiType` `HostAgent`.
+    Esxi,
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub listen: SocketAddr,
@@ -72,6 +82,8 @@ pub struct Config {
     pub datastore_memory_limit: u64,
     /// Largest single file `/folder` accepts (413 beyond it).
     pub max_upload_bytes: u64,
+    /// vCenter (the default) or ESXi, as `ServiceContent.about` says.
+    pub personality: Personality,
 }
 
 /// Short, so tools waiting for Tools see a real wait without slowing anyone.
@@ -90,6 +102,7 @@ impl Default for Config {
             datastore_dir: None,
             datastore_memory_limit: datastore_content::DEFAULT_MEMORY_LIMIT,
             max_upload_bytes: datastore_content::DEFAULT_MAX_FILE,
+            personality: Personality::VCenter,
         }
     }
 }
@@ -118,6 +131,7 @@ pub async fn start(config: Config) -> anyhow::Result<Simulator> {
     };
     let mut st = State::new();
     service::install(&mut st).map_err(|f| anyhow::anyhow!("{f}"))?;
+    service::set_personality(&mut st, config.personality).map_err(|f| anyhow::anyhow!("{f}"))?;
     st.tools.default_delay = config.tools_start_delay;
     st.files.store = Arc::new(datastore_content::ContentStore::new(
         config.datastore_memory_limit,
@@ -210,6 +224,18 @@ impl Simulator {
         self.shared.lock().files.list(&ds.value, prefix)
     }
 
+    /// The file at exactly `path` on datastore `ds` (folders made by
+    /// `MakeDirectory` are entries of kind `Folder`).
+    pub fn datastore_file(&self, ds: &MoRef, path: &str) -> Option<datastore_files::DsFile> {
+        self.shared.lock().files.get(&ds.value, path).copied()
+    }
+
+    /// Whether `path` on `ds` is a folder: made as one, or holding files
+    /// (a VM's folder); `""` is the datastore's root.
+    pub fn datastore_folder_exists(&self, ds: &MoRef, path: &str) -> bool {
+        self.shared.lock().files.is_folder(&ds.value, path)
+    }
+
     /// The bytes of a file uploaded through `/folder` (or set with
     /// [`Simulator::write_datastore_file`]); `None` when there is no such file
     /// or it has no uploaded bytes (a VM's disk, a seeded ISO: those read as
@@ -246,7 +272,7 @@ impl Simulator {
                     .memory_blob(bytes.to_vec())
                     .map_err(|e| vim25::Fault::new("FileFault", e.to_string()))?;
                 let file = datastore_files::DsFile::fixed(
-                    datastore_files::FileKind::Other,
+                    datastore_files::FileKind::for_name(path),
                     bytes.len() as i64,
                 );
                 st.files

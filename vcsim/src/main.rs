@@ -50,6 +50,9 @@ struct Args {
     /// Largest file /folder accepts, in MiB.
     #[arg(long, value_name = "MIB", default_value_t = vcsim::datastore_content::DEFAULT_MAX_FILE >> 20)]
     max_upload_mb: u64,
+    /// Present as a standalone ESXi host (AboutInfo apiType HostAgent) instead of vCenter.
+    #[arg(long)]
+    esxi: bool,
     /// Print every method the simulator implements (`Type.Method`, sorted) and exit.
     #[arg(long)]
     list_methods: bool,
@@ -107,6 +110,11 @@ fn config(args: Args) -> Config {
         datastore_dir: args.datastore_dir,
         datastore_memory_limit: args.datastore_memory_mb.saturating_mul(1 << 20),
         max_upload_bytes: args.max_upload_mb.saturating_mul(1 << 20),
+        personality: if args.esxi {
+            vcsim::Personality::Esxi
+        } else {
+            vcsim::Personality::VCenter
+        },
     }
 }
 

@@ -95,6 +95,36 @@ const MANAGERS: &[(&str, &str, &str)] = &[
 
 pub(crate) const ROOT_FOLDER_ID: &str = "group-d1";
 
+/// What the simulator says it is in `ServiceContent.about`.
+pub(crate) fn about_for(p: crate::Personality) -> Data {
+    match p {
+        crate::Personality::VCenter => about(),
+        crate::Personality::Esxi => Data::new("AboutInfo")
+            .with("name", "VMware ESXi")
+            .with("fullName", "VMware ESXi 8.0.3 build-24022510")
+            .with("vendor", "VMware, Inc.")
+            .with("version", "8.0.3")
+            .with("build", "24022510")
+            .with("localeVersion", "INTL")
+            .with("localeBuild", "000")
+            .with("osType", "vmnix-x86")
+            .with("productLineId", "embeddedEsx")
+            .with("apiType", "HostAgent")
+            .with("apiVersion", "8.0.3.0")
+            .with("licenseProductName", "VMware ESX Server")
+            .with("licenseProductVersion", "8.0"),
+    }
+}
+
+/// Makes `ServiceContent.about` (as handed out and as the ServiceInstance's
+/// `content` property) the one of personality `p`.
+pub(crate) fn set_personality(st: &mut State, p: crate::Personality) -> Result<(), Fault> {
+    st.content.set("about", about_for(p));
+    let si = MoRef::new("ServiceInstance", "ServiceInstance");
+    st.objects
+        .set(&si, "content", Value::data(st.content.clone()))
+}
+
 pub(crate) fn about() -> Data {
     Data::new("AboutInfo")
         .with("name", "VMware vCenter Server")

@@ -211,18 +211,6 @@ async fn download(shared: &Shared, t: &Target, headers: &HeaderMap) -> Answer {
     Ok(r)
 }
 
-/// What an uploaded file is, by its extension.
-fn kind_of(path: &str) -> FileKind {
-    match path.rsplit_once('.').map_or("", |(_, e)| e) {
-        "iso" => FileKind::Iso,
-        "vmx" => FileKind::Config,
-        "nvram" => FileKind::Nvram,
-        "log" => FileKind::Log,
-        "vmdk" => FileKind::Disk,
-        _ => FileKind::Other,
-    }
-}
-
 /// Room on `ds` for a file of `size` bytes replacing what is at `rel`.
 fn room(st: &Model, t: &Target, size: i64) -> Result<(), Fault> {
     let cap = st
@@ -309,7 +297,7 @@ async fn upload(shared: &Shared, t: &Target, headers: &HeaderMap, mut body: Body
             st.files.set_with(
                 &t.ds.value,
                 &t.rel,
-                DsFile::fixed(kind_of(&t.rel), size),
+                DsFile::fixed(FileKind::for_name(&t.rel), size),
                 Some(blob),
             );
             files_changed(st, &t.ds)?;

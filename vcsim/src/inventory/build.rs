@@ -5,7 +5,7 @@ use vim25::{Data, Fault, MoRef, Value};
 use super::place::{host, place_vm};
 use super::spec::*;
 use crate::state::State;
-use crate::{now, uuid_for};
+use crate::uuid_for;
 
 pub(super) fn fault(f: Fault) -> anyhow::Error {
     anyhow::Error::msg(f)
@@ -183,60 +183,8 @@ pub fn build(st: &mut State, spec: &InventorySpec) -> anyhow::Result<()> {
                 .map_err(fault)?;
         }
         for ds in &dcs.datastores {
-            let m = MoRef::new("Datastore", &st.new_id("datastore"));
-            let url = format!(
-                "ds:///vmfs/volumes/{}/",
-                uuid_for(&format!("/{}/datastore/{}", dcs.name, ds.name))
-            );
-            let cap = (ds.capacity_gb as i64).saturating_mul(1 << 30);
-            let free = (ds.free_gb as i64).saturating_mul(1 << 30);
-            let browser = MoRef::new(
-                "HostDatastoreBrowser",
-                &format!("datastoreBrowser-{}", m.value),
-            );
-            st.objects.insert(
-                browser.clone(),
-                Data::new("HostDatastoreBrowser").with("datastore", vec![m.clone()]),
-            );
-            st.objects.insert(
-                m.clone(),
-                Data::new("Datastore")
-                    .with("name", ds.name.as_str())
-                    .with("parent", &ds_folder)
-                    .with("browser", &browser)
-                    .with(
-                        "summary",
-                        Data::new("DatastoreSummary")
-                            .with("datastore", &m)
-                            .with("name", ds.name.as_str())
-                            .with("url", url.as_str())
-                            .with("capacity", cap)
-                            .with("freeSpace", free)
-                            .with("uncommitted", 0i64)
-                            .with("accessible", true)
-                            .with("multipleHostAccess", true)
-                            .with("type", ds.r#type.as_str())
-                            .with("maintenanceMode", "normal"),
-                    )
-                    .with(
-                        "info",
-                        Data::new("DatastoreInfo")
-                            .with("name", ds.name.as_str())
-                            .with("url", url.as_str())
-                            .with("freeSpace", free)
-                            .with("maxFileSize", cap)
-                            .with("timestamp", now()),
-                    )
-                    .with("host", Value::array(vec![]))
-                    .with("vm", Value::array(vec![]))
-                    .with("overallStatus", "green")
-                    .with("configStatus", "green"),
-            );
-            st.objects
-                .push_ref(&ds_folder, "childEntity", &m)
-                .map_err(fault)?;
+            let m = super::datastore::datastore(st, &dcs.name, ds, &ds_folder)?;
             st.objects.push_ref(&dc, "datastore", &m).map_err(fault)?;
-            crate::mo::datastore::seed(st, &m, cap - free).map_err(fault)?;
             ctx.datastores.push((ds.name.clone(), m));
         }
         for h in &dcs.hosts {
@@ -266,6 +214,9 @@ pub fn build(st: &mut State, spec: &InventorySpec) -> anyhow::Result<()> {
                 vm_index += 1;
             }
         }
+    }
+    for pool in st.objects.of_kind("ResourcePool") {
+        crate::mo::resource_pool::refresh(st, &pool).map_err(fault)?;
     }
     st.objects.finish_sharing();
     Ok(())
@@ -317,6 +268,12 @@ fn cluster_summary(st: &mut State, cr: &MoRef, hosts: &[HostSpec]) -> anyhow::Re
         "ComputeResourceSummary"
     };
     let n = hosts.len() as i64;
+    if let Some(pool) = st.objects.ref_prop(cr, "resourcePool") {
+        let config = crate::mo::resource_pool::root_config(&pool, cores * 2000, mem >> 20);
+        st.objects
+            .set(&pool, "config", Value::data(config))
+            .map_err(fault)?;
+    }
     st.objects
         .set(
             cr,

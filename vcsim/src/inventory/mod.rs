@@ -4,6 +4,7 @@
 //! them into objects.
 
 mod build;
+mod datastore;
 mod place;
 mod spec;
 

@@ -108,13 +108,18 @@ pub(super) fn host(st: &mut State, h: &HostSpec, cr: &MoRef, ctx: &DcCtx) -> any
         .set(&m, "datastoreBrowser", Value::moref(browser))
         .map_err(fault)?;
     for (_, d) in &ctx.datastores {
+        let accessible = st
+            .objects
+            .prop(d, "summary.accessible")
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
         let mount = Data::new("DatastoreHostMount").with("key", &m).with(
             "mountInfo",
             Data::new("HostMountInfo")
                 .with("path", format!("/vmfs/volumes/{}", d.value))
                 .with("accessMode", "readWrite")
                 .with("mounted", true)
-                .with("accessible", true),
+                .with("accessible", accessible),
         );
         let mut mounts = st
             .objects

@@ -41,8 +41,22 @@ pub struct DatastoreSpec {
     pub capacity_gb: u64,
     #[serde(default = "default_free_gb")]
     pub free_gb: u64,
+    /// `VMFS`, `NFS`, `NFS41`, `vsan`, `vvol` or `PMEM`.
     #[serde(default = "default_ds_type")]
     pub r#type: String,
+    /// `summary.accessible` (and each host mount's).
+    #[serde(default = "default_true")]
+    pub accessible: bool,
+    /// `summary.maintenanceMode`: `normal`, `enteringMaintenance` or `inMaintenance`.
+    #[serde(default = "default_maintenance")]
+    pub maintenance_mode: String,
+}
+
+fn default_true() -> bool {
+    true
+}
+fn default_maintenance() -> String {
+    "normal".into()
 }
 
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -183,6 +197,8 @@ pub fn generate(vms: usize) -> InventorySpec {
             capacity_gb: 1 << 20,
             free_gb: 1 << 19,
             r#type: default_ds_type(),
+            accessible: true,
+            maintenance_mode: default_maintenance(),
         }],
         switches: vec![SwitchSpec {
             name: "DVS0".into(),

@@ -48,7 +48,7 @@ fn search(c: &Call, recurse: bool) -> Reply {
         walk(st, &ds, &name, &folder, &spec, recurse, &mut out);
         if recurse {
             Ok(Some(Value::any(
-                TypeRef::new("ArrayOfHostDatastoreBrowserSearchResults"),
+                TypeRef::array_of("HostDatastoreBrowserSearchResults"),
                 Value::array(out.into_iter().map(Value::data).collect()),
             )))
         } else {
@@ -218,7 +218,7 @@ impl Spec {
             let t = st.files.modified(&ds.value, full);
             let when = chrono::DateTime::from_timestamp(t, 0)
                 .unwrap_or_default()
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
             d.set("modification", when);
         }
         if self.owner {

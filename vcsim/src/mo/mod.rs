@@ -10,6 +10,7 @@ pub(crate) mod folder;
 pub(crate) mod host_datastore_browser;
 pub(crate) mod managed_entity;
 pub(crate) mod property_collector;
+pub(crate) mod resource_pool;
 pub(crate) mod search_index;
 pub(crate) mod service_instance;
 pub(crate) mod session_manager;

@@ -399,3 +399,32 @@ async fn issue_11_without_a_backing_dir_the_memory_limit_is_507() {
         "a refused upload frees what it held"
     );
 }
+
+#[tokio::test]
+async fn issue_11_files_set_up_through_the_simulator_download_through_the_door() {
+    let (sim, _c, cookie) = logged_in_with(Config::default()).await;
+    let d = ds(&sim);
+    let free0 = free(&sim);
+    sim.write_datastore_file(&d, "iso/setup.iso", b"0123456789")
+        .expect("set-up writes");
+    let f = sim.datastore_file(&d, "iso/setup.iso").expect("the file");
+    assert_eq!(
+        (f.size, f.kind),
+        (10, vcsim::datastore_files::FileKind::Iso)
+    );
+    assert_eq!(free(&sim), free0 - 10);
+    assert!(sim.datastore_folder_exists(&d, "iso"));
+    assert!(
+        sim.datastore_folder_exists(&d, "DC0_H0_VM0"),
+        "a VM's folder is one"
+    );
+    assert!(sim.datastore_folder_exists(&d, ""), "the root is one");
+    assert!(
+        !sim.datastore_folder_exists(&d, "iso/setup.iso"),
+        "a file is not"
+    );
+    assert!(!sim.datastore_folder_exists(&d, "nope"));
+    let (st, _, body) = send(http().get(url(&sim, "iso/setup.iso", Q)), &cookie).await;
+    assert_eq!((st, body), (200, b"0123456789".to_vec()));
+    assert_eq!(sim.upload_memory_in_use(), 10);
+}

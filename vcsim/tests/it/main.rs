@@ -15,6 +15,7 @@ mod events_search;
 mod file_manager;
 mod folder_door;
 mod http;
+mod inventory_info;
 mod method_table;
 mod property_collector;
 mod pyvmomi;

@@ -155,3 +155,22 @@ async fn pyvmomi_fetches_the_console_screenshot() {
     assert!(out.contains("ok: the PNG is 200x150"), "{out}");
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pyvmomi_browses_uploads_downloads_copies_moves_and_deletes_datastore_files() {
+    let sim = tls_simulator().await;
+    let ds = sim.find("Datastore", "LocalDS_0").expect("datastore");
+    let free = |sim: &vcsim::Simulator| {
+        sim.property(&ds, "summary.freeSpace")
+            .and_then(|v| v.as_i64())
+            .expect("freeSpace")
+    };
+    let before = free(&sim);
+    let out = run_script(&sim, "pyvmomi_datastore.py", "DC0_H0_VM0").await;
+    assert!(out.contains("ok: the copy has the same bytes"), "{out}");
+    // The script deleted everything it made: no files left, the space back.
+    assert!(sim.datastore_files(&ds, "upload").is_empty());
+    assert_eq!(free(&sim), before);
+    assert_eq!(sim.upload_memory_in_use(), 0);
+    sim.shutdown().await;
+}
