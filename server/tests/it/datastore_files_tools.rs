@@ -8,7 +8,7 @@ use testkit::{has_result_keys as has_keys, prop_int};
 use vcsim::datastore_files::{DsFile, FileKind};
 use vim25::MoRef;
 
-use crate::{Env, env, says};
+use crate::{Env, env, env_with, says};
 
 const DS: &str = "LocalDS_0";
 
@@ -279,6 +279,54 @@ async fn move_datastore_file_renames_and_refuses_to_overwrite() {
         .await;
     says(&msg, &["'[LocalDS_0] iso/a.iso' already exists"]);
     assert!(file(&e, "iso/moved.iso").is_some(), "not moved");
+}
+
+/// DC0 with LocalDS_0 and a second datastore, Small (NFS).
+async fn two_datastores() -> (Env, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = "datacenters:\n  - name: DC0\n    networks: [VM Network]\n    datastores:\n      \
+                - name: LocalDS_0\n      - {name: Small, capacity_gb: 5, free_gb: 4, type: NFS}\n    \
+                hosts:\n      - name: DC0_H0\n        vms:\n          - name: VM0\n";
+    let path = dir.path().join("two.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    let config = vcsim::Config {
+        inventory: vcsim::Inventory::File(path),
+        ..Default::default()
+    };
+    (env_with(config, Default::default()).await, dir)
+}
+
+fn file_on(e: &Env, ds: &str, path: &str) -> Option<DsFile> {
+    let m = e.sim.find("Datastore", ds).unwrap();
+    e.sim
+        .datastore_files(&m, path)
+        .into_iter()
+        .find(|(p, _)| p == path)
+        .map(|(_, f)| f)
+}
+
+#[tokio::test]
+async fn copy_and_move_work_across_datastores() {
+    let (e, _dir) = two_datastores().await;
+    let r = e
+        .json(
+            "copy_datastore_file",
+            json!({"source_datastore": DS, "source_path": "iso/a.iso", "dest_datastore": "Small", "dest_path": "a.iso"}),
+        )
+        .await;
+    assert_eq!(r["destination"], "[Small] a.iso");
+    let size = file_on(&e, DS, "iso/a.iso").unwrap().size;
+    assert_eq!(file_on(&e, "Small", "a.iso").unwrap().size, size);
+    let r = e
+        .json(
+            "move_datastore_file",
+            json!({"source_datastore": "Small", "source_path": "a.iso", "dest_datastore": DS}),
+        )
+        .await;
+    assert_eq!(r["source"], "[Small] a.iso");
+    assert_eq!(r["destination"], "[LocalDS_0] a.iso");
+    assert!(file_on(&e, "Small", "a.iso").is_none());
+    assert_eq!(file_on(&e, DS, "a.iso").unwrap().size, size);
 }
 
 // Hostile datastore paths: refused before vCenter is asked, nothing changed.

@@ -7,7 +7,7 @@ use serde_json::{Value as Json, json};
 use testkit::{has_result_keys as has_keys, prop, prop_int, prop_str};
 use vim25::{MoRef, Value};
 
-use crate::{Env, env, says};
+use crate::{Env, env, env_with, says};
 
 const DS: &str = "LocalDS_0";
 
@@ -54,6 +54,27 @@ async fn get_vcenter_info_is_the_simulators_about_info() {
         assert_eq!(r[key], want, "{key}: {r}");
     }
     assert_eq!(r["api_type"], "VirtualCenter");
+}
+
+#[tokio::test]
+async fn get_vcenter_info_tells_a_standalone_esxi_host_apart() {
+    let config = vcsim::Config {
+        personality: vcsim::Personality::Esxi,
+        ..Default::default()
+    };
+    let e = env_with(config, Default::default()).await;
+    let r = e.json("get_vcenter_info", json!({})).await;
+    has_keys("get_vcenter_info", &r);
+    let si = MoRef::new("ServiceInstance", "ServiceInstance");
+    assert_eq!(r["api_type"], "HostAgent");
+    assert_eq!(
+        r["api_type"],
+        prop_str(&e.sim, &si, "content.about.apiType")
+    );
+    assert_eq!(
+        r["full_name"],
+        prop_str(&e.sim, &si, "content.about.fullName")
+    );
 }
 
 #[tokio::test]

@@ -60,6 +60,19 @@ pub fn settings(sim: &vcsim::Simulator, password: &str) -> VCenterSettings {
     }
 }
 
+/// A simulator started with `config` (its credentials set to the tests'
+/// own) and a server context with `defaults`.
+pub async fn env_with(config: vcsim::Config, defaults: Defaults) -> Env {
+    let config = vcsim::Config {
+        credentials: Some((USER.to_string(), PASSWORD.to_string())),
+        ..config
+    };
+    let sim = vcsim::start(config).await.unwrap();
+    let client = mcvsphere::vsphere::Client::new(&settings(&sim, PASSWORD)).unwrap();
+    let ctx = Arc::new(ToolContext { client, defaults });
+    Env { sim, ctx }
+}
+
 pub async fn env() -> Env {
     let sim = sim().await;
     let client = mcvsphere::vsphere::Client::new(&settings(&sim, PASSWORD)).unwrap();

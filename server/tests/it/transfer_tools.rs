@@ -5,15 +5,14 @@
 //! hostile case in its own test.
 
 use std::path::Path;
-use std::sync::Arc;
 
 use base64::Engine;
-use mcvsphere::tools::{Defaults, ToolContext};
+use mcvsphere::tools::Defaults;
 use serde_json::json;
 use testkit::{has_result_keys as has_keys, prop_int};
 use vim25::MoRef;
 
-use crate::{Env, PASSWORD, says, settings, sim};
+use crate::{Env, env_with, says};
 
 const DS: &str = "LocalDS_0";
 
@@ -23,17 +22,15 @@ fn b64(bytes: &[u8]) -> String {
 
 /// A simulator and a server whose local files are confined to `dir`.
 async fn env_in(dir: Option<&Path>) -> Env {
-    let sim = sim().await;
-    let client = mcvsphere::vsphere::Client::new(&settings(&sim, PASSWORD)).unwrap();
-    let ctx = Arc::new(ToolContext {
-        client,
-        defaults: Defaults {
-            network: "VM Network".into(),
-            local_dir: dir.map(Path::to_path_buf),
-            ..Default::default()
-        },
-    });
-    Env { sim, ctx }
+    env_with(vcsim::Config::default(), defaults(dir)).await
+}
+
+fn defaults(dir: Option<&Path>) -> Defaults {
+    Defaults {
+        network: "VM Network".into(),
+        local_dir: dir.map(Path::to_path_buf),
+        ..Default::default()
+    }
 }
 
 fn store(e: &Env) -> MoRef {
@@ -97,6 +94,61 @@ async fn upload_to_datastore_streams_a_local_file_larger_than_the_inline_limit()
     assert_eq!(r["size_bytes"], big.len());
     let stored = bytes_on(&e, "iso/big.bin").unwrap();
     assert!(stored == big, "the datastore holds the file byte for byte");
+}
+
+#[tokio::test]
+async fn upload_to_datastore_streams_into_a_simulator_that_may_not_hold_it_in_memory() {
+    // The simulator keeps uploads on disk and may hold only 1 MB in memory:
+    // the 3 MB file arrives in pieces on both sides.
+    let local = tempfile::tempdir().unwrap();
+    let backing = tempfile::tempdir().unwrap();
+    let data = pattern((3 << 20) + 1);
+    std::fs::write(local.path().join("disk.img"), &data).unwrap();
+    let config = vcsim::Config {
+        datastore_dir: Some(backing.path().to_path_buf()),
+        datastore_memory_limit: 1 << 20,
+        ..Default::default()
+    };
+    let e = env_with(config, defaults(Some(local.path()))).await;
+    e.json(
+        "upload_to_datastore",
+        json!({"datastore": DS, "remote_path": "disk.img", "local_path": "disk.img", "chunk_size": 65536}),
+    )
+    .await;
+    let on_disk = e
+        .sim
+        .datastore_file_backing(&store(&e), "disk.img")
+        .unwrap();
+    assert!(
+        std::fs::read(on_disk).unwrap() == data,
+        "stored byte for byte"
+    );
+    assert!(e.sim.upload_memory_in_use() <= 1 << 20);
+}
+
+#[tokio::test]
+async fn upload_to_datastore_past_vcenters_size_limit_fails_clearly() {
+    let local = tempfile::tempdir().unwrap();
+    std::fs::write(local.path().join("big.bin"), pattern(4096)).unwrap();
+    let config = vcsim::Config {
+        max_upload_bytes: 1024,
+        ..Default::default()
+    };
+    let e = env_with(config, defaults(Some(local.path()))).await;
+    let msg = e
+        .fails(
+            "upload_to_datastore",
+            json!({"datastore": DS, "remote_path": "big.bin", "local_path": "big.bin"}),
+        )
+        .await;
+    says(
+        &msg,
+        &[
+            "Cannot upload '[LocalDS_0] big.bin'",
+            "larger than vCenter accepts",
+        ],
+    );
+    assert!(bytes_on(&e, "big.bin").is_none());
 }
 
 #[tokio::test]
