@@ -76,6 +76,24 @@ async fn browse_datastore_lists_the_top_of_the_datastore_as_the_simulator_holds_
 }
 
 #[tokio::test]
+async fn the_datastore_resource_lists_what_browse_datastore_lists_at_the_top() {
+    let e = env().await;
+    mkdir(&e, "from-resource-test").await;
+    let listed = e.json("browse_datastore", json!({"datastore": DS})).await;
+    let read = mcvsphere::resources::read(&e.ctx, "datastore://LocalDS_0")
+        .await
+        .unwrap();
+    assert_eq!(read, listed);
+    assert!(
+        read.as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["name"] == "from-resource-test" && i["type"] == "folder"),
+        "{read}"
+    );
+}
+
+#[tokio::test]
 async fn browse_datastore_lists_a_folder_with_types_and_sizes() {
     let e = env().await;
     let r = e
