@@ -8,13 +8,12 @@
 use serde_json::{Value as Json, json};
 use vim25::{Data, MoRef, Request, Value};
 
+use super::ds_lookup::{Datastore, datastore, file_error, human};
 use super::ds_path::{self, ds_path};
-use super::inventory::find_named;
 use super::params::DATASTORE;
 use super::typed::tool_args;
 use super::{Ctx, Example, Failure, Hints, Output, Returns, ToolDef, run};
-use crate::error::{ToolError, VsError};
-use crate::views;
+use crate::error::ToolError;
 
 tool_args! {
     pub struct BrowseArgs {
@@ -147,80 +146,6 @@ pub const MOVE_DATASTORE_FILE: ToolDef = ToolDef {
     run: run!(move_datastore_file, MoveArgs),
 };
 
-/// A datastore as the file tools need it: its name, browser and the
-/// datacenter the file methods and the `/folder` door are scoped to.
-pub(super) struct Datastore {
-    pub name: String,
-    pub browser: Option<MoRef>,
-    pub datacenter: MoRef,
-    /// The datacenter's inventory path (`dcPath` of the `/folder` door).
-    pub dc_path: String,
-}
-
-/// The datastore named `name`, or an error listing those that exist.
-pub(super) async fn datastore(ctx: &Ctx, name: &str) -> Result<Datastore, ToolError> {
-    let o = find_named(
-        ctx,
-        "Datastore",
-        "Datastore",
-        name,
-        &views::datastore::BROWSER_PARENT,
-    )
-    .await?;
-    let vs = |e: VsError| ToolError::vsphere(&e, None);
-    // Up the parents to the datacenter, then its folders up to the root.
-    let mut names = vec![];
-    let mut datacenter = None;
-    let mut next = o.moref("parent").cloned();
-    while let Some(m) = next {
-        let p = ctx
-            .client
-            .properties(&m, &views::datastore::PARENT)
-            .await
-            .map_err(vs)?;
-        if datacenter.is_some() || m.kind == "Datacenter" {
-            names.push(p.name().to_string());
-            datacenter.get_or_insert(m);
-        }
-        next = p.moref("parent").cloned();
-    }
-    let datacenter = datacenter
-        .ok_or_else(|| ToolError::new(format!("Datastore '{name}' is in no datacenter")))?;
-    names.pop(); // the root folder is not part of the path
-    names.reverse();
-    Ok(Datastore {
-        name: o.name().to_string(),
-        browser: o.moref("browser").cloned(),
-        datacenter,
-        dc_path: names.join("/"),
-    })
-}
-
-/// A file method's failure in the words of the paths involved.
-pub(super) fn file_error(e: &VsError, path: &str) -> ToolError {
-    let file = e
-        .fault()
-        .and_then(|f| f.detail.as_ref())
-        .and_then(|d| d.get("file"))
-        .and_then(Value::as_str)
-        .unwrap_or(path)
-        .to_string();
-    let words = if e.is("FileNotFound") {
-        format!("'{file}' not found")
-    } else if e.is("FileAlreadyExists") {
-        format!("'{file}' already exists")
-    } else if e.is("CannotDeleteFile") || e.is("FileLocked") {
-        format!("'{file}' is in use (a running VM's file?) and cannot be changed")
-    } else if e.is("NoDiskSpace") {
-        format!("not enough free space on the datastore for '{path}'")
-    } else if e.is("InvalidDatastorePath") || e.is("InvalidDatastore") {
-        format!("'{path}' is not a valid datastore path: {e}")
-    } else {
-        return ToolError::vsphere(e, None);
-    };
-    ToolError::new(words)
-}
-
 async fn file_manager(ctx: &Ctx) -> Result<MoRef, ToolError> {
     ctx.client
         .content()
@@ -244,22 +169,6 @@ fn file_type(type_name: &str) -> String {
         out.push(c.to_ascii_lowercase());
     }
     out
-}
-
-/// Bytes in the largest unit that keeps the number at least 1.
-pub(super) fn human(bytes: i64) -> String {
-    let units = ["B", "KB", "MB", "GB", "TB"];
-    let mut v = bytes as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < units.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{v:.1} {}", units[u])
-    }
 }
 
 async fn browse_datastore(ctx: Ctx, args: BrowseArgs) -> Result<Output, ToolError> {
@@ -447,7 +356,8 @@ async fn move_datastore_file(ctx: Ctx, a: MoveArgs) -> Result<Output, ToolError>
 
 #[cfg(test)]
 mod tests {
-    use super::{file_type, human};
+    use super::file_type;
+    use crate::tools::ds_lookup::human;
 
     #[test]
     fn file_types_and_sizes_read_as_words() {

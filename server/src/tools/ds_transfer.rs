@@ -13,7 +13,7 @@ use base64::Engine;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use super::ds_files::{Datastore, datastore, human};
+use super::ds_lookup::{Datastore, datastore, human};
 use super::ds_path::{self, ds_path};
 use super::local_paths::{self, SETTING};
 use super::params::DATASTORE;

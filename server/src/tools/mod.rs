@@ -22,6 +22,7 @@ mod def;
 mod devices;
 pub mod disks;
 pub mod ds_files;
+mod ds_lookup;
 pub mod ds_path;
 pub mod ds_transfer;
 pub mod family;

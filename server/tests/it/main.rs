@@ -13,6 +13,7 @@ mod disks;
 mod docs;
 mod healthcheck;
 mod inventory_info;
+mod local_paths;
 mod mcp_http;
 mod modules;
 mod nics;
