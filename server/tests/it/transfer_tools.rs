@@ -151,6 +151,33 @@ async fn upload_to_datastore_past_vcenters_size_limit_fails_clearly() {
 }
 
 #[tokio::test]
+async fn transfers_log_in_again_when_the_session_has_expired() {
+    let local = tempfile::tempdir().unwrap();
+    let data = pattern(200_000);
+    std::fs::write(local.path().join("f.bin"), &data).unwrap();
+    let e = env_in(Some(local.path())).await;
+    e.json("get_datastore_info", json!({"name": DS})).await;
+    let logins = e.ctx.client.login_count();
+    e.sim.expire_sessions();
+    e.json(
+        "upload_to_datastore",
+        json!({"datastore": DS, "remote_path": "f.bin", "local_path": "f.bin", "chunk_size": 4096}),
+    )
+    .await;
+    assert!(bytes_on(&e, "f.bin").unwrap() == data);
+    e.sim.expire_sessions();
+    let r = e
+        .json(
+            "download_from_datastore",
+            json!({"datastore": DS, "path": "f.bin", "save_to": "back.bin"}),
+        )
+        .await;
+    assert_eq!(r["size_bytes"], data.len());
+    assert!(std::fs::read(local.path().join("back.bin")).unwrap() == data);
+    assert!(e.ctx.client.login_count() >= logins + 2, "logged in again");
+}
+
+#[tokio::test]
 async fn upload_to_datastore_needs_one_source_and_an_existing_folder() {
     let e = env_in(None).await;
     let msg = e
