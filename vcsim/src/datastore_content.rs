@@ -34,8 +34,11 @@ pub struct ContentStore {
     /// Backing directory: uploads are written under `<dir>/<datastore>/`.
     pub dir: Option<PathBuf>,
     in_memory: AtomicU64,
-    next: AtomicU64,
 }
+
+/// Numbers the backing files; one counter for the process, so simulators
+/// sharing a directory never pick the same name.
+static NEXT_FILE: AtomicU64 = AtomicU64::new(0);
 
 /// 256 MiB of uploads in memory by default: enough for the ISOs and scripts
 /// tests and demos move, small enough for a laptop.
@@ -84,7 +87,6 @@ impl ContentStore {
             max_file,
             dir,
             in_memory: AtomicU64::new(0),
-            next: AtomicU64::new(0),
         }
     }
 
@@ -138,7 +140,7 @@ impl ContentStore {
                 tokio::fs::create_dir_all(&sub)
                     .await
                     .map_err(WriteError::Io)?;
-                let n = self.next.fetch_add(1, Ordering::Relaxed);
+                let n = NEXT_FILE.fetch_add(1, Ordering::Relaxed);
                 let path = sub.join(format!("{}-{n}-{}", std::process::id(), safe_name(name)));
                 let file = tokio::fs::File::create(&path)
                     .await

@@ -147,6 +147,8 @@ fn target(shared: &Shared, uri_path: &str, query: &str) -> Result<Target, (Statu
                 ),
             )
         })?;
+    crate::mo::datastore::require_accessible(&st, &ds)
+        .map_err(|f| no(StatusCode::NOT_FOUND, f.message))?;
     Ok(Target { ds, ds_name, rel })
 }
 

@@ -143,3 +143,24 @@ pub(crate) fn invalid_datastore(st: &State, name: &str, valid: &[MoRef]) -> Faul
     )
     .with("name", name)
 }
+
+/// `InaccessibleDatastore` unless `ds` is accessible (a fixture may start
+/// one inaccessible): its files can be neither listed nor changed.
+pub(crate) fn require_accessible(st: &State, ds: &MoRef) -> Result<(), Fault> {
+    if st
+        .objects
+        .prop(ds, "summary.accessible")
+        .and_then(Value::as_bool)
+        .unwrap_or(true)
+    {
+        return Ok(());
+    }
+    let name = st.objects.name(ds);
+    Err(Fault::new(
+        "InaccessibleDatastore",
+        format!("The datastore '{name}' is not accessible"),
+    )
+    .with("datastore", ds)
+    .with("name", name.as_str())
+    .with("detail", "not accessible from any host"))
+}

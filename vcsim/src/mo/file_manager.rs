@@ -7,9 +7,9 @@
 //! scope; absent, in the whole inventory, as on a host). The tasks' entity is
 //! that datacenter (the FileManager when none was given), as vCenter reports
 //! them. Faults as vSphere raises them: `InvalidDatastorePath`,
-//! `InvalidDatastore`, `FileNotFound`, `FileAlreadyExists` (unless `force`),
-//! `CannotDeleteFile`/`FileLocked` for a running VM's files, `NoDiskSpace`
-//! when a copy does not fit.
+//! `InvalidDatastore`, `InaccessibleDatastore`, `FileNotFound`,
+//! `FileAlreadyExists` (unless `force`), `CannotDeleteFile`/`FileLocked` for
+//! a running VM's files, `NoDiskSpace` when a copy does not fit.
 
 use std::sync::Arc;
 
@@ -54,6 +54,7 @@ pub(crate) fn resolve(st: &State, dc: Option<&MoRef>, path: &str) -> Result<Targ
         .find(|d| st.objects.name(d) == name)
         .cloned()
         .ok_or_else(|| invalid_datastore(st, &name, &scope))?;
+    crate::mo::datastore::require_accessible(st, &ds)?;
     Ok(Target { ds, name, rel })
 }
 

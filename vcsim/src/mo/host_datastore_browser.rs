@@ -9,7 +9,8 @@
 //! every file); a folder is always a `FolderFileInfo`, a file is typed
 //! (`VmDiskFileInfo`, `IsoImageFileInfo`, …) only when `details.fileType`
 //! asks; `fileSize`, `modification` and `fileOwner` are filled only when
-//! asked. The task's entity is the datastore searched.
+//! asked. The task's entity is the datastore searched; an inaccessible one
+//! fails it with `InaccessibleDatastore`.
 
 use vim25::{Data, Fault, MoRef, TypeRef, Value};
 
@@ -41,6 +42,7 @@ fn search(c: &Call, recurse: bool) -> Reply {
     };
     let entity = ds.clone();
     c.task(&entity, move |st| {
+        crate::mo::datastore::require_accessible(st, &ds)?;
         if !st.files.is_folder(&ds.value, &folder) {
             return Err(crate::datastore_files::not_found(&path));
         }

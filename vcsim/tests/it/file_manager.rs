@@ -47,7 +47,7 @@ pub(crate) fn file(sim: &Simulator, ds: &str, path: &str) -> Option<DsFile> {
         .map(|(_, f)| f)
 }
 
-fn free(sim: &Simulator, ds: &str) -> i64 {
+pub(crate) fn free(sim: &Simulator, ds: &str) -> i64 {
     prop_int(sim, &store(sim, ds), "summary.freeSpace").expect("freeSpace")
 }
 

@@ -268,3 +268,96 @@ async fn issue_11_fixture_datastores_have_their_type_url_info_and_state() {
         .expect_err("an unknown type is refused");
     says(&format!("{err:#}"), &["ZFS", "VMFS", "NFS", "vsan"]);
 }
+
+#[tokio::test]
+async fn issue_11_a_network_lists_the_vms_whose_nics_it_backs() {
+    use vim25::spec::{Mac, NewNic, NicBacking, nic_add, nic_remove};
+    let (sim, c) = logged_in().await;
+    let v = vm(&sim, "DC0_H0_VM0");
+    let pg = sim
+        .find("DistributedVirtualPortgroup", "DC0_DVPG0")
+        .expect("DC0_DVPG0");
+    let uuid = prop_str(
+        &sim,
+        &sim.find("VmwareDistributedVirtualSwitch", "DVS0")
+            .expect("DVS0"),
+        "uuid",
+    );
+    assert!(!refs(&sim, &pg, "vm").contains(&v));
+    let add = nic_add(&NewNic {
+        key: -1,
+        type_name: "VirtualVmxnet3".into(),
+        backing: NicBacking::Distributed {
+            switch_uuid: uuid,
+            portgroup_key: pg.value.to_string(),
+        },
+        mac: Mac::Generated,
+        start_connected: true,
+        connected: false,
+    })
+    .expect("a NIC spec");
+    let l = crate::devices_rules::applied(&sim, &c, &v, vec![add]).await;
+    assert!(
+        refs(&sim, &pg, "vm").contains(&v),
+        "the port group lists the VM"
+    );
+    assert!(refs(&sim, &v, "network").contains(&pg));
+    let nic = l
+        .by_label("Network adapter 2")
+        .expect("the new NIC")
+        .clone();
+    crate::devices_rules::applied(
+        &sim,
+        &c,
+        &v,
+        vec![nic_remove(&nic).expect("a removal spec")],
+    )
+    .await;
+    assert!(
+        !refs(&sim, &pg, "vm").contains(&v),
+        "and forgets it with the NIC"
+    );
+}
+
+#[tokio::test]
+async fn issue_11_an_inaccessible_datastore_can_be_neither_browsed_nor_changed() {
+    let sim = fixture(
+        "offline",
+        "      - name: LocalDS_0\n      - {name: gone, accessible: false}\n",
+    )
+    .await
+    .expect("the fixture builds");
+    let c = Client::new(&sim);
+    c.login().await;
+    let gone = sim.find("Datastore", "gone").expect("gone");
+    let browser = sim
+        .property(&gone, "browser")
+        .and_then(|v| v.as_moref().cloned())
+        .expect("browser");
+    let t = c
+        .ok(Request::new("SearchDatastore_Task", &browser).arg("datastorePath", "[gone] iso"))
+        .await;
+    let info = wait_task(&sim, &t).await;
+    assert_eq!(task_fault(&info), "InaccessibleDatastore");
+    let f = c
+        .check(
+            Request::new("MakeDirectory", &mo("FileManager", "FileManager"))
+                .arg("name", "[gone] x"),
+        )
+        .await
+        .expect_err("an inaccessible datastore is refused");
+    assert_eq!(f.fault_type(), Some("InaccessibleDatastore"));
+    says(&f.to_string(), &["gone", "not accessible"]);
+    assert!(!sim.datastore_folder_exists(&gone, "x"));
+    let cookie = format!("vmware_soap_session={}", c.cookie().expect("cookie"));
+    let r = reqwest::Client::new()
+        .get(format!(
+            "http://{}/folder/iso/a.iso?dcPath=DC0&dsName=gone",
+            sim.addr()
+        ))
+        .header("Cookie", cookie)
+        .send()
+        .await
+        .expect("the door answers");
+    assert_eq!(r.status().as_u16(), 404);
+}

@@ -13,6 +13,7 @@ mod devices_rules;
 mod devices_seq;
 mod events_search;
 mod file_manager;
+mod file_manager_contents;
 mod folder_door;
 mod http;
 mod inventory_info;
