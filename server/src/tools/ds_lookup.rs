@@ -75,6 +75,8 @@ pub(super) fn file_error(e: &VsError, path: &str) -> ToolError {
         format!("'{file}' is in use (a running VM's file?) and cannot be changed")
     } else if e.is("NoDiskSpace") {
         format!("not enough free space on the datastore for '{path}'")
+    } else if e.is("InaccessibleDatastore") {
+        format!("the datastore of '{path}' is not accessible now (no host can reach it)")
     } else if e.is("InvalidDatastorePath") || e.is("InvalidDatastore") {
         format!("'{path}' is not a valid datastore path: {e}")
     } else {

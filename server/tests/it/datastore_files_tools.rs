@@ -347,6 +347,33 @@ async fn copy_and_move_work_across_datastores() {
     assert_eq!(file_on(&e, DS, "a.iso").unwrap().size, size);
 }
 
+#[tokio::test]
+async fn an_inaccessible_datastore_is_said_to_be_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = "datacenters:\n  - name: DC0\n    networks: [VM Network]\n    datastores:\n      \
+                - name: LocalDS_0\n      - {name: gone, accessible: false}\n    \
+                hosts:\n      - name: DC0_H0\n";
+    let path = dir.path().join("gone.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    let config = vcsim::Config {
+        inventory: vcsim::Inventory::File(path),
+        ..Default::default()
+    };
+    let e = env_with(config, Default::default()).await;
+    let info = e.json("get_datastore_info", json!({"name": "gone"})).await;
+    assert_eq!(info["accessible"], false);
+    for (tool, args) in [
+        ("browse_datastore", json!({"datastore": "gone"})),
+        (
+            "create_datastore_folder",
+            json!({"datastore": "gone", "path": "x"}),
+        ),
+    ] {
+        let msg = e.fails(tool, args).await;
+        says(&msg, &["[gone]", "not accessible"]);
+    }
+}
+
 // Hostile datastore paths: refused before vCenter is asked, nothing changed.
 
 #[tokio::test]
