@@ -355,7 +355,7 @@ pub const SETTINGS: &[SettingInfo] = &[
         "path",
         None,
         false,
-        "The one directory on the server's own disk that `upload_to_datastore` (`local_path`) may read from and `download_from_datastore` (`save_to`) may write to; paths are relative to it or absolute inside it, and `..`, symlinks leading out, devices and FIFOs are refused. Unset: the working directory over stdio, off over HTTP (callers there are remote). `off` turns it off for stdio too.",
+        "The one directory on the server's own disk that `upload_to_datastore` (`local_path`) may read from and `download_from_datastore` (`save_to`) may write to; paths are relative to it or absolute inside it, and `..`, symlinks leading out, devices and FIFOs are refused. Unset: the working directory over stdio (unless that is `/`), off over HTTP (callers there are remote). `off` turns it off for stdio too.",
     ),
     s(
         "rbac_group_map",
@@ -679,8 +679,20 @@ impl Config {
         let local_dir = match string("mcvsphere_local_dir") {
             Some(v) if matches!(v.to_ascii_lowercase().as_str(), "off" | "none" | "false") => None,
             Some(v) => Some(PathBuf::from(v)),
-            // Over stdio the caller is the local user who started the server.
-            None if transport == Transport::Stdio => std::env::current_dir().ok(),
+            // Over stdio the caller is the local user who started the server;
+            // but a client that starts it in `/` would open the whole disk.
+            None if transport == Transport::Stdio => match std::env::current_dir() {
+                Ok(d) if d.parent().is_some() => Some(d),
+                _ => {
+                    warnings.push(
+                        "MCVSPHERE_LOCAL_DIR is unset and the working directory is the file \
+                         system root: local file access is off (set MCVSPHERE_LOCAL_DIR to \
+                         allow a directory)"
+                            .to_string(),
+                    );
+                    None
+                }
+            },
             None => None,
         };
         let mcp_host = with_default("mcp_host");

@@ -75,3 +75,36 @@ async fn over_http_local_files_are_off_unless_set() {
     assert_eq!(bytes_on(&h, "hi.txt").unwrap(), b"hi\n");
     h.shutdown().await;
 }
+
+/// Over stdio the working directory is the default, except the file system
+/// root (where desktop clients may start the server): then local files are off.
+#[tokio::test]
+async fn over_stdio_started_in_the_root_local_files_are_off() {
+    use rmcp::ServiceExt;
+    use rmcp::transport::{ConfigureCommandExt, TokioChildProcess};
+    conformance::init_tls();
+    let sim = conformance::start_sim().await.unwrap();
+    let cmd = conformance::server_command(&sim, &[])
+        .unwrap()
+        .configure(|c| {
+            c.env("MCP_TRANSPORT", "stdio").current_dir("/");
+        });
+    let (transport, _stderr) = TokioChildProcess::builder(cmd)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = ().serve(transport).await.unwrap();
+    let out = conformance::call_tool(
+        &client,
+        "upload_to_datastore",
+        json!({"datastore": DS, "remote_path": "passwd", "local_path": "etc/passwd"}),
+    )
+    .await
+    .unwrap();
+    assert!(out.is_error, "{}", out.text);
+    says(&out.text, &["off", "MCVSPHERE_LOCAL_DIR"]);
+    let ds = sim.find("Datastore", DS).unwrap();
+    assert!(sim.datastore_file_bytes(&ds, "passwd").is_none());
+    let _ = client.cancel().await;
+    sim.shutdown().await;
+}
