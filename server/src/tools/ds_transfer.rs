@@ -210,20 +210,26 @@ enum Source {
 }
 
 fn decode_inline(b64: &str) -> Result<Bytes, ToolError> {
-    // Checked before decoding: the decoded size is known from the length.
-    let decoded = b64.trim().len() / 4 * 3;
-    if decoded > MAX_INLINE + 3 {
-        return Err(ToolError::new(format!(
+    let too_large = |decoded: usize| {
+        ToolError::new(format!(
             "content_base64 is too large ({} MB decoded; at most {} MB inline): upload it from \
              local_path instead (see {SETTING})",
             decoded >> 20,
             MAX_INLINE >> 20
-        )));
+        ))
+    };
+    // Checked before decoding, from the length (padding makes it up to 2 bytes less).
+    let decoded = b64.trim().len() / 4 * 3;
+    if decoded > MAX_INLINE + 2 {
+        return Err(too_large(decoded));
     }
-    base64::engine::general_purpose::STANDARD
+    let bytes = base64::engine::general_purpose::STANDARD
         .decode(b64.trim())
-        .map(Bytes::from)
-        .map_err(|e| ToolError::new(format!("content_base64 is not valid base64: {e}")))
+        .map_err(|e| ToolError::new(format!("content_base64 is not valid base64: {e}")))?;
+    if bytes.len() > MAX_INLINE {
+        return Err(too_large(bytes.len()));
+    }
+    Ok(Bytes::from(bytes))
 }
 
 async fn download_from_datastore(ctx: Ctx, a: DownloadArgs) -> Result<Output, ToolError> {
@@ -356,4 +362,23 @@ async fn inline(
         "encoding": encoding,
         "content": content,
     })))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::{MAX_INLINE, decode_inline};
+
+    #[test]
+    fn inline_content_is_bounded_before_it_is_decoded() {
+        assert_eq!(&decode_inline(" aGVsbG8= ").unwrap()[..], b"hello");
+        let e = decode_inline("not base64!").unwrap_err().0;
+        assert!(e.contains("not valid base64"), "{e}");
+        // Just past the limit: refused on its length, never decoded.
+        let big = "A".repeat((MAX_INLINE / 3 + 2) * 4);
+        let e = decode_inline(&big).unwrap_err().0;
+        assert!(e.contains("too large") && e.contains("local_path"), "{e}");
+        let fits = "A".repeat(MAX_INLINE / 3 * 4);
+        assert_eq!(decode_inline(&fits).unwrap().len(), MAX_INLINE / 3 * 3);
+    }
 }
