@@ -32,7 +32,7 @@ export default defineConfig({
         },
         {
           label: 'Deployment',
-          items: ['deployment/docker', 'deployment/oauth', 'deployment/access-control'],
+          items: ['deployment/docker', 'deployment/oauth', 'deployment/access-control', 'deployment/security'],
         },
         {
           label: 'Reference',

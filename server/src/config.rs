@@ -349,6 +349,15 @@ pub const SETTINGS: &[SettingInfo] = &[
         "Permission level for callers without an identity (stdio, and HTTP without authentication): `read_only`, `power_ops`, `vm_lifecycle`, `host_admin` or `full_admin`. E.g. `read_only` for a look-but-don't-touch assistant.",
     ),
     s(
+        "mcvsphere_local_dir",
+        "MCVSPHERE_LOCAL_DIR",
+        None,
+        "path",
+        None,
+        false,
+        "The one directory on the server's own disk that `upload_to_datastore` (`local_path`) may read from and `download_from_datastore` (`save_to`) may write to; paths are relative to it or absolute inside it, and `..`, symlinks leading out, devices and FIFOs are refused. Unset: the working directory over stdio (unless that is `/`), off over HTTP (callers there are remote). `off` turns it off for stdio too.",
+    ),
+    s(
         "rbac_group_map",
         "RBAC_GROUP_MAP",
         None,
@@ -563,6 +572,9 @@ pub struct Config {
     pub log_file: Option<PathBuf>,
     pub oauth: OAuthSettings,
     pub access: AccessSettings,
+    /// The directory local file paths of tools are confined to
+    /// (`MCVSPHERE_LOCAL_DIR`); `None`: local file access is off.
+    pub local_dir: Option<PathBuf>,
     /// Things worth a log line once logging is up (unknown config-file keys).
     pub warnings: Vec<String>,
 }
@@ -664,6 +676,25 @@ impl Config {
                 ))
             })?,
         };
+        let local_dir = match string("mcvsphere_local_dir") {
+            Some(v) if matches!(v.to_ascii_lowercase().as_str(), "off" | "none" | "false") => None,
+            Some(v) => Some(PathBuf::from(v)),
+            // Over stdio the caller is the local user who started the server;
+            // but a client that starts it in `/` would open the whole disk.
+            None if transport == Transport::Stdio => match std::env::current_dir() {
+                Ok(d) if d.parent().is_some() => Some(d),
+                _ => {
+                    warnings.push(
+                        "MCVSPHERE_LOCAL_DIR is unset and the working directory is the file \
+                         system root: local file access is off (set MCVSPHERE_LOCAL_DIR to \
+                         allow a directory)"
+                            .to_string(),
+                    );
+                    None
+                }
+            },
+            None => None,
+        };
         let mcp_host = with_default("mcp_host");
         if mcp_host.contains(['/', ' ']) {
             return err(format!(
@@ -749,6 +780,7 @@ impl Config {
                 filter_tools: boolean("rbac_filter_tools")?,
                 audit_log: string("audit_log").map(PathBuf::from),
             },
+            local_dir,
             warnings,
         })
     }

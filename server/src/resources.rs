@@ -2,8 +2,7 @@
 //! (`esxi://…`), each one PropertyCollector round trip, and the
 //! `datastore://{datastore_name}` root listing.
 
-use serde_json::{Value as Json, json};
-use vim25::{Data, Value};
+use serde_json::Value as Json;
 
 use crate::error::{ToolError, VsError};
 use crate::tools::Ctx;
@@ -127,7 +126,8 @@ pub async fn read(ctx: &Ctx, uri: &str) -> Result<Json, ReadError> {
     }
 }
 
-/// Lists the top folder of a datastore through its browser (`SearchDatastore_Task`).
+/// Lists the top folder of a datastore through its browser (`SearchDatastore_Task`),
+/// as browse_datastore does.
 async fn datastore_root(ctx: &Ctx, name: &str) -> Result<Json, ReadError> {
     let name = percent_decode(name);
     let c = &ctx.client;
@@ -141,37 +141,9 @@ async fn datastore_root(ctx: &Ctx, name: &str) -> Result<Json, ReadError> {
         .moref("browser")
         .cloned()
         .ok_or_else(|| ReadError::Failed(format!("Datastore '{name}' has no browser")))?;
-    let spec = Data::new("HostDatastoreBrowserSearchSpec").with(
-        "details",
-        Data::new("FileQueryFlags")
-            .with("fileType", true)
-            .with("fileSize", true)
-            .with("modification", true)
-            .with("fileOwner", false),
-    );
-    let req = vim25::Request::new("SearchDatastore_Task", &browser)
-        .arg("datastorePath", format!("[{name}]"))
-        .arg("searchSpec", spec);
-    let result = c.run_task(&req).await.map_err(|e| {
-        if e.is("MethodNotFound") || e.is("NotImplemented") {
-            ReadError::Failed(format!(
-                "Browsing datastore '{name}' is not available on this vCenter"
-            ))
-        } else {
-            ReadError::from(e)
-        }
-    })?;
-    let files = result
-        .as_ref()
-        .and_then(|r| r.path("file"))
-        .map(|f| f.as_array().to_vec())
-        .unwrap_or_default();
-    Ok(Json::Array(files.iter().filter_map(Value::as_data).map(|f| json!({
-        "name": f.get("path").and_then(Value::as_str),
-        "type": if f.type_name == "FileInfo" { "file".to_string() } else { f.type_name.to_string() },
-        "size": f.get("fileSize").and_then(Value::as_i64),
-        "modified": f.get("modification").and_then(Value::as_str),
-    })).collect()))
+    crate::tools::ds_files::list_folder(ctx, &browser, &name, "")
+        .await
+        .map_err(ReadError::from)
 }
 
 /// URI templates carry names percent-encoded (`LocalDS%200`).

@@ -4,7 +4,8 @@
 //! cloning and deleting VMs touches objects besides the scratch VM, so those
 //! run against the simulator only. The snapshot, disk, CD/DVD, network
 //! adapter and serial port checks live in their own modules and work only
-//! on what they add themselves (a snapshot, a disk, an adapter, a port).
+//! on what they add themselves (a snapshot, a disk, an adapter, a port); the
+//! datastore file checks work in a folder they make and delete.
 //!
 //! Every effect is verified through a [`Probe`]: the simulator's own state
 //! when it runs in-process, otherwise the server's `esxi://vms` resource and
@@ -21,6 +22,7 @@ use crate::contract::Contract;
 use crate::report::Status;
 use crate::session::Session;
 
+mod datastore;
 mod devices;
 mod guest;
 mod guest_probe;
@@ -323,6 +325,7 @@ impl Writes<'_> {
         self.nic_checks(rec).await;
         self.serial_checks(rec).await;
         self.guest_checks(rec).await;
+        self.datastore_checks(rec, inv.datastore.as_deref()).await;
         // A missing VM is a tool error for the write tools too; harmless, it exists nowhere.
         let extra: [(&str, Json); 10] = [
             ("power_on", json!({})),

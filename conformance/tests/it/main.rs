@@ -9,6 +9,7 @@ mod oauth;
 mod oauth_refusals;
 mod power_ops;
 mod rbac;
+mod resources;
 mod runner;
 mod snapshots;
 mod transport;

@@ -107,6 +107,13 @@ async fn write_checks_pass_on_a_powered_off_vm_and_leave_it_as_it_was() {
         "write.run_command_in_guest",
         "write.list_guest_processes",
         "write.delete_guest_file",
+        "write.create_datastore_folder",
+        "write.upload_to_datastore",
+        "write.download_from_datastore",
+        "write.copy_datastore_file",
+        "write.move_datastore_file",
+        "write.browse_datastore",
+        "write.delete_datastore_file",
     ] {
         let r = rec.results.iter().find(|r| r.id == id);
         assert_eq!(r.map(|r| r.status), Some(Status::Pass), "{id}: {r:?}");
@@ -118,6 +125,15 @@ async fn write_checks_pass_on_a_powered_off_vm_and_leave_it_as_it_was() {
         .unwrap();
     assert!(revert.message.contains("poweredOff"), "{}", revert.message);
     assert_eq!(vm_hardware(&sim), before);
+    // The datastore checks' folder is gone again.
+    let ds = sim.find("Datastore", "LocalDS_0").unwrap();
+    let left: Vec<String> = sim
+        .datastore_files(&ds, "")
+        .into_iter()
+        .map(|(p, _)| p)
+        .filter(|p| p.starts_with("mcvsphere-conformance"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
     s.close().await;
     sim.shutdown().await;
 }

@@ -166,7 +166,10 @@ pub(super) async fn resources_page() -> anyhow::Result<Page> {
     uris.push(resources::DATASTORE_TEMPLATE.replace("{datastore_name}", "LocalDS_0"));
     for uri in uris {
         let (lang, body) = match resources::read(&ctx, &uri).await {
-            Ok(v) => ("json", pretty(&v)),
+            Ok(mut v) => {
+                super::tool_pages::steady_times(&mut v);
+                ("json", pretty(&v))
+            }
             Err(resources::ReadError::NotFound(m) | resources::ReadError::Failed(m)) => {
                 ("text", format!("The simulator answers with an error: {m}"))
             }

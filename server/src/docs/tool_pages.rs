@@ -46,14 +46,16 @@ async fn example_result(def: &ToolDef, args: &Map<String, Json>) -> anyhow::Resu
     Ok(v)
 }
 
-/// Times the simulator stamps (a snapshot's `created`) differ on every run;
-/// the page shows one fixed time instead, so regenerating it changes nothing.
-fn steady_times(v: &mut Json) {
+/// Times the simulator stamps (a snapshot's `created`, a file's `modified`)
+/// differ on every run; the page shows one fixed time instead, so
+/// regenerating it changes nothing.
+pub(super) fn steady_times(v: &mut Json) {
     const SHOWN: &str = "2026-01-01T12:00:00.000Z";
-    let is_time = |s: &str| {
+    const SHOWN_SECONDS: &str = "2026-01-01T12:00:00Z";
+    let like = |s: &str, pattern: &str| {
         let b = s.as_bytes();
-        b.len() == SHOWN.len()
-            && b.iter().zip(SHOWN.as_bytes()).all(|(c, p)| {
+        b.len() == pattern.len()
+            && b.iter().zip(pattern.as_bytes()).all(|(c, p)| {
                 if p.is_ascii_digit() {
                     c.is_ascii_digit()
                 } else {
@@ -62,7 +64,8 @@ fn steady_times(v: &mut Json) {
             })
     };
     match v {
-        Json::String(s) if is_time(s) => *s = SHOWN.to_string(),
+        Json::String(s) if like(s, SHOWN) => *s = SHOWN.to_string(),
+        Json::String(s) if like(s, SHOWN_SECONDS) => *s = SHOWN_SECONDS.to_string(),
         Json::Array(a) => a.iter_mut().for_each(steady_times),
         Json::Object(m) => m.values_mut().for_each(steady_times),
         _ => {}

@@ -4,7 +4,9 @@
 //! contract names but this build does not implement yet has no tools.
 
 use super::ToolDef;
-use super::{console, disks, guest_ops, nics, power_ops, serial, snapshots, vm_lifecycle};
+use super::{
+    console, disks, guest_ops, inventory, nics, power_ops, serial, snapshots, vm_lifecycle,
+};
 
 pub struct Family {
     /// The contract's category name.
@@ -100,11 +102,12 @@ pub static FAMILIES: &[Family] = &[
         "vCenter operations",
         "Folders, templates, datastore files and migration.",
     ),
-    planned(
-        "resources",
-        "Inventory",
-        "Datastores, networks, clusters, resource pools and hosts.",
-    ),
+    Family {
+        id: "resources",
+        title: "Inventory",
+        blurb: "Datastores, networks, clusters, resource pools and hosts.",
+        tools: inventory::TOOLS,
+    },
 ];
 
 /// The family that lists the tool named `tool` (every registered tool has

@@ -21,10 +21,16 @@ pub mod console;
 mod def;
 mod devices;
 pub mod disks;
+pub mod ds_files;
+mod ds_lookup;
+pub mod ds_path;
+pub mod ds_transfer;
 pub mod family;
 mod guest;
 pub mod guest_files;
 pub mod guest_ops;
+pub mod inventory;
+pub mod local_paths;
 pub mod nics;
 pub mod params;
 mod placement;
@@ -52,13 +58,16 @@ pub struct ToolContext {
     pub defaults: Defaults,
 }
 
-/// Where new VMs go unless a call says otherwise.
+/// Where new VMs go unless a call says otherwise, and the one local
+/// directory tools may read and write files in.
 #[derive(Clone, Debug, Default)]
 pub struct Defaults {
     pub datacenter: Option<String>,
     pub cluster: Option<String>,
     pub datastore: Option<String>,
     pub network: String,
+    /// `MCVSPHERE_LOCAL_DIR` ([`local_paths`]); `None`: local file access is off.
+    pub local_dir: Option<std::path::PathBuf>,
 }
 
 impl Defaults {
@@ -68,6 +77,7 @@ impl Defaults {
             cluster: c.cluster.clone(),
             datastore: c.datastore.clone(),
             network: c.network.clone(),
+            local_dir: c.local_dir.clone(),
         }
     }
 }

@@ -24,6 +24,25 @@ pub const SWITCH_UUID: PropSet = PropSet {
     paths: &["uuid"],
 };
 
+/// One network in full (`get_network_info`): the VMs and hosts attached.
+pub const INFO: PropSet = PropSet {
+    kind: "Network",
+    paths: &["name", "summary.accessible", "vm", "host"],
+};
+
+/// `get_network_info`'s object, with the names of its VMs and hosts.
+pub fn info_json(o: &Obj, vms: &[String], hosts: &[String]) -> Json {
+    json!({
+        "name": o.name(),
+        "type": o.moref.kind.as_str(),
+        "accessible": o.bool("summary.accessible"),
+        "vm_count": vms.len(),
+        "host_count": hosts.len(),
+        "vms": vms,
+        "hosts": hosts,
+    })
+}
+
 pub fn list_json(o: &Obj) -> Json {
     json!({
         "name": o.name(),

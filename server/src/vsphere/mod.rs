@@ -1,12 +1,14 @@
 //! The vSphere client: session, PropertyCollector reads, lookups, tasks.
 //! Requests and answers are `vim25` values; this module never touches XML.
 
+mod folder;
 mod lookup;
 mod props;
 mod session;
 mod tasks;
 mod transfer;
 
+pub use folder::FolderResponse;
 pub use props::{NAME, Obj, PAGE_SIZE, PropSet};
 pub use session::{Client, HttpAnswer, ServiceContent, install_crypto_provider};
 pub use tasks::TASK_INFO;

@@ -13,7 +13,7 @@ use vim25::{Data, MoRef, Request, Value};
 use crate::config::VCenterSettings;
 use crate::error::VsError;
 
-const COOKIE_NAME: &str = "vmware_soap_session";
+pub(super) const COOKIE_NAME: &str = "vmware_soap_session";
 
 /// The managers a session needs, from `ServiceInstance.content`.
 #[derive(Clone, Debug)]
@@ -24,6 +24,7 @@ pub struct ServiceContent {
     pub session_manager: Option<MoRef>,
     /// Absent on endpoints without guest operations.
     pub guest_operations_manager: Option<MoRef>,
+    pub file_manager: Option<MoRef>,
     pub about: Option<Data>,
 }
 
@@ -38,6 +39,7 @@ impl ServiceContent {
             view_manager: moref("viewManager"),
             session_manager: moref("sessionManager"),
             guest_operations_manager: moref("guestOperationsManager"),
+            file_manager: moref("fileManager"),
             about: v.path("about").and_then(Value::as_data).cloned(),
         })
     }
@@ -224,7 +226,7 @@ impl Client {
     }
 
     /// The current session's cookie and generation, logging in if there is none.
-    async fn session_cookie(&self) -> Result<(String, u64), VsError> {
+    pub(super) async fn session_cookie(&self) -> Result<(String, u64), VsError> {
         let mut guard = self.inner.session.lock().await;
         if let Some(s) = guard.as_ref() {
             return Ok((s.cookie.clone(), s.generation));
@@ -236,7 +238,7 @@ impl Client {
     }
 
     /// Logs in again unless another call already did since `stale` was handed out.
-    async fn relogin(&self, stale: &str) -> Result<String, VsError> {
+    pub(super) async fn relogin(&self, stale: &str) -> Result<String, VsError> {
         let mut guard = self.inner.session.lock().await;
         if let Some(s) = guard.as_ref()
             && s.cookie != stale

@@ -400,6 +400,7 @@ fn the_settings_table_covers_every_variable() {
         "MCP_API_KEY_GROUPS",
         "MCP_ALLOW_UNAUTHENTICATED",
         "MCVSPHERE_ROLE",
+        "MCVSPHERE_LOCAL_DIR",
         "RBAC_GROUP_MAP",
         "RBAC_FILTER_TOOLS",
         "AUDIT_LOG",
@@ -486,4 +487,26 @@ fn access_settings_parse_and_name_bad_values() {
             "secret value echoed: {e}"
         );
     }
+}
+
+#[test]
+fn local_dir_is_the_working_directory_over_stdio_and_off_over_http() {
+    let stdio = Config::resolve(&env(&[])).unwrap();
+    assert_eq!(stdio.local_dir, Some(std::env::current_dir().unwrap()));
+    let http = Config::resolve(&env(&[("MCP_TRANSPORT", "http")])).unwrap();
+    assert_eq!(
+        http.local_dir, None,
+        "remote callers get no local files by default"
+    );
+    let set = Config::resolve(&env(&[
+        ("MCP_TRANSPORT", "http"),
+        ("MCVSPHERE_LOCAL_DIR", "/srv/mcvsphere/files"),
+    ]))
+    .unwrap();
+    assert_eq!(
+        set.local_dir,
+        Some(std::path::PathBuf::from("/srv/mcvsphere/files"))
+    );
+    let off = Config::resolve(&env(&[("MCVSPHERE_LOCAL_DIR", "off")])).unwrap();
+    assert_eq!(off.local_dir, None, "off turns it off for stdio too");
 }

@@ -8,12 +8,15 @@
 mod audit;
 mod config;
 mod console;
+mod datastore_files_tools;
 mod disks;
 mod docs;
 mod guest_files;
 mod guest_ops;
 mod guest_redaction;
 mod healthcheck;
+mod inventory_info;
+mod local_paths;
 mod mcp_http;
 mod modules;
 mod nics;
@@ -25,6 +28,7 @@ mod resources;
 mod serial;
 mod session;
 mod snapshots;
+mod transfer_tools;
 mod transport;
 mod views;
 mod vm_lifecycle;
@@ -58,6 +62,19 @@ pub fn settings(sim: &vcsim::Simulator, password: &str) -> VCenterSettings {
         password: Secret::new(password),
         insecure: true,
     }
+}
+
+/// A simulator started with `config` (its credentials set to the tests'
+/// own) and a server context with `defaults`.
+pub async fn env_with(config: vcsim::Config, defaults: Defaults) -> Env {
+    let config = vcsim::Config {
+        credentials: Some((USER.to_string(), PASSWORD.to_string())),
+        ..config
+    };
+    let sim = vcsim::start(config).await.unwrap();
+    let client = mcvsphere::vsphere::Client::new(&settings(&sim, PASSWORD)).unwrap();
+    let ctx = Arc::new(ToolContext { client, defaults });
+    Env { sim, ctx }
 }
 
 pub async fn env() -> Env {

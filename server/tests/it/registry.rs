@@ -57,10 +57,22 @@ fn the_two_families_are_registered() {
         "read_guest_file",
         "run_command_in_guest",
         "write_guest_file",
+        "get_vcenter_info",
+        "list_templates",
+        "get_datastore_info",
+        "get_network_info",
+        "get_resource_pool_info",
+        "browse_datastore",
+        "create_datastore_folder",
+        "delete_datastore_file",
+        "copy_datastore_file",
+        "move_datastore_file",
+        "upload_to_datastore",
+        "download_from_datastore",
     ] {
         assert!(names.contains(&n), "{n} missing");
     }
-    assert_eq!(names.len(), 14 + 7 + 6 + 6 + 5 + 3 + 7);
+    assert_eq!(names.len(), 14 + 7 + 6 + 6 + 5 + 3 + 7 + 12);
     let mut sorted = names.clone();
     sorted.sort_unstable();
     sorted.dedup();
