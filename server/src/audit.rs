@@ -54,8 +54,24 @@ pub fn redact(v: &Json) -> Json {
     match v {
         Json::Object(m) => Json::Object(redact_map(m)),
         Json::Array(a) => Json::Array(a.iter().map(redact).collect()),
+        Json::String(t) if t.len() > MAX_LOGGED_STRING => Json::String(shorten(t)),
         other => other.clone(),
     }
+}
+
+/// The longest argument string a record keeps whole: file contents
+/// (`write_guest_file`, `upload_to_datastore`'s base64) are the caller's
+/// data, not a record of what was asked, and would make one line megabytes.
+pub const MAX_LOGGED_STRING: usize = 256;
+
+/// The first [`MAX_LOGGED_STRING`] bytes (cut on a character boundary) and
+/// how long the whole was.
+fn shorten(t: &str) -> String {
+    let mut end = MAX_LOGGED_STRING;
+    while !t.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… [{} bytes in all]", &t[..end], t.len())
 }
 
 fn redact_map(m: &Map<String, Json>) -> Map<String, Json> {
@@ -296,6 +312,18 @@ pub fn auth_event(kind: &str, subject: Option<&str>, outcome: &str, detail: &str
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn long_strings_are_shortened_and_say_how_long_they_were() {
+        let content = "é".repeat(1000);
+        let v = redact(&json!({"content": content, "name": "vm1", "list": ["x".repeat(300)]}));
+        let kept = v["content"].as_str().unwrap();
+        assert!(kept.len() < 300, "{}", kept.len());
+        assert!(kept.ends_with("… [2000 bytes in all]"), "{kept}");
+        assert!(kept.starts_with("éé"));
+        assert_eq!(v["name"], "vm1");
+        assert!(v["list"][0].as_str().unwrap().ends_with("[300 bytes in all]"));
+    }
 
     #[test]
     fn secret_keys_are_redacted_at_any_depth_and_others_kept() {
