@@ -14,16 +14,36 @@ use crate::state::State;
 /// the simulator (a path the schema does not know), so it is logged loudly
 /// and fails debug builds rather than failing the change that triggered it.
 pub(crate) fn refresh(st: &mut State, touched: &[MoRef]) {
+    // Hosts go last: their quickStats add up their VMs' refreshed ones.
+    let mut hosts: Vec<MoRef> = vec![];
     for m in touched {
         let r = match m.kind.as_str() {
-            "VirtualMachine" => virtual_machine(st, m),
+            "VirtualMachine" => {
+                if let Some(h) = st.objects.ref_prop(m, "runtime.host") {
+                    hosts.push(h);
+                }
+                virtual_machine(st, m)
+            }
             "Datastore" => crate::mo::datastore::refresh(st, m),
+            "HostSystem" => {
+                hosts.push(m.clone());
+                Ok(())
+            }
             _ => Ok(()),
         };
-        if let Err(f) = r {
-            tracing::error!(object = %m, fault = %f, "deriving properties failed");
-            debug_assert!(false, "deriving properties of {m} failed: {f}");
-        }
+        report(m, r);
+    }
+    hosts.sort_unstable_by(|a, b| a.value.cmp(&b.value));
+    hosts.dedup();
+    for h in &hosts {
+        report(h, crate::mo::host_system::refresh(st, h));
+    }
+}
+
+fn report(m: &MoRef, r: Result<(), Fault>) {
+    if let Err(f) = r {
+        tracing::error!(object = %m, fault = %f, "deriving properties failed");
+        debug_assert!(false, "deriving properties of {m} failed: {f}");
     }
 }
 
@@ -32,6 +52,7 @@ pub(crate) fn refresh(st: &mut State, touched: &[MoRef]) {
 pub(crate) fn refresh_built(st: &mut State, m: &MoRef) -> Result<(), Fault> {
     match m.kind.as_str() {
         "VirtualMachine" => virtual_machine(st, m),
+        "HostSystem" => crate::mo::host_system::refresh(st, m),
         _ => Ok(()),
     }
 }

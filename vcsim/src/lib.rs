@@ -118,6 +118,7 @@ pub async fn start(config: Config) -> anyhow::Result<Simulator> {
         config.tls,
     );
     mo::virtual_machine::tools::spawn_timer(&shared);
+    mo::host_system::spawn_stats_timer(&shared);
     let (server, addr) = http::serve(shared.clone(), config.listen, config.tls).await?;
     // Guest file transfer URLs point back at this server.
     let scheme = if config.tls { "https" } else { "http" };

@@ -13,7 +13,8 @@ use crate::mo::guest_ops::{
     auth_manager as guest_auth, file_manager as guest_files, process_manager as guest_procs,
 };
 use crate::mo::{
-    event_manager, folder, managed_entity, property_collector as pc, search_index,
+    event_manager, folder, host_date_time_system as host_clock, host_network_system as host_net,
+    host_service_system as host_services, managed_entity, property_collector as pc, search_index,
     service_instance, session_manager, view_manager, virtual_machine as vm,
 };
 
@@ -114,6 +115,18 @@ static METHODS: &[Method] = &[
     sync("GuestProcessManager", "StartProgramInGuest", guest_procs::start_program),
     sync("GuestProcessManager", "ListProcessesInGuest", guest_procs::list_processes),
     sync("GuestProcessManager", "TerminateProcessInGuest", guest_procs::terminate_process),
+    sync("HostServiceSystem", "StartService", host_services::start_service),
+    sync("HostServiceSystem", "StopService", host_services::stop_service),
+    sync("HostServiceSystem", "RestartService", host_services::restart_service),
+    sync("HostServiceSystem", "UpdateServicePolicy", host_services::update_service_policy),
+    sync("HostServiceSystem", "RefreshServices", host_services::refresh_services),
+    sync("HostDateTimeSystem", "QueryDateTime", host_clock::query_date_time),
+    sync("HostDateTimeSystem", "QueryAvailableTimeZones", host_clock::query_available_time_zones),
+    sync("HostDateTimeSystem", "UpdateDateTimeConfig", host_clock::update_date_time_config),
+    sync("HostDateTimeSystem", "RefreshDateTimeSystem", host_clock::refresh_date_time_system),
+    sync("HostNetworkSystem", "UpdateNetworkConfig", host_net::update_network_config),
+    sync("HostNetworkSystem", "UpdateDnsConfig", host_net::update_dns_config),
+    sync("HostNetworkSystem", "RefreshNetworkSystem", host_net::refresh_network_system),
 ];
 
 /// The row serving `method` on a receiver of type `kind`, if any.

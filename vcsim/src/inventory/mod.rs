@@ -4,6 +4,7 @@
 //! them into objects.
 
 mod build;
+pub(crate) mod host;
 mod place;
 mod spec;
 

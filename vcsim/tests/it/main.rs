@@ -15,6 +15,8 @@ mod guest_auth;
 mod guest_files;
 mod guest_processes;
 mod guest_transfer;
+mod host_services;
+mod hosts;
 mod http;
 mod method_table;
 mod property_collector;
