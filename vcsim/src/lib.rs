@@ -64,10 +64,16 @@ pub struct Config {
     /// How long VMware Tools takes to come up after a VM boots (power-on,
     /// reset, guest reboot); an inventory VM's `tools_delay_ms` overrides it.
     pub tools_start_delay: Duration,
+    /// How long a host rebooted by `RebootHost_Task` stays `notResponding`
+    /// before it is connected again.
+    pub host_reboot_delay: Duration,
 }
 
 /// Short, so tools waiting for Tools see a real wait without slowing anyone.
 pub const DEFAULT_TOOLS_START_DELAY: Duration = Duration::from_millis(300);
+
+/// Short, so a reboot is observable (the host is down for a moment) without slowing tests.
+pub const DEFAULT_HOST_REBOOT_DELAY: Duration = Duration::from_secs(2);
 
 impl Default for Config {
     fn default() -> Self {
@@ -79,6 +85,7 @@ impl Default for Config {
             session_idle_timeout: None,
             credentials: None,
             tools_start_delay: DEFAULT_TOOLS_START_DELAY,
+            host_reboot_delay: DEFAULT_HOST_REBOOT_DELAY,
         }
     }
 }
@@ -108,6 +115,7 @@ pub async fn start(config: Config) -> anyhow::Result<Simulator> {
     let mut st = State::new();
     service::install(&mut st).map_err(|f| anyhow::anyhow!("{f}"))?;
     st.tools.default_delay = config.tools_start_delay;
+    st.monitor.reboot_delay = config.host_reboot_delay;
     inventory::build(&mut st, &spec)?;
     tracing::info!(objects = st.objects.len(), "inventory built");
     let shared = Shared::new(

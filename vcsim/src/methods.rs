@@ -14,8 +14,9 @@ use crate::mo::guest_ops::{
 };
 use crate::mo::{
     event_manager, folder, host_date_time_system as host_clock, host_network_system as host_net,
-    host_service_system as host_services, managed_entity, property_collector as pc, search_index,
-    service_instance, session_manager, view_manager, virtual_machine as vm,
+    host_service_system as host_services, host_system as host, managed_entity,
+    property_collector as pc, search_index, service_instance, session_manager, view_manager,
+    virtual_machine as vm,
 };
 
 /// How a handler answers.
@@ -115,6 +116,10 @@ static METHODS: &[Method] = &[
     sync("GuestProcessManager", "StartProgramInGuest", guest_procs::start_program),
     sync("GuestProcessManager", "ListProcessesInGuest", guest_procs::list_processes),
     sync("GuestProcessManager", "TerminateProcessInGuest", guest_procs::terminate_process),
+    sync("HostSystem", "EnterMaintenanceMode_Task", host::enter_maintenance_mode),
+    sync("HostSystem", "ExitMaintenanceMode_Task", host::exit_maintenance_mode),
+    sync("HostSystem", "RebootHost_Task", host::reboot_host),
+    sync("HostSystem", "ShutdownHost_Task", host::shutdown_host),
     sync("HostServiceSystem", "StartService", host_services::start_service),
     sync("HostServiceSystem", "StopService", host_services::stop_service),
     sync("HostServiceSystem", "RestartService", host_services::restart_service),

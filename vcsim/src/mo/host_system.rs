@@ -2,6 +2,12 @@
 //! (and the real-time sample it belongs to), the statistics timer, and the
 //! host's power and maintenance methods (`host_system/`).
 
+mod maintenance;
+mod power;
+
+pub(crate) use maintenance::{enter_maintenance_mode, exit_maintenance_mode};
+pub(crate) use power::{reboot_host, shutdown_host};
+
 use std::sync::{Arc, Weak};
 
 use vim25::{Data, Fault, MoRef, Value};

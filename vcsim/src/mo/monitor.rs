@@ -8,4 +8,6 @@
 pub(crate) struct Monitor {
     /// The latest complete real-time sample (`perf::sample::index_at`).
     pub perf_index: i64,
+    /// How long a rebooting host stays down (`Config::host_reboot_delay`).
+    pub reboot_delay: std::time::Duration,
 }

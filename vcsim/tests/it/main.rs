@@ -18,6 +18,7 @@ mod guest_transfer;
 mod host_services;
 mod hosts;
 mod http;
+mod maintenance;
 mod method_table;
 mod property_collector;
 mod pyvmomi;
