@@ -38,6 +38,11 @@ pub(crate) fn refresh(st: &mut State, touched: &[MoRef]) {
     for h in &hosts {
         report(h, crate::mo::host_system::refresh(st, h));
     }
+    // Collectors see new events and task states; none exist unless a client made one.
+    if !st.monitor.collectors.is_empty() {
+        let em = st.svc("eventManager");
+        report(&em, crate::mo::history::refresh_pages(st));
+    }
 }
 
 fn report(m: &MoRef, r: Result<(), Fault>) {

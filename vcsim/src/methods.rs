@@ -13,10 +13,11 @@ use crate::mo::guest_ops::{
     auth_manager as guest_auth, file_manager as guest_files, process_manager as guest_procs,
 };
 use crate::mo::{
-    event_manager, folder, host_date_time_system as host_clock, host_network_system as host_net,
+    event_history_collector as event_collector, event_manager, folder, history,
+    host_date_time_system as host_clock, host_network_system as host_net,
     host_service_system as host_services, host_system as host, managed_entity,
-    property_collector as pc, search_index, service_instance, session_manager, view_manager,
-    virtual_machine as vm,
+    property_collector as pc, search_index, service_instance, session_manager,
+    task_history_collector as task_collector, view_manager, virtual_machine as vm,
 };
 
 /// How a handler answers.
@@ -71,6 +72,16 @@ static METHODS: &[Method] = &[
     sync("ViewManager", "CreateContainerView", view_manager::create_container_view),
     sync("View", "DestroyView", view_manager::destroy_view),
     sync("EventManager", "QueryEvents", event_manager::query_events),
+    sync("EventManager", "CreateCollectorForEvents", event_collector::create_collector_for_events),
+    sync("TaskManager", "CreateCollectorForTasks", task_collector::create_collector_for_tasks),
+    sync("EventHistoryCollector", "ReadNextEvents", history::read_next),
+    sync("EventHistoryCollector", "ReadPreviousEvents", history::read_previous),
+    sync("TaskHistoryCollector", "ReadNextTasks", history::read_next),
+    sync("TaskHistoryCollector", "ReadPreviousTasks", history::read_previous),
+    sync("HistoryCollector", "SetCollectorPageSize", history::set_page_size),
+    sync("HistoryCollector", "RewindCollector", history::rewind),
+    sync("HistoryCollector", "ResetCollector", history::reset),
+    sync("HistoryCollector", "DestroyCollector", history::destroy),
     sync("SearchIndex", "FindByInventoryPath", search_index::find_by_inventory_path),
     sync("SearchIndex", "FindChild", search_index::find_child),
     sync("SearchIndex", "FindByDatastorePath", search_index::find_by_datastore_path),

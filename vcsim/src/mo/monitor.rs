@@ -8,6 +8,8 @@
 pub(crate) struct Monitor {
     /// The latest complete real-time sample (`perf::sample::index_at`).
     pub perf_index: i64,
+    /// History collectors' page sizes and positions, by collector id.
+    pub collectors: std::collections::HashMap<String, crate::mo::history::Cursor>,
     /// How long a rebooting host stays down (`Config::host_reboot_delay`).
     pub reboot_delay: std::time::Duration,
 }

@@ -10,6 +10,7 @@ mod devices;
 mod devices_nics;
 mod devices_rules;
 mod devices_seq;
+mod event_collectors;
 mod events_search;
 mod guest_auth;
 mod guest_files;
