@@ -16,8 +16,8 @@ use crate::mo::{
     event_history_collector as event_collector, event_manager, folder, history,
     host_date_time_system as host_clock, host_network_system as host_net,
     host_service_system as host_services, host_system as host, managed_entity,
-    property_collector as pc, search_index, service_instance, session_manager,
-    task_history_collector as task_collector, view_manager, virtual_machine as vm,
+    performance_manager as perf, property_collector as pc, search_index, service_instance,
+    session_manager, task_history_collector as task_collector, view_manager, virtual_machine as vm,
 };
 
 /// How a handler answers.
@@ -127,6 +127,11 @@ static METHODS: &[Method] = &[
     sync("GuestProcessManager", "StartProgramInGuest", guest_procs::start_program),
     sync("GuestProcessManager", "ListProcessesInGuest", guest_procs::list_processes),
     sync("GuestProcessManager", "TerminateProcessInGuest", guest_procs::terminate_process),
+    sync("PerformanceManager", "QueryPerfCounter", perf::query_perf_counter),
+    sync("PerformanceManager", "QueryPerfCounterByLevel", perf::query_perf_counter_by_level),
+    sync("PerformanceManager", "QueryPerfProviderSummary", perf::query_perf_provider_summary),
+    sync("PerformanceManager", "QueryAvailablePerfMetric", perf::query_available_perf_metric),
+    sync("PerformanceManager", "QueryPerf", perf::query_perf),
     sync("HostSystem", "EnterMaintenanceMode_Task", host::enter_maintenance_mode),
     sync("HostSystem", "ExitMaintenanceMode_Task", host::exit_maintenance_mode),
     sync("HostSystem", "RebootHost_Task", host::reboot_host),

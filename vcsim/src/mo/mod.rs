@@ -16,6 +16,7 @@ pub(crate) mod host_system;
 pub(crate) mod managed_entity;
 pub(crate) mod monitor;
 pub(crate) mod perf;
+pub(crate) mod performance_manager;
 pub(crate) mod property_collector;
 pub(crate) mod search_index;
 pub(crate) mod service_instance;

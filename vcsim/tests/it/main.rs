@@ -21,6 +21,7 @@ mod hosts;
 mod http;
 mod maintenance;
 mod method_table;
+mod perf;
 mod property_collector;
 mod pyvmomi;
 mod screen;
