@@ -13,8 +13,8 @@ use crate::mo::guest_ops::{
     auth_manager as guest_auth, file_manager as guest_files, process_manager as guest_procs,
 };
 use crate::mo::{
-    event_history_collector as event_collector, event_manager, folder, history,
-    host_date_time_system as host_clock, host_network_system as host_net,
+    alarm_manager as alarms, event_history_collector as event_collector, event_manager, folder,
+    history, host_date_time_system as host_clock, host_network_system as host_net,
     host_service_system as host_services, host_system as host, managed_entity,
     performance_manager as perf, property_collector as pc, search_index, service_instance,
     session_manager, task_history_collector as task_collector, view_manager, virtual_machine as vm,
@@ -127,6 +127,8 @@ static METHODS: &[Method] = &[
     sync("GuestProcessManager", "StartProgramInGuest", guest_procs::start_program),
     sync("GuestProcessManager", "ListProcessesInGuest", guest_procs::list_processes),
     sync("GuestProcessManager", "TerminateProcessInGuest", guest_procs::terminate_process),
+    sync("AlarmManager", "GetAlarm", alarms::get_alarm),
+    sync("AlarmManager", "GetAlarmState", alarms::get_alarm_state),
     sync("PerformanceManager", "QueryPerfCounter", perf::query_perf_counter),
     sync("PerformanceManager", "QueryPerfCounterByLevel", perf::query_perf_counter_by_level),
     sync("PerformanceManager", "QueryPerfProviderSummary", perf::query_perf_provider_summary),

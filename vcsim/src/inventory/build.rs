@@ -274,6 +274,9 @@ pub fn build(st: &mut State, spec: &InventorySpec) -> anyhow::Result<()> {
     for h in st.objects.of_kind("HostSystem") {
         crate::derive::refresh_built(st, &h).map_err(fault)?;
     }
+    for d in st.objects.of_kind("Datastore") {
+        crate::derive::refresh_built(st, &d).map_err(fault)?;
+    }
     st.objects.finish_sharing();
     Ok(())
 }
