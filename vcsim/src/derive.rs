@@ -68,10 +68,7 @@ fn report(m: &MoRef, r: Result<(), Fault>) {
 /// outside any change, so nothing refreshes it at commit).
 pub(crate) fn refresh_built(st: &mut State, m: &MoRef) -> Result<(), Fault> {
     match m.kind.as_str() {
-        "VirtualMachine" => {
-            virtual_machine(st, m)?;
-            crate::mo::alarm_eval::declare_built(st, m)
-        }
+        "VirtualMachine" => virtual_machine(st, m),
         "HostSystem" | "Datastore" => {
             if m.kind == "HostSystem" {
                 crate::mo::host_system::refresh(st, m)?;

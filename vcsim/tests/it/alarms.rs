@@ -82,19 +82,26 @@ async fn issue_12_default_alarms_are_defined_on_the_root_folder() {
         prop(&sim, &ds_alarm, "info.entity").and_then(|v| v.as_moref().cloned()),
         Some(root)
     );
-    // Nothing defined on a VM itself; but the defaults are declared on it, green.
+    // Nothing defined on a VM itself; but the VM defaults apply to it, green.
     let v = vm(&sim, "DC0_H0_VM0");
     let none = c
         .ok(Request::new("GetAlarm", &am()).arg("entity", &v))
         .await;
     assert_eq!(none.map(|v| v.as_array().len()), Some(0));
-    let declared = states(&sim, &v, "declaredAlarmState");
-    assert_eq!(declared.len(), 2, "{declared:?}");
-    assert!(declared.iter().all(|(_, _, s)| s == "green"));
     let by_call = c
         .ok(Request::new("GetAlarmState", &am()).arg("entity", &v))
         .await;
     assert_eq!(by_call.map(|v| v.as_array().len()), Some(2));
+    // Hosts and datastores carry declaredAlarmState from the start, VMs from their first change.
+    let h = host(&sim, "DC0_H0");
+    assert_eq!(states(&sim, &h, "declaredAlarmState").len(), 3);
+    let ds = sim.find("Datastore", "LocalDS_0").expect("datastore");
+    assert_eq!(states(&sim, &ds, "declaredAlarmState").len(), 1);
+    let t = c.ok(Request::new("PowerOffVM_Task", &v)).await;
+    wait_task(&sim, &t).await;
+    let declared = states(&sim, &v, "declaredAlarmState");
+    assert_eq!(declared.len(), 2, "{declared:?}");
+    assert!(declared.iter().all(|(_, _, s)| s == "green"));
     assert!(states(&sim, &v, "triggeredAlarmState").is_empty());
     let r = c
         .check(Request::new("GetAlarm", &am()).arg("entity", mo("HostSystem", "host-nope")))
