@@ -206,10 +206,14 @@ impl Simulator {
         self.shared.lock().files.list(&ds.value, prefix)
     }
 
-    /// Moves the guests' simulated clock forward: `sleep`s that end within
-    /// `d` have ended on the next guest access, transfer URLs may expire.
+    /// Moves the simulated clock forward: `sleep`s that end within `d` have
+    /// ended on the next guest access, transfer URLs may expire, and hosts'
+    /// `summary.quickStats` and performance samples move to the new present
+    /// (real-time samples are 20 s apart).
     pub fn advance_clock(&self, d: Duration) {
         self.shared.bookkeeping(|st| st.guests.clock.advance(d));
+        // Hosts' statistics move to the simulated present's sample (issue 12).
+        self.shared.mutate(mo::host_system::tick);
     }
 
     /// The bytes of the file at `path` in `vm`'s guest (made from its seed
