@@ -286,6 +286,35 @@ impl Simulator {
         })
     }
 
+    /// The latest real-time sample of counter `counter` (`cpu.usagemhz.average`)
+    /// for `entity`, as `QueryPerf` reports it; `None` for an unknown
+    /// counter or an entity that reports nothing (a powered-off VM).
+    pub fn perf_latest(&self, entity: &MoRef, counter: &str) -> Option<i64> {
+        let st = self.shared.lock();
+        let k = mo::perf::counters::by_name(counter)?;
+        let period = mo::perf::sample::REALTIME_SECS;
+        mo::perf::sample::value(&st, entity, k, st.monitor.perf_index * period, period)
+    }
+
+    /// The alarms triggered on `entity` itself: `(alarm name, status)`.
+    pub fn triggered_alarms(&self, entity: &MoRef) -> Vec<(String, String)> {
+        let st = self.shared.lock();
+        st.monitor
+            .alarms
+            .get(entity.value.as_str())
+            .map(|list| {
+                list.iter()
+                    .filter_map(|x| {
+                        let d = mo::alarm_manager::DEFAULTS
+                            .iter()
+                            .find(|d| d.id == x.alarm)?;
+                        Some((d.name.to_string(), x.status.to_string()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// How many managed objects exist (Tasks and views included).
     pub fn object_count(&self) -> usize {
         self.shared.lock().objects.len()

@@ -134,6 +134,10 @@ async fn issue_12_host_not_responding_triggers_the_connection_alarm() {
     assert!(states(&sim, &h, "triggeredAlarmState").contains(&red));
     assert!(states(&sim, &h, "declaredAlarmState").contains(&red));
     assert_eq!(prop_str(&sim, &h, "overallStatus"), "red");
+    assert_eq!(
+        sim.triggered_alarms(&h),
+        [("Host connection state".to_string(), "red".to_string())]
+    );
     let cluster = sim
         .find("ClusterComputeResource", "DC0_C0")
         .expect("cluster");
