@@ -208,11 +208,21 @@ fn announce(st: &mut State, e: &MoRef, d: &Definition, from: &str, to: &str) -> 
 /// Re-evaluates the alarms of `touched` hosts, datastores and VMs.
 pub(crate) fn evaluate(st: &mut State, touched: &[MoRef]) -> Result<(), Fault> {
     let mut changed: Vec<MoRef> = vec![];
+    // A removed entity's triggered states leave its former ancestors too
+    // (a change's touched list names only objects that still exist).
+    let gone: Vec<String> = st
+        .monitor
+        .alarms
+        .keys()
+        .filter(|id| st.objects.moref_of(id).is_none())
+        .cloned()
+        .collect();
+    for id in &gone {
+        st.monitor.alarms.remove(id);
+    }
+    let removed_triggered = !gone.is_empty();
     for e in touched {
         if !st.objects.contains(e) {
-            if st.monitor.alarms.remove(e.value.as_str()).is_some() {
-                changed.push(e.clone());
-            }
             continue;
         }
         for d in DEFAULTS.iter().filter(|d| applies(d, &e.kind)) {
@@ -247,6 +257,14 @@ pub(crate) fn evaluate(st: &mut State, touched: &[MoRef]) -> Result<(), Fault> {
         }
     }
     let mut ancestors: Vec<MoRef> = vec![];
+    if removed_triggered {
+        // Rare (a destroyed VM with a triggered alarm): every entity that lists one.
+        ancestors.extend(st.objects.of_kind("ManagedEntity").into_iter().filter(|m| {
+            st.objects
+                .prop_if_defined(m, "triggeredAlarmState")
+                .is_some_and(|v| !v.as_array().is_empty())
+        }));
+    }
     for e in &changed {
         if !st.objects.contains(e) {
             continue;
