@@ -206,3 +206,25 @@ async fn issue_12_a_full_datastore_triggers_the_usage_alarm() {
     let msg = last_event(&sim, "AlarmStatusChangedEvent").expect("event");
     says(&msg, &["Datastore usage on disk", "LocalDS_0", "Red"]);
 }
+
+/// Test set-up through the simulator's own API triggers alarms too, as any
+/// committed change does: a host set `notResponding` turns red at once.
+#[tokio::test]
+async fn issue_12_set_property_on_a_host_triggers_and_clears_its_alarm() {
+    let (sim, _c) = logged_in().await;
+    let h = host(&sim, "DC0_H0");
+    sim.set_property(&h, "runtime.connectionState", Value::from("notResponding"))
+        .expect("a schema path");
+    assert_eq!(
+        sim.triggered_alarms(&h),
+        [("Host connection state".to_string(), "red".to_string())]
+    );
+    assert_eq!(
+        prop_str(&sim, &h, "summary.runtime.connectionState"),
+        "notResponding"
+    );
+    sim.set_property(&h, "runtime.connectionState", Value::from("connected"))
+        .expect("a schema path");
+    assert!(sim.triggered_alarms(&h).is_empty());
+    assert!(states(&sim, &mo("Folder", "group-d1"), "triggeredAlarmState").is_empty());
+}
