@@ -14,11 +14,16 @@ use crate::state::State;
 /// the simulator (a path the schema does not know), so it is logged loudly
 /// and fails debug builds rather than failing the change that triggered it.
 pub(crate) fn refresh(st: &mut State, touched: &[MoRef]) {
-    // Pools sum their VMs' usage, so they go last, once each.
+    // Pools sum their VMs' usage, so they go last, once each; hosts too:
+    // their quickStats add up their VMs' refreshed ones.
     let mut pools: Vec<MoRef> = vec![];
+    let mut hosts: Vec<MoRef> = vec![];
     for m in touched {
         let r = match m.kind.as_str() {
             "VirtualMachine" => {
+                if let Some(h) = st.objects.ref_prop(m, "runtime.host") {
+                    hosts.push(h);
+                }
                 if let Some(p) = st.objects.ref_prop(m, "resourcePool")
                     && !pools.contains(&p)
                 {
@@ -33,12 +38,26 @@ pub(crate) fn refresh(st: &mut State, touched: &[MoRef]) {
                 }
                 Ok(())
             }
+            "HostSystem" => {
+                hosts.push(m.clone());
+                Ok(())
+            }
             _ => Ok(()),
         };
         report(m, r);
     }
     for p in &pools {
         report(p, crate::mo::resource_pool::refresh(st, p));
+    }
+    hosts.sort_unstable_by(|a, b| a.value.cmp(&b.value));
+    hosts.dedup();
+    for h in &hosts {
+        report(h, crate::mo::host_system::refresh(st, h));
+    }
+    // Collectors see new events and task states; none exist unless a client made one.
+    if !st.monitor.collectors.is_empty() {
+        let em = st.svc("eventManager");
+        report(&em, crate::mo::history::refresh_pages(st));
     }
 }
 
@@ -54,6 +73,7 @@ fn report(m: &MoRef, r: Result<(), Fault>) {
 pub(crate) fn refresh_built(st: &mut State, m: &MoRef) -> Result<(), Fault> {
     match m.kind.as_str() {
         "VirtualMachine" => virtual_machine(st, m),
+        "HostSystem" => crate::mo::host_system::refresh(st, m),
         _ => Ok(()),
     }
 }

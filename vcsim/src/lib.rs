@@ -86,10 +86,16 @@ pub struct Config {
     pub max_upload_bytes: u64,
     /// vCenter (the default) or ESXi, as `ServiceContent.about` says.
     pub personality: Personality,
+    /// How long a host rebooted by `RebootHost_Task` stays `notResponding`
+    /// before it is connected again.
+    pub host_reboot_delay: Duration,
 }
 
 /// Short, so tools waiting for Tools see a real wait without slowing anyone.
 pub const DEFAULT_TOOLS_START_DELAY: Duration = Duration::from_millis(300);
+
+/// Short, so a reboot is observable (the host is down for a moment) without slowing tests.
+pub const DEFAULT_HOST_REBOOT_DELAY: Duration = Duration::from_secs(2);
 
 impl Default for Config {
     fn default() -> Self {
@@ -105,6 +111,7 @@ impl Default for Config {
             datastore_memory_limit: datastore_content::DEFAULT_MEMORY_LIMIT,
             max_upload_bytes: datastore_content::DEFAULT_MAX_FILE,
             personality: Personality::VCenter,
+            host_reboot_delay: DEFAULT_HOST_REBOOT_DELAY,
         }
     }
 }
@@ -140,6 +147,7 @@ pub async fn start(config: Config) -> anyhow::Result<Simulator> {
         config.max_upload_bytes,
         config.datastore_dir.clone(),
     ));
+    st.monitor.reboot_delay = config.host_reboot_delay;
     inventory::build(&mut st, &spec)?;
     tracing::info!(objects = st.objects.len(), "inventory built");
     let shared = Shared::new(
@@ -150,6 +158,7 @@ pub async fn start(config: Config) -> anyhow::Result<Simulator> {
         config.tls,
     );
     mo::virtual_machine::tools::spawn_timer(&shared);
+    mo::host_system::spawn_stats_timer(&shared);
     let (server, addr) = http::serve(shared.clone(), config.listen, config.tls).await?;
     // Guest file transfer URLs point back at this server.
     let scheme = if config.tls { "https" } else { "http" };
