@@ -54,6 +54,18 @@ pub(crate) fn refresh(st: &mut State, touched: &[MoRef]) {
     for h in &hosts {
         report(h, crate::mo::host_system::refresh(st, h));
     }
+    // Alarms of what changed (and of hosts whose VMs did); events they
+    // record reach the collectors below.
+    let mut watched: Vec<MoRef> = touched
+        .iter()
+        .filter(|m| matches!(m.kind.as_str(), "VirtualMachine" | "Datastore"))
+        .cloned()
+        .collect();
+    watched.extend(hosts.iter().cloned());
+    if !watched.is_empty() {
+        let am = st.svc("alarmManager");
+        report(&am, crate::mo::alarm_eval::evaluate(st, &watched));
+    }
     // Collectors see new events and task states; none exist unless a client made one.
     if !st.monitor.collectors.is_empty() {
         let em = st.svc("eventManager");
@@ -73,7 +85,12 @@ fn report(m: &MoRef, r: Result<(), Fault>) {
 pub(crate) fn refresh_built(st: &mut State, m: &MoRef) -> Result<(), Fault> {
     match m.kind.as_str() {
         "VirtualMachine" => virtual_machine(st, m),
-        "HostSystem" => crate::mo::host_system::refresh(st, m),
+        "HostSystem" | "Datastore" => {
+            if m.kind == "HostSystem" {
+                crate::mo::host_system::refresh(st, m)?;
+            }
+            crate::mo::alarm_eval::declare_built(st, m)
+        }
         _ => Ok(()),
     }
 }

@@ -238,10 +238,14 @@ impl Simulator {
         self.shared.lock().files.list(&ds.value, prefix)
     }
 
-    /// Moves the guests' simulated clock forward: `sleep`s that end within
-    /// `d` have ended on the next guest access, transfer URLs may expire.
+    /// Moves the simulated clock forward: `sleep`s that end within `d` have
+    /// ended on the next guest access, transfer URLs may expire, and hosts'
+    /// `summary.quickStats` and performance samples move to the new present
+    /// (real-time samples are 20 s apart).
     pub fn advance_clock(&self, d: Duration) {
         self.shared.bookkeeping(|st| st.guests.clock.advance(d));
+        // Hosts' statistics move to the simulated present's sample (issue 12).
+        self.shared.mutate(mo::host_system::tick);
     }
 
     /// The bytes of the file at `path` in `vm`'s guest (made from its seed
@@ -365,6 +369,35 @@ impl Simulator {
                 mo::datastore::files_changed(st, ds)
             })
             .map_err(|f| anyhow::anyhow!("{f}"))
+    }
+
+    /// The latest real-time sample of counter `counter` (`cpu.usagemhz.average`)
+    /// for `entity`, as `QueryPerf` reports it; `None` for an unknown
+    /// counter or an entity that reports nothing (a powered-off VM).
+    pub fn perf_latest(&self, entity: &MoRef, counter: &str) -> Option<i64> {
+        let st = self.shared.lock();
+        let k = mo::perf::counters::by_name(counter)?;
+        let period = mo::perf::sample::REALTIME_SECS;
+        mo::perf::sample::value(&st, entity, k, st.monitor.perf_index * period, period)
+    }
+
+    /// The alarms triggered on `entity` itself: `(alarm name, status)`.
+    pub fn triggered_alarms(&self, entity: &MoRef) -> Vec<(String, String)> {
+        let st = self.shared.lock();
+        st.monitor
+            .alarms
+            .get(entity.value.as_str())
+            .map(|list| {
+                list.iter()
+                    .filter_map(|x| {
+                        let d = mo::alarm_manager::DEFAULTS
+                            .iter()
+                            .find(|d| d.id == x.alarm)?;
+                        Some((d.name.to_string(), x.status.to_string()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// How many managed objects exist (Tasks and views included).

@@ -13,12 +13,13 @@ use crate::mo::guest_ops::{
     auth_manager as guest_auth, file_manager as guest_files, process_manager as guest_procs,
 };
 use crate::mo::{
-    event_history_collector as event_collector, event_manager, file_manager, folder, history,
-    host_datastore_browser as browser, host_date_time_system as host_clock,
-    host_network_system as host_net, host_service_system as host_services, host_system as host,
-    managed_entity, performance_manager as perf, property_collector as pc, search_index,
-    service_instance, session_manager, task, task_history_collector as task_collector,
-    view_manager, virtual_machine as vm,
+    alarm_manager as alarms, event_history_collector as event_collector, event_manager,
+    file_manager, folder, history, host_datastore_browser as browser,
+    host_date_time_system as host_clock, host_network_system as host_net,
+    host_service_system as host_services, host_system as host, managed_entity,
+    performance_manager as perf, property_collector as pc, search_index, service_instance,
+    session_manager, task, task_history_collector as task_collector, view_manager,
+    virtual_machine as vm,
 };
 
 /// How a handler answers.
@@ -138,6 +139,8 @@ static METHODS: &[Method] = &[
     sync("FileManager", "DeleteDatastoreFile_Task", file_manager::delete_datastore_file),
     sync("FileManager", "MoveDatastoreFile_Task", file_manager::move_datastore_file),
     sync("FileManager", "CopyDatastoreFile_Task", file_manager::copy_datastore_file),
+    sync("AlarmManager", "GetAlarm", alarms::get_alarm),
+    sync("AlarmManager", "GetAlarmState", alarms::get_alarm_state),
     sync("PerformanceManager", "QueryPerfCounter", perf::query_perf_counter),
     sync("PerformanceManager", "QueryPerfCounterByLevel", perf::query_perf_counter_by_level),
     sync("PerformanceManager", "QueryPerfProviderSummary", perf::query_perf_provider_summary),

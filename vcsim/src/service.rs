@@ -183,6 +183,8 @@ pub(crate) fn install(st: &mut State) -> Result<(), Fault> {
     st.objects.set(&tm, "recentTask", Value::array(vec![]))?;
     st.objects.set(&tm, "maxCollector", Value::Int(32))?;
     crate::mo::performance_manager::install(st)?;
+    st.monitor.started = crate::now();
+    crate::mo::alarm_manager::install(st)?;
     let vm = st.svc("viewManager");
     st.objects.set(&vm, "viewList", Value::array(vec![]))?;
     // The guest operations managers, as vCenter's fixed ids.

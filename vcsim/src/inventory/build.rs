@@ -221,9 +221,12 @@ pub fn build(st: &mut State, spec: &InventorySpec) -> anyhow::Result<()> {
         crate::mo::resource_pool::refresh(st, &pool).map_err(fault)?;
     }
     // Hosts' quickStats add up their VMs, so they are derived once all are placed.
-    st.monitor.perf_index = crate::mo::perf::sample::index_at(chrono::Utc::now().timestamp());
+    st.monitor.perf_index = crate::mo::perf::sample::index_at(st.guests.clock.now().timestamp());
     for h in st.objects.of_kind("HostSystem") {
         crate::derive::refresh_built(st, &h).map_err(fault)?;
+    }
+    for d in st.objects.of_kind("Datastore") {
+        crate::derive::refresh_built(st, &d).map_err(fault)?;
     }
     st.objects.finish_sharing();
     Ok(())

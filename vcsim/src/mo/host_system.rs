@@ -62,7 +62,7 @@ pub(crate) fn uptime(st: &State, host: &MoRef) -> i64 {
         .objects
         .str_prop(host, "runtime.bootTime")
         .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok());
-    boot.map(|b| (chrono::Utc::now() - b.to_utc()).num_seconds().max(0))
+    boot.map(|b| (st.guests.clock.now() - b.to_utc()).num_seconds().max(0))
         .unwrap_or(0)
 }
 
@@ -86,9 +86,10 @@ pub(crate) fn refresh(st: &mut State, host: &MoRef) -> Result<(), Fault> {
     Ok(())
 }
 
-/// Moves every host to the latest real-time sample.
+/// Moves every host to the latest real-time sample of the simulated clock
+/// (the wall clock plus what `Simulator::advance_clock` added).
 pub(crate) fn tick(st: &mut State) {
-    st.monitor.perf_index = sample::index_at(chrono::Utc::now().timestamp());
+    st.monitor.perf_index = sample::index_at(st.guests.clock.now().timestamp());
     for h in st.objects.of_kind("HostSystem") {
         if let Err(f) = refresh(st, &h) {
             tracing::error!(host = %h, fault = %f, "refreshing host statistics failed");

@@ -3,6 +3,8 @@
 //! table in `methods.rs` names) and the rules they share; a big type is split
 //! by concern (`virtual_machine/`).
 
+pub(crate) mod alarm_eval;
+pub(crate) mod alarm_manager;
 pub(crate) mod datastore;
 pub(crate) mod event_history_collector;
 pub(crate) mod event_manager;

@@ -10,6 +10,10 @@ pub(crate) struct Monitor {
     pub perf_index: i64,
     /// History collectors' page sizes and positions, by collector id.
     pub collectors: std::collections::HashMap<String, crate::mo::history::Cursor>,
+    /// Non-green alarm states by entity (`alarm_eval.rs`).
+    pub alarms: crate::mo::alarm_eval::Triggered,
+    /// When the simulator started: the time of an alarm state that never changed.
+    pub started: String,
     /// How long a rebooting host stays down (`Config::host_reboot_delay`).
     pub reboot_delay: std::time::Duration,
 }

@@ -234,3 +234,19 @@ async fn issue_12_task_collector_reads_task_history() {
     c.ok(Request::new("DestroyCollector", &col)).await;
     assert!(sim.objects("TaskHistoryCollector").is_empty());
 }
+
+#[tokio::test]
+async fn issue_12_a_session_has_at_most_32_event_collectors() {
+    let (sim, c) = logged_in().await;
+    let make = || {
+        Request::new("CreateCollectorForEvents", &em()).arg("filter", Data::new("EventFilterSpec"))
+    };
+    for _ in 0..32 {
+        c.ok(make()).await;
+    }
+    let before = sim.objects("EventHistoryCollector").len();
+    let r = c.check(make()).await;
+    assert_eq!(fault_type(&r), "InvalidState");
+    says(&r.expect_err("fault").to_string(), &["32", "destroy one"]);
+    assert_eq!(sim.objects("EventHistoryCollector").len(), before);
+}

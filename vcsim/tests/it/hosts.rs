@@ -135,3 +135,70 @@ async fn issue_12_host_quick_stats_move_with_running_vms() {
     );
     assert!((1200..1264).contains(&om0) && (1200..1264).contains(&om1));
 }
+
+/// quickStats move with (simulated) time: uptime grows, and the latest
+/// real-time sample moves with the clock and still equals quickStats.
+#[tokio::test]
+async fn issue_12_host_quick_stats_move_with_the_clock() {
+    let (sim, c) = logged_in().await;
+    let h = host(&sim, "DC0_C0_H0");
+    let pm = crate::mo("PerformanceManager", "PerfMgr");
+    let latest = |r: &Option<Value>| {
+        let m = r
+            .as_ref()
+            .map(|v| v.as_array()[0].clone())
+            .expect("one entity");
+        let stamp = m.path("sampleInfo").expect("samples").as_array()[0]
+            .path("timestamp")
+            .and_then(Value::as_str)
+            .expect("timestamp")
+            .to_string();
+        let v = m.path("value").expect("value").as_array()[0]
+            .path("value")
+            .expect("values")
+            .as_array()[0]
+            .as_i64()
+            .expect("an int");
+        (
+            chrono::DateTime::parse_from_rfc3339(&stamp)
+                .expect("dateTime")
+                .timestamp(),
+            v,
+        )
+    };
+    let query = || {
+        Request::new("QueryPerf", &pm).arg(
+            "querySpec",
+            vec![
+                vim25::Data::new("PerfQuerySpec")
+                    .with("entity", &h)
+                    .with("intervalId", 20)
+                    .with("maxSample", 1)
+                    .with(
+                        "metricId",
+                        vec![
+                            vim25::Data::new("PerfMetricId")
+                                .with("counterId", 5)
+                                .with("instance", ""),
+                        ],
+                    ),
+            ],
+        )
+    };
+    let up0 = prop_int(&sim, &h, "summary.quickStats.uptime").expect("uptime");
+    let (t0, _) = latest(&c.ok(query()).await);
+    sim.advance_clock(std::time::Duration::from_secs(600));
+    let up1 = prop_int(&sim, &h, "summary.quickStats.uptime").expect("uptime");
+    assert!(up1 >= up0 + 600, "{up0} → {up1}");
+    let cpu = || prop_int(&sim, &h, "summary.quickStats.overallCpuUsage").expect("cpu");
+    let before = cpu();
+    let r = c.ok(query()).await;
+    let after = cpu();
+    let (t1, v1) = latest(&r);
+    assert!(t1 >= t0 + 600, "the latest sample moved: {t0} → {t1}");
+    // (A 20 s boundary of the statistics timer may fall between the reads.)
+    assert!(
+        v1 == before || v1 == after,
+        "still the host's quickStats: {v1} vs {before}/{after}"
+    );
+}

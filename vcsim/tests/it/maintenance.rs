@@ -227,3 +227,23 @@ async fn issue_12_shutdown_in_maintenance_powers_the_host_off() {
         &["DC0_C0_H1", "notResponding", "poweredOff"],
     );
 }
+
+#[tokio::test]
+async fn issue_12_evacuating_powered_off_vms_moves_them_too() {
+    let (sim, c) = logged_in().await;
+    let h = host(&sim, "DC0_C0_H0");
+    let on_h = refs(&sim, &h);
+    let off = on_h.first().cloned().expect("a VM on DC0_C0_H0");
+    let t = c.ok(Request::new("PowerOffVM_Task", &off)).await;
+    wait_task(&sim, &t).await;
+    let t = c
+        .ok(Request::new("EnterMaintenanceMode_Task", &h)
+            .arg("timeout", 0)
+            .arg("evacuatePoweredOffVms", true))
+        .await;
+    assert_eq!(task_fault(&wait_task(&sim, &t).await), "");
+    assert!(refs(&sim, &h).is_empty(), "every VM left the host");
+    let now_on = prop(&sim, &off, "runtime.host").and_then(|v| v.as_moref().cloned());
+    assert_ne!(now_on, Some(h));
+    assert_eq!(prop_str(&sim, &off, "runtime.powerState"), "poweredOff");
+}

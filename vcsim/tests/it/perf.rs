@@ -275,6 +275,18 @@ async fn issue_12_host_perf_samples_add_up_to_its_vms_and_quick_stats() {
             "sample {i}: {host_kb:?} vs {vm_kb:?}"
         );
     }
+    // The simulator's own view of the latest sample is its quickStats
+    // (read between two equal quickStats reads, so no sample boundary
+    // fell in between).
+    let own = loop {
+        let q1 = quick();
+        let own = sim.perf_latest(&h, "cpu.usagemhz.average");
+        if quick() == q1 {
+            break (own, q1.0);
+        }
+    };
+    assert_eq!(own.0, Some(own.1));
+    assert_eq!(sim.perf_latest(&off, "cpu.usagemhz.average"), None);
     // The VM's samples are its quickStats.
     assert_eq!(
         vm_mhz[5],

@@ -105,6 +105,13 @@ pub(crate) fn by_key(key: i64) -> Option<&'static Counter> {
     COUNTERS.iter().find(|k| k.key == key)
 }
 
+/// The counter `group.name.rollup` (`cpu.usagemhz.average`).
+pub(crate) fn by_name(full: &str) -> Option<&'static Counter> {
+    COUNTERS
+        .iter()
+        .find(|k| format!("{}.{}.{}", k.group, k.name, k.rollup) == full)
+}
+
 /// Whether entities of managed type `kind` report `k`.
 pub(crate) fn applies(k: &Counter, kind: &str) -> bool {
     match k.scope {
