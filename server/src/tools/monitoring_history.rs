@@ -78,7 +78,10 @@ pub const GET_ALARMS: ToolDef = ToolDef {
         and acknowledged. An empty list when nothing is alarmed. Takes no arguments.",
     hints: Hints::READ_ONLY,
     returns: Returns::List,
-    example: Example::args("{}"),
+    example: Example {
+        setup: &[("shutdown_host", r#"{"host_name":"DC0_C0_H2","force":true}"#)],
+        args: "{}",
+    },
     failure: Failure::Unreachable {
         expect: &["cannot reach vCenter"],
     },

@@ -187,3 +187,27 @@ async fn get_alarms_lists_what_is_triggered_on_entities() {
     assert_eq!(a["acknowledged"], false);
     e.sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_host_that_stops_responding_shows_vcenters_connection_alarm() {
+    let e = env().await;
+    assert_eq!(e.json("get_alarms", json!({})).await, json!([]));
+    e.ok(
+        "shutdown_host",
+        json!({"host_name": "DC0_C0_H2", "force": true}),
+    )
+    .await;
+    let h = host(&e.sim, "DC0_C0_H2");
+    let triggered = e.sim.triggered_alarms(&h);
+    assert!(!triggered.is_empty(), "the simulator raised an alarm");
+    let r = e.json("get_alarms", json!({})).await;
+    let list = r.as_array().unwrap();
+    // Rolled up to the host's ancestors, listed once.
+    assert_eq!(list.len(), triggered.len(), "{r}");
+    let a = &list[0];
+    assert_eq!(a["alarm"], triggered[0].0.as_str());
+    assert_eq!(a["status"], triggered[0].1.as_str());
+    assert_eq!(a["entity"], "DC0_C0_H2");
+    assert_eq!(a["entity_type"], "HostSystem");
+    e.sim.shutdown().await;
+}
