@@ -253,3 +253,77 @@ async fn a_task_still_running_after_timeout_seconds_fails_clearly() {
     );
     e.sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn maintenance_progress_goes_over_mcp_with_the_clients_token() {
+    let e = slow_tasks().await;
+    let session = crate::mcp_http::connect(e.app(), None).await;
+    let msgs = session
+        .request_stream(
+            "tools/call",
+            json!({"name": "enter_maintenance_mode",
+                   "arguments": {"host_name": "DC0_C0_H0"},
+                   "_meta": {"progressToken": "mm-1"}}),
+        )
+        .await;
+    let progress: Vec<&serde_json::Value> = msgs
+        .iter()
+        .filter(|m| m["method"] == "notifications/progress")
+        .collect();
+    assert!(!progress.is_empty(), "no progress notifications: {msgs:?}");
+    assert!(
+        progress
+            .iter()
+            .all(|p| p["params"]["progressToken"] == "mm-1")
+    );
+    assert_eq!(progress[0]["params"]["total"], 100.0);
+    let result = msgs.iter().find(|m| m.get("result").is_some()).unwrap();
+    assert_eq!(
+        result["result"]["structuredContent"]["maintenance_mode"], true,
+        "{result}"
+    );
+    let h = host(&e.sim, "DC0_C0_H0");
+    assert_eq!(flag(&e.sim, &h, "runtime.inMaintenanceMode"), Some(true));
+}
+
+#[tokio::test]
+async fn a_cancelled_mcp_call_stops_waiting_for_the_host_task() {
+    // The task would take an hour; only the cancellation can end the call.
+    let config = vcsim::Config {
+        task_duration: Duration::from_secs(3600),
+        ..Default::default()
+    };
+    let e = env_with(config, Defaults::default()).await;
+    let session = crate::mcp_http::connect(e.app(), None).await;
+    let id = session.next_id();
+    let call = session.request_stream(
+        "tools/call",
+        json!({"name": "enter_maintenance_mode",
+               "arguments": {"host_name": "DC0_C0_H0", "timeout_seconds": 3600},
+               "_meta": {"progressToken": "mm-2"}}),
+    );
+    // Repeated until the call ends: one that arrives before the call is
+    // under way is ignored.
+    let cancel = async {
+        loop {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            session
+                .notify(
+                    "notifications/cancelled",
+                    json!({"requestId": id, "reason": "test"}),
+                )
+                .await;
+        }
+    };
+    let msgs = tokio::select! {
+        msgs = call => msgs,
+        () = cancel => unreachable!("the cancelling loop never ends"),
+    };
+    assert!(
+        msgs.iter()
+            .all(|m| m["result"]["structuredContent"]["maintenance_mode"].is_null()),
+        "{msgs:?}"
+    );
+    let h = host(&e.sim, "DC0_C0_H0");
+    assert_eq!(flag(&e.sim, &h, "runtime.inMaintenanceMode"), Some(false));
+}
