@@ -35,7 +35,7 @@ tool_args! {
 
 tool_args! {
     pub struct NtpArgs {
-        ntp_servers: strings, "NTP server host names or addresses, replacing the host's list.";
+        ntp_servers: strings, "NTP server host names or addresses, replacing the host's list (an empty list clears it).";
         start_service: bool = true, "Restart ntpd (or start it when it is stopped) so the new servers take effect.";
         host_name: opt_name, HOST_NAME_OPT;
     }
@@ -131,16 +131,16 @@ pub const GET_NTP_CONFIG: ToolDef = ToolDef {
 pub const CONFIGURE_NTP: ToolDef = ToolDef {
     name: "configure_ntp",
     title: "Configure host NTP",
-    description: "Replace the host's NTP servers with ntp_servers and, unless start_service is \
-        false, restart ntpd (start it when stopped) so they take effect. Returns host, action, \
+    description: "Replace the host's NTP servers with ntp_servers (an empty list clears them) \
+        and, unless start_service is false, restart ntpd (start it when stopped) so they take effect. Returns host, action, \
         ntp_servers, service_action and service_running. Acts on host_name, or the first host \
         when it is omitted.",
     hints: Hints::change(true, None),
     returns: Returns::Object,
     example: Example::args(r#"{"ntp_servers":["0.pool.ntp.org","1.pool.ntp.org"]}"#),
     failure: Failure::Args {
-        args: r#"{"ntp_servers":[]}"#,
-        expect: &["ntp_servers", "at least one"],
+        args: r#"{"ntp_servers":["pool.ntp.org","not a server!"]}"#,
+        expect: &["'not a server!'", "not a host name or address"],
     },
     run: run!(configure_ntp, NtpArgs),
 };
@@ -298,17 +298,25 @@ async fn get_ntp_config(ctx: Ctx, args: HostOnly) -> Result<Output, ToolError> {
     })))
 }
 
+/// A host name, IPv4 or IPv6 address: what ESXi accepts as an NTP server.
+fn looks_like_server(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 253
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'))
+}
+
 async fn configure_ntp(ctx: Ctx, args: NtpArgs) -> Result<Output, ToolError> {
-    if args.ntp_servers.iter().all(|s| s.trim().is_empty()) {
-        return Err(ToolError::new(
-            "ntp_servers must name at least one NTP server (a host name or address)",
-        ));
-    }
     let servers: Vec<String> = args
         .ntp_servers
         .iter()
         .map(|s| s.trim().to_string())
         .collect();
+    if let Some(bad) = servers.iter().find(|s| !looks_like_server(s)) {
+        return Err(ToolError::new(format!(
+            "NTP server '{bad}' in ntp_servers is not a host name or address"
+        )));
+    }
     let o = find_host(&ctx, args.host_name.as_deref(), &SERVICES).await?;
     let name = o.name().to_string();
     let clock = manager(&o, "dateTimeSystem")?;
