@@ -14,20 +14,20 @@ use crate::state::State;
 /// the simulator (a path the schema does not know), so it is logged loudly
 /// and fails debug builds rather than failing the change that triggered it.
 pub(crate) fn refresh(st: &mut State, touched: &[MoRef]) {
-    // Pools sum their VMs' usage, so they go last, once each; hosts too:
-    // their quickStats add up their VMs' refreshed ones.
+    // Pools sum their VMs' usage and hosts add up their VMs' quickStats, so
+    // both go after the objects, once each.
     let mut pools: Vec<MoRef> = vec![];
     let mut hosts: Vec<MoRef> = vec![];
     for m in touched {
         let r = match m.kind.as_str() {
             "VirtualMachine" => {
-                if let Some(h) = st.objects.ref_prop(m, "runtime.host") {
-                    hosts.push(h);
-                }
                 if let Some(p) = st.objects.ref_prop(m, "resourcePool")
                     && !pools.contains(&p)
                 {
                     pools.push(p);
+                }
+                if let Some(h) = st.objects.ref_prop(m, "runtime.host") {
+                    hosts.push(h);
                 }
                 virtual_machine(st, m)
             }

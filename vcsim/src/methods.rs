@@ -18,8 +18,7 @@ use crate::mo::{
     host_date_time_system as host_clock, host_network_system as host_net,
     host_service_system as host_services, host_system as host, managed_entity,
     performance_manager as perf, property_collector as pc, search_index, service_instance,
-    session_manager, task, task_history_collector as task_collector, view_manager,
-    virtual_machine as vm,
+    session_manager, task_history_collector as task_collector, view_manager, virtual_machine as vm,
 };
 
 /// How a handler answers.
@@ -75,7 +74,7 @@ static METHODS: &[Method] = &[
     sync("View", "DestroyView", view_manager::destroy_view),
     sync("EventManager", "QueryEvents", event_manager::query_events),
     sync("EventManager", "CreateCollectorForEvents", event_collector::create_collector_for_events),
-    sync("Task", "CancelTask", task::cancel_task),
+    sync("Task", "CancelTask", crate::mo::task::cancel_task),
     sync("TaskManager", "CreateCollectorForTasks", task_collector::create_collector_for_tasks),
     sync("EventHistoryCollector", "ReadNextEvents", history::read_next),
     sync("EventHistoryCollector", "ReadPreviousEvents", history::read_previous),
