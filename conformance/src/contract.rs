@@ -84,6 +84,11 @@ impl Contract {
 fn schema_type(prop: &Json) -> (Option<String>, bool) {
     let mut types: Vec<String> = vec![];
     match prop.get("type") {
+        // A list is compared with its item type, as the contract writes it (`array<string>`).
+        Some(Json::String(t)) if t == "array" => match prop.pointer("/items/type") {
+            Some(Json::String(item)) => types.push(format!("array<{item}>")),
+            _ => types.push(t.clone()),
+        },
         Some(Json::String(t)) => types.push(t.clone()),
         Some(Json::Array(ts)) => {
             types.extend(ts.iter().filter_map(|t| t.as_str().map(str::to_string)))
@@ -104,6 +109,19 @@ fn schema_type(prop: &Json) -> (Option<String>, bool) {
     let nullable = types.iter().any(|t| t == "null");
     let main = types.into_iter().find(|t| t != "null");
     (main, nullable)
+}
+
+/// The one superset of the contract issue 12 allows: an optional, nullable
+/// `host_name` (default null) on the host_management tools, which in the
+/// original act on the first host only. Anything else extra is a difference.
+fn is_allowed_extension(c: &ContractTool, param: &str, schema: &Json, required: &[String]) -> bool {
+    let (ty, nullable) = schema_type(schema);
+    c.category == "host_management"
+        && param == "host_name"
+        && ty.as_deref() == Some("string")
+        && nullable
+        && schema.get("default") == Some(&Json::Null)
+        && !required.iter().any(|r| r == param)
 }
 
 /// Every way `tool` (one entry of `tools/list`, as JSON) differs from the contract.
@@ -172,6 +190,9 @@ pub fn differences(c: &ContractTool, tool: &Json) -> Vec<String> {
         .keys()
         .filter(|k| !c.params.iter().any(|p| &p.name == *k))
     {
+        if is_allowed_extension(c, extra, &props[extra], &required) {
+            continue;
+        }
         diffs.push(format!("{name}: parameter {extra} is not in the contract"));
     }
     let ann = tool.get("annotations").cloned().unwrap_or(Json::Null);
@@ -205,6 +226,29 @@ mod tests {
     }
 
     #[test]
+    fn a_list_parameter_is_compared_with_its_item_type() {
+        let c: ContractTool = serde_json::from_value(json!({
+            "name": "t", "category": "c", "permission": "read_only", "result": "text",
+            "params": [{"name": "servers", "type": "array<string>", "required": true}]
+        }))
+        .expect("valid contract entry");
+        let tool = |items: Json| {
+            json!({
+                "name": "t", "description": "A description that is long enough.",
+                "inputSchema": {"type": "object", "required": ["servers"], "properties": {
+                    "servers": {"type": "array", "items": items}
+                }}
+            })
+        };
+        assert_eq!(
+            differences(&c, &tool(json!({"type": "string"}))),
+            Vec::<String>::new()
+        );
+        let d = differences(&c, &tool(json!({"type": "integer"}))).join("\n");
+        assert!(d.contains("t.servers: type"), "{d}");
+    }
+
+    #[test]
     fn a_matching_tool_has_no_differences() {
         let tool = json!({
             "name": "t", "description": "A description that is long enough.",
@@ -216,6 +260,41 @@ mod tests {
             "annotations": {"readOnlyHint": true}
         });
         assert_eq!(differences(&contract_tool(), &tool), Vec::<String>::new());
+    }
+
+    #[test]
+    fn only_an_optional_host_name_on_host_tools_may_extend_the_contract() {
+        let host_tool = |category: &str| -> ContractTool {
+            serde_json::from_value(json!({
+                "name": "reboot_host", "category": category, "permission": "host_admin",
+                "result": "object", "params": []
+            }))
+            .expect("valid contract entry")
+        };
+        let tool = |host_name: Json, required: Json| {
+            json!({
+                "name": "reboot_host", "description": "A description that is long enough.",
+                "inputSchema": {"type": "object", "required": required,
+                    "properties": {"host_name": host_name}}
+            })
+        };
+        let optional = json!({"anyOf": [{"type": "string"}, {"type": "null"}], "default": null});
+        let ok = differences(
+            &host_tool("host_management"),
+            &tool(optional.clone(), json!([])),
+        );
+        assert_eq!(ok, Vec::<String>::new());
+        for (category, schema, required) in [
+            ("monitoring", optional.clone(), json!([])),
+            ("host_management", optional, json!(["host_name"])),
+            ("host_management", json!({"type": "string"}), json!([])),
+        ] {
+            let d = differences(&host_tool(category), &tool(schema, required)).join("\n");
+            assert!(
+                d.contains("host_name is not in the contract"),
+                "{category}: {d}"
+            );
+        }
     }
 
     #[test]

@@ -74,6 +74,7 @@ static METHODS: &[Method] = &[
     sync("View", "DestroyView", view_manager::destroy_view),
     sync("EventManager", "QueryEvents", event_manager::query_events),
     sync("EventManager", "CreateCollectorForEvents", event_collector::create_collector_for_events),
+    sync("Task", "CancelTask", crate::mo::task::cancel_task),
     sync("TaskManager", "CreateCollectorForTasks", task_collector::create_collector_for_tasks),
     sync("EventHistoryCollector", "ReadNextEvents", history::read_next),
     sync("EventHistoryCollector", "ReadPreviousEvents", history::read_previous),

@@ -5,7 +5,9 @@
 //! run against the simulator only. The snapshot, disk, CD/DVD, network
 //! adapter and serial port checks live in their own modules and work only
 //! on what they add themselves (a snapshot, a disk, an adapter, a port); the
-//! datastore file checks work in a folder they make and delete.
+//! datastore file checks work in a folder they make and delete; the host
+//! checks (`hosts.rs`) toggle a stopped SSH service and its policy back and
+//! forth, and maintenance mode against the simulator only.
 //!
 //! Every effect is verified through a [`Probe`]: the simulator's own state
 //! when it runs in-process, otherwise the server's `esxi://vms` resource and
@@ -26,6 +28,7 @@ mod datastore;
 mod devices;
 mod guest;
 mod guest_probe;
+mod hosts;
 mod nics;
 mod probe;
 mod serial;
@@ -326,6 +329,7 @@ impl Writes<'_> {
         self.serial_checks(rec).await;
         self.guest_checks(rec).await;
         self.datastore_checks(rec, inv.datastore.as_deref()).await;
+        self.host_checks(rec).await;
         // A missing VM is a tool error for the write tools too; harmless, it exists nowhere.
         let extra: [(&str, Json); 10] = [
             ("power_on", json!({})),

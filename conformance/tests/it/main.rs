@@ -5,6 +5,7 @@
 
 mod contract;
 mod every_tool;
+mod host_writes;
 mod oauth;
 mod oauth_refusals;
 mod power_ops;

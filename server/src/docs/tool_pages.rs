@@ -43,7 +43,54 @@ async fn example_result(def: &ToolDef, args: &Map<String, Json>) -> anyhow::Resu
         m.remove("content");
     }
     steady_times(&mut v);
+    steady_samples(&mut v);
     Ok(v)
+}
+
+/// A host's CPU and memory usage follow the simulator's 20-second samples,
+/// which are numbered by the wall clock, so they differ between runs; the
+/// page shows the figures of one fixed sample instead (and says so).
+const SAMPLED: &[(&str, f64)] = &[
+    ("cpu_usage_mhz", 75.0),
+    ("cpu_usage_percent", 0.85),
+    ("memory_usage_mb", 1258.0),
+    ("memory_usage_percent", 30.71),
+];
+
+/// Whether a page's example result carries [`SAMPLED`] figures.
+fn has_samples(v: &Json) -> bool {
+    match v {
+        Json::Array(a) => a.iter().any(has_samples),
+        Json::Object(m) => {
+            m.contains_key("cpu_usage_mhz") && m.contains_key("connection_state")
+                || m.values().any(has_samples)
+        }
+        _ => false,
+    }
+}
+
+fn steady_samples(v: &mut Json) {
+    match v {
+        Json::Array(a) => a.iter_mut().for_each(steady_samples),
+        Json::Object(m) => {
+            // Hosts only (they carry a connection state); a VM's figures are steady.
+            if m.contains_key("connection_state") {
+                for (k, shown) in SAMPLED {
+                    if let Some(x) = m.get_mut(*k)
+                        && x.is_number()
+                    {
+                        *x = if shown.fract() == 0.0 {
+                            json!(*shown as i64)
+                        } else {
+                            json!(shown)
+                        };
+                    }
+                }
+            }
+            m.values_mut().for_each(steady_samples);
+        }
+        _ => {}
+    }
 }
 
 /// Times the simulator stamps (a snapshot's `created`, a file's `modified`)
@@ -179,9 +226,14 @@ pub(super) async fn tool_page(def: &ToolDef) -> anyhow::Result<Page> {
         format!(", after {}", setup.join(", "))
     };
     let result = example_result(def, &args).await?;
+    let sampled = if has_samples(&result) {
+        "; a host's CPU and memory usage move with the simulator's 20-second samples, shown here as of one fixed sample"
+    } else {
+        ""
+    };
     let _ = writeln!(
         s,
-        "The result against the built-in simulator (`mcvsphere --simulator`, default inventory{after}):\n\n```json\n{}\n```\n",
+        "The result against the built-in simulator (`mcvsphere --simulator`, default inventory{after}{sampled}):\n\n```json\n{}\n```\n",
         pretty(&result)
     );
     // A tool that returns a picture shows it, as an MCP client would.

@@ -5,7 +5,8 @@
 
 use super::ToolDef;
 use super::{
-    console, disks, guest_ops, inventory, nics, power_ops, serial, snapshots, vm_lifecycle,
+    console, disks, guest_ops, hosts, inventory, monitoring, nics, power_ops, serial, snapshots,
+    vm_lifecycle,
 };
 
 pub struct Family {
@@ -64,11 +65,12 @@ pub static FAMILIES: &[Family] = &[
         blurb: "Screenshots, VMware Tools status and waiting for the guest.",
         tools: console::TOOLS,
     },
-    planned(
-        "monitoring",
-        "Monitoring",
-        "Performance statistics, events and alarms.",
-    ),
+    Family {
+        id: "monitoring",
+        title: "Monitoring",
+        blurb: "Host and VM statistics, recent tasks and events, triggered alarms.",
+        tools: monitoring::TOOLS,
+    },
     Family {
         id: "disk_management",
         title: "Disk management",
@@ -92,11 +94,12 @@ pub static FAMILIES: &[Family] = &[
         "OVF",
         "Deploy and export OVF/OVA packages.",
     ),
-    planned(
-        "host_management",
-        "Host management",
-        "ESXi hosts: maintenance mode, power, NTP and services.",
-    ),
+    Family {
+        id: "host_management",
+        title: "Host management",
+        blurb: "ESXi hosts: hardware, networking, services, NTP, maintenance mode and power.",
+        tools: hosts::TOOLS,
+    },
     planned(
         "vcenter_ops",
         "vCenter operations",

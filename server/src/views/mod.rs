@@ -13,6 +13,7 @@ pub mod datastore;
 pub mod devices;
 pub mod guest;
 pub mod host;
+pub mod monitor;
 pub mod network;
 pub mod pool;
 pub mod snapshot;
@@ -28,6 +29,17 @@ pub static ALL: &[&PropSet] = &[
     &vm::CLONE_SOURCE,
     &devices::DEVICES,
     &host::LIST,
+    &host::INFO,
+    &host::HARDWARE,
+    &host::NETWORKING,
+    &host::SERVICES,
+    &host::STATE,
+    &host::STATS,
+    &monitor::VM_STATS,
+    &monitor::RECENT_TASKS,
+    &monitor::EVENT_PAGE,
+    &monitor::TRIGGERED,
+    &monitor::ALARM_INFO,
     &datastore::LIST,
     &datastore::BROWSER,
     &datastore::INFO,

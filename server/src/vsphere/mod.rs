@@ -11,5 +11,5 @@ mod transfer;
 pub use folder::FolderResponse;
 pub use props::{NAME, Obj, PAGE_SIZE, PropSet};
 pub use session::{Client, HttpAnswer, ServiceContent, install_crypto_provider};
-pub use tasks::TASK_INFO;
+pub use tasks::{TASK_INFO, TaskEnd};
 pub use transfer::TransferError;

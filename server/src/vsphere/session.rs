@@ -25,6 +25,8 @@ pub struct ServiceContent {
     /// Absent on endpoints without guest operations.
     pub guest_operations_manager: Option<MoRef>,
     pub file_manager: Option<MoRef>,
+    pub task_manager: Option<MoRef>,
+    pub event_manager: Option<MoRef>,
     pub about: Option<Data>,
 }
 
@@ -40,6 +42,8 @@ impl ServiceContent {
             session_manager: moref("sessionManager"),
             guest_operations_manager: moref("guestOperationsManager"),
             file_manager: moref("fileManager"),
+            task_manager: moref("taskManager"),
+            event_manager: moref("eventManager"),
             about: v.path("about").and_then(Value::as_data).cloned(),
         })
     }

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use vim25::{Data, Fault, MoRef, Value};
+use vim25::{Data, Fault, MoRef, Request, Value};
 
 use super::{Client, PropSet};
 use crate::error::VsError;
@@ -66,6 +66,89 @@ impl Client {
             .cloned()
             .ok_or_else(|| VsError::Protocol(format!("{} returned no task", req.method)))?;
         self.wait_task(&task).await
+    }
+}
+
+/// How a watched wait ([`Client::watch_task`]) ended, when the task did not fail.
+#[derive(Debug)]
+pub enum TaskEnd {
+    /// The task succeeded with this `info.result`.
+    Done(Option<Value>),
+    /// The time allowed passed first; vCenter was asked to cancel the task
+    /// (`CancelTask`), with this outcome.
+    TimedOut(Result<(), VsError>),
+    /// The caller gave up first; vCenter was asked to cancel the task, with
+    /// this outcome.
+    Cancelled(Result<(), VsError>),
+}
+
+impl Client {
+    /// Waits for `task` at most `timeout`, calling `progress(percent,
+    /// description)` each time `info.progress` changes, and cancelling the
+    /// task (`CancelTask`) when `cancelled` completes or the time is up.
+    /// Unlike [`Client::wait_task`] the caller decides how long to wait and
+    /// learns when it stopped waiting.
+    pub async fn watch_task<P, F>(
+        &self,
+        task: &MoRef,
+        timeout: Duration,
+        mut progress: P,
+        cancelled: impl Future<Output = ()>,
+    ) -> Result<TaskEnd, VsError>
+    where
+        P: FnMut(i64, String) -> F,
+        F: Future<Output = ()>,
+    {
+        let start = Instant::now();
+        let mut delay = Duration::from_millis(20);
+        let mut last_progress = None;
+        tokio::pin!(cancelled);
+        loop {
+            let o = self.properties(task, &TASK_INFO).await?;
+            match o.str("info.state").unwrap_or_default() {
+                "success" => return Ok(TaskEnd::Done(o.get("info.result").cloned())),
+                "error" => {
+                    return Err(VsError::Fault(
+                        match o.get("info.error").and_then(Value::as_data) {
+                            Some(d) => task_fault(d),
+                            None => Fault::new("SystemError", "the task failed without saying why"),
+                        },
+                    ));
+                }
+                _ => {}
+            }
+            let p = o.i64("info.progress");
+            if let Some(p) = p
+                && Some(p) != last_progress
+            {
+                last_progress = Some(p);
+                let what = o
+                    .str("info.description.message")
+                    .or(o.str("info.name"))
+                    .unwrap_or("task")
+                    .to_string();
+                progress(p, what).await;
+            }
+            let left = timeout.saturating_sub(start.elapsed());
+            if left.is_zero() {
+                return Ok(TaskEnd::TimedOut(self.cancel_task(task).await));
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(delay.min(left)) => {}
+                _ = &mut cancelled => {
+                    return Ok(TaskEnd::Cancelled(self.cancel_task(task).await));
+                }
+            }
+            delay = (delay * 2).min(Duration::from_secs(1));
+        }
+    }
+
+    /// `CancelTask`: vCenter refuses a task that is not cancelable or has
+    /// already ended (the error says which).
+    pub async fn cancel_task(&self, task: &MoRef) -> Result<(), VsError> {
+        self.invoke(&Request::new("CancelTask", task))
+            .await
+            .map(|_| ())
     }
 }
 

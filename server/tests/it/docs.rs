@@ -98,15 +98,24 @@ fn committed_tool_pages() -> BTreeMap<String, PathBuf> {
 }
 
 /// How a page writes a `tools/list` property's type and default.
+/// A schema's type as the pages write it: a list as `array<item type>`.
+fn type_label(schema: &Json) -> String {
+    let t = schema["type"].as_str().unwrap();
+    match schema["items"]["type"].as_str() {
+        Some(item) if t == "array" => format!("array<{item}>"),
+        _ => t.to_string(),
+    }
+}
+
 fn expected_cells(schema: &Json, required: bool) -> (String, String) {
     let ty = match schema.get("type").and_then(Json::as_str) {
-        Some(t) => t.to_string(),
+        Some(_) => type_label(schema),
         None => {
-            let alts: Vec<&str> = schema["anyOf"]
+            let alts: Vec<String> = schema["anyOf"]
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|a| a["type"].as_str().unwrap())
+                .map(type_label)
                 .collect();
             alts.join(" or ")
         }

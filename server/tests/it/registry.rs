@@ -69,10 +69,29 @@ fn the_two_families_are_registered() {
         "move_datastore_file",
         "upload_to_datastore",
         "download_from_datastore",
+        "get_host_info",
+        "get_host_hardware",
+        "get_host_networking",
+        "list_services",
+        "start_service",
+        "stop_service",
+        "set_service_policy",
+        "get_ntp_config",
+        "configure_ntp",
+        "enter_maintenance_mode",
+        "exit_maintenance_mode",
+        "reboot_host",
+        "shutdown_host",
+        "get_alarms",
+        "get_host_stats",
+        "get_recent_events",
+        "get_recent_tasks",
+        "get_vm_stats",
+        "list_hosts",
     ] {
         assert!(names.contains(&n), "{n} missing");
     }
-    assert_eq!(names.len(), 14 + 7 + 6 + 6 + 5 + 3 + 7 + 12);
+    assert_eq!(names.len(), 14 + 7 + 6 + 6 + 5 + 3 + 7 + 12 + 13 + 6);
     let mut sorted = names.clone();
     sorted.sort_unstable();
     sorted.dedup();

@@ -26,6 +26,7 @@ pub(crate) mod resource_pool;
 pub(crate) mod search_index;
 pub(crate) mod service_instance;
 pub(crate) mod session_manager;
+pub(crate) mod task;
 pub(crate) mod task_history_collector;
 pub(crate) mod view_manager;
 pub(crate) mod virtual_machine;

@@ -35,6 +35,7 @@ mod pyvmomi;
 mod screen;
 mod session;
 mod snapshots;
+mod task_cancel;
 mod tasks;
 mod tools_lifecycle;
 mod transactions;

@@ -1,0 +1,46 @@
+//! `Task.CancelTask`: refused for a task that has ended (`InvalidState`) and
+//! for one that is not cancelable (`NotSupported`), the task left as it was.
+
+use std::time::Duration;
+
+use vcsim::Config;
+use vim25::Request;
+
+use crate::{fault_type, start};
+use testkit::{prop, prop_str, says, vm, wait_task};
+
+#[tokio::test]
+async fn cancel_task_refuses_ended_and_uncancelable_tasks() {
+    let (sim, c) = start(Config {
+        task_duration: Duration::from_millis(300),
+        ..Default::default()
+    })
+    .await;
+    c.login().await;
+    let v = vm(&sim, "DC0_H0_VM0");
+    let t = c.ok(Request::new("PowerOffVM_Task", &v)).await;
+    let task = t
+        .as_ref()
+        .and_then(|t| t.as_moref())
+        .cloned()
+        .expect("a task");
+    // Still running: PowerOffVM_Task is not cancelable.
+    let r = c.check(Request::new("CancelTask", &task)).await;
+    assert_eq!(fault_type(&r), "NotSupported");
+    says(
+        &r.expect_err("a fault").message,
+        &["not cancelable", "PowerOffVM_Task"],
+    );
+    assert_eq!(
+        prop(&sim, &task, "info.cancelled").and_then(|b| b.as_bool()),
+        Some(false)
+    );
+    let info = wait_task(&sim, &t).await;
+    assert_eq!(testkit::str_at(&info, "state"), Some("success"));
+    assert_eq!(prop_str(&sim, &v, "runtime.powerState"), "poweredOff");
+    // Ended: InvalidState.
+    let r = c.check(Request::new("CancelTask", &task)).await;
+    assert_eq!(fault_type(&r), "InvalidState");
+    says(&r.expect_err("a fault").message, &["already completed"]);
+    sim.shutdown().await;
+}
