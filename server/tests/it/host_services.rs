@@ -178,6 +178,19 @@ async fn configure_ntp_sets_servers_and_starts_ntpd_then_get_ntp_config_reads_th
         .await;
     assert_eq!(r["service_action"], json!(null));
     assert!(!service(&e.sim, "DC0_C0_H1", "ntpd").0);
+    // An empty list clears them (it travels as an ntpConfig without servers).
+    e.json("configure_ntp", json!({"ntp_servers": [], "host_name": H}))
+        .await;
+    let cleared = prop(
+        &e.sim,
+        &host(&e.sim, H),
+        "config.dateTimeInfo.ntpConfig.server",
+    )
+    .map(|v| v.strings())
+    .unwrap_or_default();
+    assert!(cleared.is_empty(), "{cleared:?}");
+    let after = e.json("get_ntp_config", json!({"host_name": H})).await;
+    assert_eq!(after["ntp_servers"], json!([]));
     e.sim.shutdown().await;
 }
 

@@ -55,7 +55,14 @@ pub(crate) fn update_date_time_config(c: &Call) -> Reply {
             &format!("unknown time zone {tz:?}; the host offers UTC"),
         ));
     }
-    let servers = config.path("ntpConfig.server").map(Value::strings);
+    // An `ntpConfig` without `server` elements is an empty list on the wire
+    // (arrays have no empty form): it clears the servers, as on ESXi.
+    let servers = config.get("ntpConfig").map(|_| {
+        config
+            .path("ntpConfig.server")
+            .map(Value::strings)
+            .unwrap_or_default()
+    });
     if let Some(bad_server) = servers.iter().flatten().find(|s| !valid_server(s)) {
         return Err(bad(
             "config.ntpConfig.server",
