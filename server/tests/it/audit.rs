@@ -167,39 +167,9 @@ async fn secret_arguments_are_redacted_at_any_depth_in_ok_and_denied_records() {
 /// and this way the production logging set-up is what is checked.)
 #[tokio::test]
 async fn the_binary_logs_and_audits_no_secret_at_debug_level() {
-    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-
     let sim = crate::sim().await;
     let dir = tempfile::tempdir().unwrap();
-    let (log, audit_log) = (
-        dir.path().join("server.log"),
-        dir.path().join("audit.jsonl"),
-    );
     let other = "guest-Pw-77-never-logged";
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_mcvsphere"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("VCENTER_") || k.starts_with("MCP_") || k.starts_with("MCVSPHERE_") {
-            cmd.env_remove(k);
-        }
-    }
-    let mut child = cmd
-        .env_remove("RUST_LOG")
-        .env("VCENTER_HOST", sim.url())
-        .env("VCENTER_USER", crate::USER)
-        .env("VCENTER_PASSWORD", crate::PASSWORD)
-        .env("VCENTER_INSECURE", "true")
-        .env("MCP_TRANSPORT", "stdio")
-        .env("MCVSPHERE_ROLE", "power_ops")
-        .env("LOG_LEVEL", "debug")
-        .env("LOG_FILE", &log)
-        .env("AUDIT_LOG", &audit_log)
-        .current_dir(dir.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
     let secret_args = json!({"name": VM, "password": crate::PASSWORD,
         "guest": {"auth_token": other, "list": [{"PrivateKey": crate::PASSWORD}]}});
     let messages = [
@@ -214,23 +184,9 @@ async fn the_binary_logs_and_audits_no_secret_at_debug_level() {
         json!({"jsonrpc": "2.0", "id": 4, "method": "tools/call",
             "params": {"name": "get_vm_info", "arguments": {"name": "ghost", "secret": other}}}),
     ];
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut replies = vec![];
-    for m in &messages {
-        stdin.write_all(format!("{m}\n").as_bytes()).await.unwrap();
-        if m.get("id").is_some() {
-            let line = stdout.next_line().await.unwrap().unwrap();
-            replies.push(serde_json::from_str::<Json>(&line).unwrap());
-        }
-    }
-    drop(stdin);
-    let out = child.wait_with_output().await.unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let run =
+        crate::stdio_binary::run(&sim.url(), dir.path(), "power_ops", "debug", &messages).await;
+    let replies = &run.replies;
 
     assert_eq!(replies[1]["result"]["isError"], false, "{}", replies[1]);
     assert_eq!(replies[2]["result"]["isError"], true, "{}", replies[2]);
@@ -241,27 +197,26 @@ async fn the_binary_logs_and_audits_no_secret_at_debug_level() {
     let state = sim.property(&m, "runtime.powerState").unwrap();
     assert_eq!(state.as_str(), Some("poweredOff"));
 
-    let logged = std::fs::read_to_string(&log).unwrap();
-    let audited = std::fs::read_to_string(&audit_log).unwrap();
     // The debug lines of the calls are there, so the absence below means something.
-    assert!(logged.contains("tool call"), "{logged}");
-    assert_eq!(audited.lines().count(), 3, "{audited}");
-    let rest = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(run.logged.contains("tool call"), "{}", run.logged);
+    assert_eq!(run.audited.lines().count(), 3, "{}", run.audited);
     for secret in [crate::PASSWORD, other] {
         assert!(
-            !logged.contains(secret),
-            "LOG_FILE leaks {secret}: {logged}"
+            !run.logged.contains(secret),
+            "LOG_FILE leaks {secret}: {}",
+            run.logged
         );
         assert!(
-            !audited.contains(secret),
-            "AUDIT_LOG leaks {secret}: {audited}"
+            !run.audited.contains(secret),
+            "AUDIT_LOG leaks {secret}: {}",
+            run.audited
         );
-        assert!(!rest.contains(secret), "output leaks {secret}: {rest}");
-        for r in &replies {
+        assert!(
+            !run.output.contains(secret),
+            "output leaks {secret}: {}",
+            run.output
+        );
+        for r in replies {
             assert!(!r.to_string().contains(secret), "reply leaks {secret}: {r}");
         }
     }

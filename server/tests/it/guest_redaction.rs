@@ -4,7 +4,6 @@
 //! nothing on stdout or stderr; the audit records show it redacted.
 
 use serde_json::{Value as Json, json};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 const GUEST_PW: &str = "Guest-Pw-Redact-5521";
 const WRONG_PW: &str = "Wrong-Guest-Pw-8812";
@@ -36,34 +35,6 @@ async fn guest_passwords_reach_no_log_audit_record_or_reply() {
     })
     .await
     .unwrap();
-    let (log, audit_log) = (
-        dir.path().join("server.log"),
-        dir.path().join("audit.jsonl"),
-    );
-    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_mcvsphere"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("VCENTER_") || k.starts_with("MCP_") || k.starts_with("MCVSPHERE_") {
-            cmd.env_remove(k);
-        }
-    }
-    let mut child = cmd
-        .env_remove("RUST_LOG")
-        .env("VCENTER_HOST", sim.url())
-        .env("VCENTER_USER", crate::USER)
-        .env("VCENTER_PASSWORD", crate::PASSWORD)
-        .env("VCENTER_INSECURE", "true")
-        .env("MCP_TRANSPORT", "stdio")
-        .env("MCVSPHERE_ROLE", "full_admin")
-        .env("LOG_LEVEL", "trace")
-        .env("LOG_FILE", &log)
-        .env("AUDIT_LOG", &audit_log)
-        .current_dir(dir.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
     let as_ops = |pw: &str, extra: Json| {
         let mut a = json!({"name": "guarded", "username": "ops", "password": pw});
         if let (Json::Object(into), Json::Object(from)) = (&mut a, extra) {
@@ -108,23 +79,9 @@ async fn guest_passwords_reach_no_log_audit_record_or_reply() {
             "params": {"name": tool, "arguments": args}}),
         );
     }
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
-    let mut replies = vec![];
-    for m in &messages {
-        stdin.write_all(format!("{m}\n").as_bytes()).await.unwrap();
-        if m.get("id").is_some() {
-            let line = stdout.next_line().await.unwrap().unwrap();
-            replies.push(serde_json::from_str::<Json>(&line).unwrap());
-        }
-    }
-    drop(stdin);
-    let out = child.wait_with_output().await.unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let run =
+        crate::stdio_binary::run(&sim.url(), dir.path(), "full_admin", "trace", &messages).await;
+    let replies = &run.replies;
 
     // The right password worked, the wrong one was refused, clearly.
     for r in &replies[1..4] {
@@ -143,8 +100,7 @@ async fn guest_passwords_reach_no_log_audit_record_or_reply() {
         Some(&b"r"[..])
     );
 
-    let logged = std::fs::read_to_string(&log).unwrap();
-    let audited = std::fs::read_to_string(&audit_log).unwrap();
+    let (logged, audited, rest) = (&run.logged, &run.audited, &run.output);
     assert!(logged.contains("tool call"), "{logged}");
     assert_eq!(audited.lines().count(), calls.len(), "{audited}");
     for line in audited.lines() {
@@ -152,11 +108,6 @@ async fn guest_passwords_reach_no_log_audit_record_or_reply() {
         assert_eq!(rec["arguments"]["password"], "[REDACTED]", "{rec}");
         assert_eq!(rec["arguments"]["username"], "ops", "{rec}");
     }
-    let rest = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
     for secret in [GUEST_PW, WRONG_PW, crate::PASSWORD] {
         assert!(
             !logged.contains(secret),
@@ -164,7 +115,7 @@ async fn guest_passwords_reach_no_log_audit_record_or_reply() {
         );
         assert!(!audited.contains(secret), "AUDIT_LOG leaks {secret}");
         assert!(!rest.contains(secret), "output leaks {secret}: {rest}");
-        for r in &replies {
+        for r in replies {
             assert!(!r.to_string().contains(secret), "reply leaks {secret}: {r}");
         }
     }

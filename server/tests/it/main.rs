@@ -32,6 +32,7 @@ mod resources;
 mod serial;
 mod session;
 mod snapshots;
+mod stdio_binary;
 mod transfer_tools;
 mod transport;
 mod views;
