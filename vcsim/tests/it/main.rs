@@ -15,6 +15,7 @@ mod events_search;
 mod file_manager;
 mod file_manager_contents;
 mod folder_door;
+mod folders;
 mod guest_auth;
 mod guest_files;
 mod guest_lifecycle;

@@ -2,7 +2,7 @@
 //! (`Folder.CreateVM_Task` lives with Folder.)
 
 use vim25::spec::generated_mac;
-use vim25::{Data, Fault, Value, schema};
+use vim25::{Data, Fault, MoRef, Value, schema};
 
 use super::model::{self as vm, NewVm};
 use super::power::set_power;
@@ -17,26 +17,33 @@ pub(crate) fn destroy(c: &Call) -> Reply {
     let u = c.user().to_string();
     let target = c.this().clone();
     c.task(c.this(), move |st: &mut State| {
-        require(st, &target)?;
-        let cur = vm::power_state(st, &target);
-        if cur == "poweredOn" {
-            return Err(Fault::invalid_power_state(None, &cur));
-        }
-        let host = st
-            .objects
-            .ref_prop(&target, "runtime.host")
-            .map(|h| st.objects.name(&h))
-            .unwrap_or_default();
-        let dc = events::datacenter_of(st, &target)
-            .map(|d| st.objects.name(&d))
-            .unwrap_or_default();
-        let msg = format!("Removed {} on {host} from {dc}", st.objects.name(&target));
-        event(st, "VmRemovedEvent", &u, &target, msg)?;
-        super::files::vm_destroyed(st, &target)?;
-        st.guests.remove(&target.value);
-        vm::remove(st, &target)?;
+        destroy_vm(st, &target, &u)?;
         Ok(None)
     })
+}
+
+/// One VM destroyed: refused while it runs; its files and guest go with it.
+/// (A folder's `Destroy_Task` destroys its VMs through this too.)
+pub(crate) fn destroy_vm(st: &mut State, target: &MoRef, u: &str) -> Result<(), Fault> {
+    require(st, target)?;
+    let cur = vm::power_state(st, target);
+    if cur == "poweredOn" {
+        return Err(Fault::invalid_power_state(None, &cur));
+    }
+    let host = st
+        .objects
+        .ref_prop(target, "runtime.host")
+        .map(|h| st.objects.name(&h))
+        .unwrap_or_default();
+    let dc = events::datacenter_of(st, target)
+        .map(|d| st.objects.name(&d))
+        .unwrap_or_default();
+    let msg = format!("Removed {} on {host} from {dc}", st.objects.name(target));
+    event(st, "VmRemovedEvent", u, target, msg)?;
+    super::files::vm_destroyed(st, target)?;
+    st.guests.remove(&target.value);
+    vm::remove(st, target)?;
+    Ok(())
 }
 
 pub(crate) fn clone_vm(c: &Call) -> Reply {
