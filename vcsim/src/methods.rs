@@ -97,6 +97,7 @@ static METHODS: &[Method] = &[
     sync("VirtualMachine", "MarkAsTemplate", vm::lifecycle::mark_as_template),
     sync("VirtualMachine", "MarkAsVirtualMachine", vm::lifecycle::mark_as_virtual_machine),
     sync("VirtualMachine", "ReconfigVM_Task", vm::reconfig::reconfigure),
+    sync("VirtualMachine", "RelocateVM_Task", vm::relocate::relocate),
     sync("VirtualMachine", "CreateSnapshot_Task", vm::snapshot::create_snapshot),
     sync("VirtualMachine", "CreateScreenshot_Task", vm::screenshot::create_screenshot),
     sync("VirtualMachine", "RevertToCurrentSnapshot_Task", vm::snapshot::revert_to_current_snapshot),
