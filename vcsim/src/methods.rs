@@ -13,9 +13,9 @@ use crate::mo::guest_ops::{
     auth_manager as guest_auth, file_manager as guest_files, process_manager as guest_procs,
 };
 use crate::mo::{
-    event_manager, file_manager, folder, host_datastore_browser as browser, managed_entity,
-    property_collector as pc, search_index, service_instance, session_manager, view_manager,
-    virtual_machine as vm,
+    cluster, cluster_drs, event_manager, file_manager, folder, host_datastore_browser as browser,
+    managed_entity, property_collector as pc, search_index, service_instance, session_manager,
+    view_manager, virtual_machine as vm,
 };
 
 /// How a handler answers.
@@ -85,6 +85,11 @@ static METHODS: &[Method] = &[
     sync("Folder", "CreateVM_Task", folder::create_vm),
     sync("Folder", "MoveIntoFolder_Task", folder::move_into_folder),
     sync("Folder", "Destroy_Task", folder::destroy),
+    sync("ComputeResource", "ReconfigureComputeResource_Task", cluster::reconfigure),
+    sync("ClusterComputeResource", "ReconfigureCluster_Task", cluster::reconfigure),
+    sync("ClusterComputeResource", "RefreshRecommendation", cluster_drs::refresh_recommendation),
+    sync("ClusterComputeResource", "ApplyRecommendation", cluster_drs::apply_recommendation),
+    sync("ClusterComputeResource", "CancelRecommendation", cluster_drs::cancel_recommendation),
     sync("VirtualMachine", "PowerOnVM_Task", vm::power::power_on),
     sync("VirtualMachine", "PowerOffVM_Task", vm::power::power_off),
     sync("VirtualMachine", "SuspendVM_Task", vm::power::suspend),

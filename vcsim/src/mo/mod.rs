@@ -3,6 +3,8 @@
 //! table in `methods.rs` names) and the rules they share; a big type is split
 //! by concern (`virtual_machine/`).
 
+pub(crate) mod cluster;
+pub(crate) mod cluster_drs;
 pub(crate) mod datastore;
 pub(crate) mod event_manager;
 pub(crate) mod file_manager;

@@ -4,6 +4,7 @@
 //! events) come from `testkit`; this file keeps the raw SOAP client and the
 //! request builders on top of it.
 
+mod clusters;
 mod datastore_browser;
 mod datastore_files;
 mod datastore_files_vm;
