@@ -14,8 +14,8 @@ use crate::mo::guest_ops::{
 };
 use crate::mo::{
     cluster, cluster_drs, event_manager, file_manager, folder, host_datastore_browser as browser,
-    managed_entity, property_collector as pc, search_index, service_instance, session_manager,
-    view_manager, virtual_machine as vm,
+    http_nfc_lease as lease, managed_entity, ovf_manager, property_collector as pc, search_index,
+    service_instance, session_manager, view_manager, virtual_machine as vm,
 };
 
 /// How a handler answers.
@@ -128,6 +128,16 @@ static METHODS: &[Method] = &[
     sync("GuestProcessManager", "ReadEnvironmentVariableInGuest", guest_procs::read_environment),
     sync("HostDatastoreBrowser", "SearchDatastore_Task", browser::search_datastore),
     sync("HostDatastoreBrowser", "SearchDatastoreSubFolders_Task", browser::search_datastore_sub_folders),
+    sync("OvfManager", "ParseDescriptor", ovf_manager::parse_descriptor),
+    sync("OvfManager", "ValidateHost", ovf_manager::validate_host),
+    sync("OvfManager", "CreateImportSpec", ovf_manager::create_import_spec),
+    sync("OvfManager", "CreateDescriptor", ovf_manager::create_descriptor),
+    sync("ResourcePool", "ImportVApp", lease::import_vapp),
+    sync("VirtualMachine", "ExportVm", lease::export_vm),
+    sync("HttpNfcLease", "HttpNfcLeaseProgress", lease::progress),
+    sync("HttpNfcLease", "HttpNfcLeaseComplete", lease::complete),
+    sync("HttpNfcLease", "HttpNfcLeaseAbort", lease::abort),
+    sync("HttpNfcLease", "HttpNfcLeaseGetManifest", lease::get_manifest),
     sync("FileManager", "MakeDirectory", file_manager::make_directory),
     sync("FileManager", "DeleteDatastoreFile_Task", file_manager::delete_datastore_file),
     sync("FileManager", "MoveDatastoreFile_Task", file_manager::move_datastore_file),
