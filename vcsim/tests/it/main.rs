@@ -26,6 +26,7 @@ mod guest_transfer;
 mod http;
 mod inventory_info;
 mod method_table;
+mod ovf_export;
 mod ovf_import;
 mod property_collector;
 mod pyvmomi;
