@@ -424,3 +424,44 @@ async fn issue_13_a_corrupt_disk_stream_fails_the_lease() {
         .await;
     assert_eq!(fault_type(&r), "DuplicateName");
 }
+
+/// A USTAR header's checksum: the bytes summed with the checksum field as spaces.
+fn tar_checksum_ok(h: &[u8]) -> bool {
+    let stored = std::str::from_utf8(&h[148..156])
+        .ok()
+        .map(|s| s.trim_matches(|c: char| c == '\0' || c == ' '))
+        .and_then(|s| u32::from_str_radix(s, 8).ok());
+    let sum: u32 = h
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                u32::from(*b)
+            }
+        })
+        .sum();
+    stored == Some(sum)
+}
+
+#[test]
+fn issue_13_the_ova_fixture_is_a_tar_with_the_descriptor_first_and_the_corrupt_one_is_not() {
+    let ova = include_bytes!("../../../fixtures/ovf/tiny.ova");
+    assert_eq!(&ova[0..8], b"tiny.ovf");
+    assert_eq!(&ova[257..262], b"ustar");
+    assert!(tar_checksum_ok(&ova[0..512]));
+    let size = usize::from_str_radix(std::str::from_utf8(&ova[124..135]).expect("octal"), 8)
+        .expect("size");
+    assert_eq!(
+        &ova[512..512 + size],
+        TINY_OVF.as_bytes(),
+        "the OVA's descriptor is tiny.ovf"
+    );
+    let bad = include_bytes!("../../../fixtures/ovf/corrupt.ova");
+    assert!(
+        !tar_checksum_ok(&bad[0..512]),
+        "the corrupt OVA's first header is broken"
+    );
+    assert!(bad.len() < ova.len(), "and it is cut short");
+}
