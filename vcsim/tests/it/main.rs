@@ -28,6 +28,7 @@ mod inventory_info;
 mod method_table;
 mod ovf_export;
 mod ovf_import;
+mod ovf_leases;
 mod property_collector;
 mod pyvmomi;
 mod relocate;

@@ -31,7 +31,7 @@ fn messages(v: &Value, list: &str) -> Vec<String> {
         .collect()
 }
 
-fn cisp(name: &str, net: Option<(&str, &MoRef)>, prov: &str) -> Data {
+pub(crate) fn cisp(name: &str, net: Option<(&str, &MoRef)>, prov: &str) -> Data {
     let mut d = Data::new("OvfCreateImportSpecParams")
         .with("locale", "")
         .with("deploymentOption", "")
@@ -351,78 +351,6 @@ async fn issue_13_import_vapp_uploads_the_disk_onto_the_datastore_and_completes(
     assert!(sim.property(&vm, "name").is_some(), "the imported VM stays");
     let r = c.check(Request::new("HttpNfcLeaseComplete", &lease)).await;
     assert_eq!(fault_type(&r), "InvalidState");
-}
-
-#[tokio::test]
-async fn issue_13_an_aborted_lease_removes_the_vm_and_refuses_uploads() {
-    let (sim, c) = logged_in().await;
-    let (lease, _) = import_tiny(&c, &sim, "aborted").await;
-    let vm = sim
-        .property(&lease, "info.entity")
-        .and_then(|v| v.as_moref().cloned())
-        .expect("the VM");
-    let url = urls(&sim, &lease)[0].0.clone();
-    c.ok(Request::new("HttpNfcLeaseAbort", &lease)).await;
-    assert_eq!(prop_str(&sim, &lease, "state"), "error");
-    assert!(
-        sim.property(&vm, "name").is_none(),
-        "the half-imported VM is gone"
-    );
-    let r = http()
-        .put(&url)
-        .header("Cookie", cookie(&c))
-        .body(TINY_VMDK.to_vec())
-        .send()
-        .await
-        .expect("PUT");
-    assert_eq!(r.status().as_u16(), 409);
-    says(&r.text().await.unwrap_or_default(), &["error", "not ready"]);
-    let r = c
-        .check(Request::new("HttpNfcLeaseProgress", &lease).arg("percent", 10))
-        .await;
-    assert_eq!(fault_type(&r), "InvalidState");
-    if let Err(f) = &r {
-        says(&f.to_string(), &["is error", "not ready"]);
-    }
-}
-
-#[tokio::test]
-async fn issue_13_a_corrupt_disk_stream_fails_the_lease() {
-    let (sim, c) = logged_in().await;
-    let (lease, _) = import_tiny(&c, &sim, "corrupt").await;
-    let url = urls(&sim, &lease)[0].0.clone();
-    let r = http()
-        .put(&url)
-        .header("Cookie", cookie(&c))
-        .body(vec![7u8; 4096])
-        .send()
-        .await
-        .expect("PUT");
-    assert_eq!(r.status().as_u16(), 400);
-    says(
-        &r.text().await.unwrap_or_default(),
-        &["not a stream-optimized VMDK", "KDMV"],
-    );
-    assert_eq!(prop_str(&sim, &lease, "state"), "error");
-    // No cookie, no upload.
-    let r = http()
-        .put(&url)
-        .body(TINY_VMDK.to_vec())
-        .send()
-        .await
-        .expect("PUT");
-    assert_eq!(r.status().as_u16(), 401);
-    // Importing a name the folder has is refused before any lease.
-    let r = import_spec(&c, &sim, TINY_OVF, cisp("DC0_H0_VM0", None, "thin")).await;
-    let spec = r.path("importSpec").cloned().expect("spec");
-    let r = c
-        .check(
-            Request::new("ImportVApp", &cluster_pool(&sim))
-                .arg("spec", spec)
-                .arg("folder", vm_folder(&sim)),
-        )
-        .await;
-    assert_eq!(fault_type(&r), "DuplicateName");
 }
 
 /// A USTAR header's checksum: the bytes summed with the checksum field as spaces.
