@@ -174,6 +174,25 @@ async fn issue_13_parse_descriptor_and_validate_host_read_the_fixture() {
         v.path("flatDeploymentSize").and_then(Value::as_i64),
         Some(16 << 20)
     );
+    // A host in maintenance mode cannot take it.
+    sim.set_property(&host, "runtime.inMaintenanceMode", Value::Bool(true))
+        .expect("maintenance");
+    let v = c
+        .ok(Request::new("ValidateHost", &ovf_manager())
+            .arg("ovfDescriptor", TINY_OVF)
+            .arg("host", &host)
+            .arg(
+                "vhp",
+                Data::new("OvfValidateHostParams")
+                    .with("locale", "")
+                    .with("deploymentOption", ""),
+            ))
+        .await
+        .expect("a result");
+    says(
+        &messages(&v, "error").join(" "),
+        &["DC0_C0_H0", "maintenance mode"],
+    );
     // Not XML: the problem is in the result, named.
     let bad = c
         .ok(Request::new("ParseDescriptor", &ovf_manager())
