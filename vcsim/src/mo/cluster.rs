@@ -163,6 +163,18 @@ pub(crate) fn refresh(st: &mut State, cr: &MoRef) -> Result<(), Fault> {
             .unwrap_or(0);
         let balance = super::cluster_drs::balance(st, cr);
         s.set("currentFailoverLevel", level);
+        let admission = cfg
+            .path("dasConfig.admissionControlEnabled")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        if ha && admission {
+            // How many host failures the cluster can take now, by admission control.
+            s.set(
+                "admissionControlInfo",
+                Data::new("ClusterFailoverLevelAdmissionControlInfo")
+                    .with("currentFailoverLevel", level),
+            );
+        }
         s.set("numVmotions", vmotions);
         s.set("currentBalance", (balance * 1000.0) as i64);
         s.set(
