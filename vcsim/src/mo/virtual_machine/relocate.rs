@@ -281,6 +281,7 @@ fn move_storage(
             return Err(already_exists(&ds_path(&st.objects.name(d), p)));
         }
     }
+    check_room(st, &moves, &conversions)?;
     let mut touched: Vec<MoRef> = vec![home_ds.clone()];
     for ((sds, spath), (d, p)) in &moves {
         let blob = st.files.meta(sds, spath).and_then(|m| m.blob.clone());
@@ -332,6 +333,57 @@ fn move_storage(
         files_changed(st, d)?;
     }
     Ok(true)
+}
+
+/// Each target datastore must hold what moves onto it (and what a
+/// conversion to thick takes there): `NoDiskSpace` naming it otherwise.
+fn check_room(
+    st: &State,
+    moves: &HashMap<Place, (MoRef, String)>,
+    conversions: &[(MoRef, String, bool)],
+) -> Result<(), Fault> {
+    let mut need: Vec<(MoRef, i64)> = vec![];
+    let mut add = |d: &MoRef, n: i64| match need.iter_mut().find(|(x, _)| x == d) {
+        Some((_, t)) => *t += n,
+        None => need.push((d.clone(), n)),
+    };
+    for ((sds, spath), (d, p)) in moves {
+        let Some(f) = st.files.get(sds, spath) else {
+            continue;
+        };
+        let size = match conversions.iter().find(|(cd, cp, _)| cd == d && cp == p) {
+            Some((_, _, thin)) if *thin => 0,
+            Some(_) => f.capacity,
+            None => f.size,
+        };
+        add(d, size);
+    }
+    for (d, p, thin) in conversions {
+        // A disk converted where it is grows by what thick takes beyond its size.
+        if !*thin
+            && !moves.values().any(|(md, mp)| md == d && mp == p)
+            && let Some(f) = st.files.get(&d.value, p)
+        {
+            add(d, (f.capacity - f.size).max(0));
+        }
+    }
+    for (d, n) in need {
+        let cap = st
+            .objects
+            .prop(&d, "summary.capacity")
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
+        let free = cap - st.files.usage(&d.value).used;
+        if n > free {
+            let name = st.objects.name(&d);
+            return Err(Fault::new(
+                "NoDiskSpace",
+                format!("The datastore {name} has {free} bytes free; the relocation needs {n}."),
+            )
+            .with("datastore", name.as_str()));
+        }
+    }
+    Ok(())
 }
 
 /// Points every backing (VM and snapshots) that named a moved file at its new
