@@ -71,6 +71,26 @@ pub(crate) fn refresh(st: &mut State, touched: &[MoRef]) {
         let em = st.svc("eventManager");
         report(&em, crate::mo::history::refresh_pages(st));
     }
+    // Compute resources add up their hosts and balance their VMs: refreshed
+    // once each after a change to either (`mo/cluster.rs`).
+    let mut crs: Vec<MoRef> = vec![];
+    for m in touched {
+        let cr = match m.kind.as_str() {
+            "ClusterComputeResource" | "ComputeResource" => Some(m.clone()),
+            "HostSystem" => st.objects.ref_prop(m, "parent"),
+            "VirtualMachine" => st
+                .objects
+                .ref_prop(m, "runtime.host")
+                .and_then(|h| st.objects.ref_prop(&h, "parent")),
+            _ => None,
+        };
+        if let Some(cr) = cr.filter(|c| c.kind.ends_with("ComputeResource") && !crs.contains(c)) {
+            crs.push(cr);
+        }
+    }
+    for cr in &crs {
+        report(cr, crate::mo::cluster::refresh(st, cr));
+    }
 }
 
 fn report(m: &MoRef, r: Result<(), Fault>) {

@@ -13,12 +13,13 @@ use crate::mo::guest_ops::{
     auth_manager as guest_auth, file_manager as guest_files, process_manager as guest_procs,
 };
 use crate::mo::{
-    alarm_manager as alarms, event_history_collector as event_collector, event_manager,
-    file_manager, folder, history, host_datastore_browser as browser,
+    alarm_manager as alarms, cluster, cluster_drs, event_history_collector as event_collector,
+    event_manager, file_manager, folder, history, host_datastore_browser as browser,
     host_date_time_system as host_clock, host_network_system as host_net,
-    host_service_system as host_services, host_system as host, managed_entity,
-    performance_manager as perf, property_collector as pc, search_index, service_instance,
-    session_manager, task_history_collector as task_collector, view_manager, virtual_machine as vm,
+    host_service_system as host_services, host_system as host, http_nfc_lease as lease,
+    managed_entity, ovf_manager, performance_manager as perf, property_collector as pc,
+    search_index, service_instance, session_manager, task_history_collector as task_collector,
+    view_manager, virtual_machine as vm,
 };
 
 /// How a handler answers.
@@ -97,6 +98,13 @@ static METHODS: &[Method] = &[
     sync("ManagedEntity", "Rename_Task", managed_entity::rename),
     sync("Folder", "CreateFolder", folder::create_folder),
     sync("Folder", "CreateVM_Task", folder::create_vm),
+    sync("Folder", "MoveIntoFolder_Task", folder::move_into_folder),
+    sync("Folder", "Destroy_Task", folder::destroy),
+    sync("ComputeResource", "ReconfigureComputeResource_Task", cluster::reconfigure),
+    sync("ClusterComputeResource", "ReconfigureCluster_Task", cluster::reconfigure),
+    sync("ClusterComputeResource", "RefreshRecommendation", cluster_drs::refresh_recommendation),
+    sync("ClusterComputeResource", "ApplyRecommendation", cluster_drs::apply_recommendation),
+    sync("ClusterComputeResource", "CancelRecommendation", cluster_drs::cancel_recommendation),
     sync("VirtualMachine", "PowerOnVM_Task", vm::power::power_on),
     sync("VirtualMachine", "PowerOffVM_Task", vm::power::power_off),
     sync("VirtualMachine", "SuspendVM_Task", vm::power::suspend),
@@ -109,6 +117,7 @@ static METHODS: &[Method] = &[
     sync("VirtualMachine", "MarkAsTemplate", vm::lifecycle::mark_as_template),
     sync("VirtualMachine", "MarkAsVirtualMachine", vm::lifecycle::mark_as_virtual_machine),
     sync("VirtualMachine", "ReconfigVM_Task", vm::reconfig::reconfigure),
+    sync("VirtualMachine", "RelocateVM_Task", vm::relocate::relocate),
     sync("VirtualMachine", "CreateSnapshot_Task", vm::snapshot::create_snapshot),
     sync("VirtualMachine", "CreateScreenshot_Task", vm::screenshot::create_screenshot),
     sync("VirtualMachine", "RevertToCurrentSnapshot_Task", vm::snapshot::revert_to_current_snapshot),
@@ -134,6 +143,16 @@ static METHODS: &[Method] = &[
     sync("GuestProcessManager", "ReadEnvironmentVariableInGuest", guest_procs::read_environment),
     sync("HostDatastoreBrowser", "SearchDatastore_Task", browser::search_datastore),
     sync("HostDatastoreBrowser", "SearchDatastoreSubFolders_Task", browser::search_datastore_sub_folders),
+    sync("OvfManager", "ParseDescriptor", ovf_manager::parse_descriptor),
+    sync("OvfManager", "ValidateHost", ovf_manager::validate_host),
+    sync("OvfManager", "CreateImportSpec", ovf_manager::create_import_spec),
+    sync("OvfManager", "CreateDescriptor", ovf_manager::create_descriptor),
+    sync("ResourcePool", "ImportVApp", lease::import_vapp),
+    sync("VirtualMachine", "ExportVm", lease::export_vm),
+    sync("HttpNfcLease", "HttpNfcLeaseProgress", lease::progress),
+    sync("HttpNfcLease", "HttpNfcLeaseComplete", lease::complete),
+    sync("HttpNfcLease", "HttpNfcLeaseAbort", lease::abort),
+    sync("HttpNfcLease", "HttpNfcLeaseGetManifest", lease::get_manifest),
     sync("FileManager", "MakeDirectory", file_manager::make_directory),
     sync("FileManager", "DeleteDatastoreFile_Task", file_manager::delete_datastore_file),
     sync("FileManager", "MoveDatastoreFile_Task", file_manager::move_datastore_file),
@@ -224,8 +243,10 @@ mod tests {
     #[test]
     fn unlisted_methods_and_types_have_no_row() {
         assert!(lookup("VirtualMachine", "CreateSnapshotEx_Task").is_none());
-        // Destroy_Task is implemented for VMs only, not every ManagedEntity.
-        assert!(lookup("Folder", "Destroy_Task").is_none());
+        // Destroy_Task is implemented for VMs and folders only, not every
+        // ManagedEntity (issue 13 added folders).
+        assert!(lookup("Datastore", "Destroy_Task").is_none());
+        assert!(lookup("Folder", "Destroy_Task").is_some());
         assert!(lookup("VirtualMachine", "Destroy_Task").is_some());
         assert!(lookup("ClusterComputeResource", "Rename_Task").is_some());
     }

@@ -5,6 +5,8 @@
 
 pub(crate) mod alarm_eval;
 pub(crate) mod alarm_manager;
+pub(crate) mod cluster;
+pub(crate) mod cluster_drs;
 pub(crate) mod datastore;
 pub(crate) mod event_history_collector;
 pub(crate) mod event_manager;
@@ -17,8 +19,10 @@ pub(crate) mod host_date_time_system;
 pub(crate) mod host_network_system;
 pub(crate) mod host_service_system;
 pub(crate) mod host_system;
+pub(crate) mod http_nfc_lease;
 pub(crate) mod managed_entity;
 pub(crate) mod monitor;
+pub(crate) mod ovf_manager;
 pub(crate) mod perf;
 pub(crate) mod performance_manager;
 pub(crate) mod property_collector;

@@ -5,6 +5,7 @@
 //! request builders on top of it.
 
 mod alarms;
+mod clusters;
 mod datastore_browser;
 mod datastore_files;
 mod datastore_files_vm;
@@ -17,6 +18,7 @@ mod events_search;
 mod file_manager;
 mod file_manager_contents;
 mod folder_door;
+mod folders;
 mod guest_auth;
 mod guest_files;
 mod guest_lifecycle;
@@ -29,14 +31,19 @@ mod http;
 mod inventory_info;
 mod maintenance;
 mod method_table;
+mod ovf_export;
+mod ovf_import;
+mod ovf_leases;
 mod perf;
 mod property_collector;
 mod pyvmomi;
+mod relocate;
 mod screen;
 mod session;
 mod snapshots;
 mod task_cancel;
 mod tasks;
+mod templates;
 mod tools_lifecycle;
 mod transactions;
 mod vm_lifecycle;
