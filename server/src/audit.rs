@@ -322,7 +322,12 @@ mod tests {
         assert!(kept.ends_with("… [2000 bytes in all]"), "{kept}");
         assert!(kept.starts_with("éé"));
         assert_eq!(v["name"], "vm1");
-        assert!(v["list"][0].as_str().unwrap().ends_with("[300 bytes in all]"));
+        assert!(
+            v["list"][0]
+                .as_str()
+                .unwrap()
+                .ends_with("[300 bytes in all]")
+        );
     }
 
     #[test]

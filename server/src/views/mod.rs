@@ -11,7 +11,9 @@ pub mod cluster;
 pub mod datacenter;
 pub mod datastore;
 pub mod devices;
+pub mod folder;
 pub mod guest;
+pub mod history;
 pub mod host;
 pub mod network;
 pub mod pool;
@@ -38,6 +40,12 @@ pub static ALL: &[&PropSet] = &[
     &network::SWITCH_UUID,
     &network::INFO,
     &cluster::LIST,
+    &cluster::DETAIL,
+    &folder::TREE,
+    &folder::VM_PLACE,
+    &folder::PARENT,
+    &history::EVENT_PAGE,
+    &history::TASK_PAGE,
     &pool::OF_COMPUTE,
     &pool::INFO,
     &datacenter::PLACEMENT,

@@ -11,6 +11,7 @@ mod console;
 mod datastore_files_tools;
 mod disks;
 mod docs;
+mod folders_templates;
 mod guest_files;
 mod guest_ops;
 mod guest_redaction;
