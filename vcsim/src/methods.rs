@@ -83,6 +83,8 @@ static METHODS: &[Method] = &[
     sync("ManagedEntity", "Rename_Task", managed_entity::rename),
     sync("Folder", "CreateFolder", folder::create_folder),
     sync("Folder", "CreateVM_Task", folder::create_vm),
+    sync("Folder", "MoveIntoFolder_Task", folder::move_into_folder),
+    sync("Folder", "Destroy_Task", folder::destroy),
     sync("VirtualMachine", "PowerOnVM_Task", vm::power::power_on),
     sync("VirtualMachine", "PowerOffVM_Task", vm::power::power_off),
     sync("VirtualMachine", "SuspendVM_Task", vm::power::suspend),
@@ -95,6 +97,7 @@ static METHODS: &[Method] = &[
     sync("VirtualMachine", "MarkAsTemplate", vm::lifecycle::mark_as_template),
     sync("VirtualMachine", "MarkAsVirtualMachine", vm::lifecycle::mark_as_virtual_machine),
     sync("VirtualMachine", "ReconfigVM_Task", vm::reconfig::reconfigure),
+    sync("VirtualMachine", "RelocateVM_Task", vm::relocate::relocate),
     sync("VirtualMachine", "CreateSnapshot_Task", vm::snapshot::create_snapshot),
     sync("VirtualMachine", "CreateScreenshot_Task", vm::screenshot::create_screenshot),
     sync("VirtualMachine", "RevertToCurrentSnapshot_Task", vm::snapshot::revert_to_current_snapshot),
@@ -187,8 +190,10 @@ mod tests {
     #[test]
     fn unlisted_methods_and_types_have_no_row() {
         assert!(lookup("VirtualMachine", "CreateSnapshotEx_Task").is_none());
-        // Destroy_Task is implemented for VMs only, not every ManagedEntity.
-        assert!(lookup("Folder", "Destroy_Task").is_none());
+        // Destroy_Task is implemented for VMs and folders only, not every
+        // ManagedEntity (issue 13 added folders).
+        assert!(lookup("Datastore", "Destroy_Task").is_none());
+        assert!(lookup("Folder", "Destroy_Task").is_some());
         assert!(lookup("VirtualMachine", "Destroy_Task").is_some());
         assert!(lookup("ClusterComputeResource", "Rename_Task").is_some());
     }

@@ -153,3 +153,149 @@ pub(crate) fn create_vm(c: &Call) -> Reply {
         Ok(Some(Value::moref(vm)))
     })
 }
+
+/// Whether `folder` may hold an entity of type `kind`: its `childType` names
+/// the kinds (or supertypes) it takes, as vCenter's folder types do
+/// (a VM folder: `Folder`, `VirtualMachine`, `VirtualApp`; a host folder:
+/// `Folder`, `ComputeResource`).
+fn takes(st: &State, folder: &MoRef, kind: &str) -> bool {
+    st.objects
+        .prop(folder, "childType")
+        .map(Value::strings)
+        .unwrap_or_default()
+        .iter()
+        .any(|t| vim25::schema().is_subtype(kind, t))
+}
+
+/// `Folder` is `f` or one of its ancestors.
+fn is_within(st: &State, f: &MoRef, ancestor: &MoRef) -> bool {
+    let mut cur = Some(f.clone());
+    while let Some(m) = cur {
+        if &m == ancestor {
+            return true;
+        }
+        cur = st.objects.ref_prop(&m, "parent");
+    }
+    false
+}
+
+/// `Folder.MoveIntoFolder_Task`: each entity leaves its parent for this
+/// folder. The folder's type decides what it takes (`NotSupported`
+/// otherwise, naming both); a folder cannot go into itself or a descendant
+/// (`InvalidFolder`); names stay unique (`DuplicateName`). All or nothing.
+pub(crate) fn move_into_folder(c: &Call) -> Reply {
+    let list: Vec<MoRef> = c
+        .value("list")
+        .map(|v| {
+            v.as_array()
+                .iter()
+                .filter_map(|m| m.as_moref().cloned())
+                .collect()
+        })
+        .unwrap_or_default();
+    if list.is_empty() {
+        return Err(Fault::invalid_argument("list"));
+    }
+    let folder = c.this().clone();
+    {
+        let st = c.read();
+        for m in &list {
+            require(&st, m)?;
+        }
+    }
+    c.task(c.this(), move |st: &mut State| {
+        require(st, &folder)?;
+        let fname = st.objects.name(&folder);
+        for m in &list {
+            require(st, m)?;
+            let name = st.objects.name(m);
+            if !takes(st, &folder, &m.kind) {
+                return Err(Fault::new(
+                    "NotSupported",
+                    format!(
+                        "The folder {fname} cannot contain a {} ({name}): it holds only {}.",
+                        m.kind,
+                        st.objects
+                            .prop(&folder, "childType")
+                            .map(Value::strings)
+                            .unwrap_or_default()
+                            .join(", ")
+                    ),
+                ));
+            }
+            if m.kind == "Folder" && is_within(st, &folder, m) {
+                return Err(Fault::new(
+                    "InvalidFolder",
+                    format!("The folder {name} cannot be moved into itself or one of its subfolders ({fname})."),
+                )
+                .with("target", m));
+            }
+            if st.objects.ref_prop(m, "parent").as_ref() == Some(&folder) {
+                continue;
+            }
+            if let Some(other) = st.objects.child_named(&folder, &name) {
+                return Err(Fault::duplicate_name(&name, &other));
+            }
+            if let Some(old) = st.objects.ref_prop(m, "parent") {
+                st.objects.remove_ref(&old, "childEntity", m)?;
+            }
+            st.objects.set(m, "parent", Value::moref(folder.clone()))?;
+            st.objects.push_ref(&folder, "childEntity", m)?;
+        }
+        Ok(None)
+    })
+}
+
+/// `Destroy_Task` on a folder: the folder and everything in it. A
+/// datacenter's own folders and the root folder stay (`NotSupported`); a
+/// powered-on VM inside refuses the whole destroy (`InvalidPowerState`), as
+/// does anything but folders and VMs (hosts, clusters, datacenters are
+/// removed on their own first).
+pub(crate) fn destroy(c: &Call) -> Reply {
+    let u = c.user().to_string();
+    let folder = c.this().clone();
+    c.task(c.this(), move |st: &mut State| {
+        require(st, &folder)?;
+        let name = st.objects.name(&folder);
+        let parent = st.objects.ref_prop(&folder, "parent");
+        if parent.as_ref().is_none_or(|p| p.kind != "Folder") {
+            return Err(Fault::new(
+                "NotSupported",
+                format!(
+                    "The folder {name} is a root or datacenter folder and cannot be destroyed."
+                ),
+            ));
+        }
+        // Depth first: the contents, then the folder.
+        let mut order = vec![];
+        let mut stack = vec![folder.clone()];
+        while let Some(f) = stack.pop() {
+            for ch in st.objects.refs(&f, "childEntity") {
+                match ch.kind.as_str() {
+                    "Folder" => stack.push(ch),
+                    "VirtualMachine" => order.push(ch),
+                    other => {
+                        return Err(Fault::new(
+                            "NotSupported",
+                            format!(
+                                "The folder {name} contains the {other} {}; remove it first.",
+                                st.objects.name(&ch)
+                            ),
+                        ));
+                    }
+                }
+            }
+            order.push(f);
+        }
+        for m in order.iter().filter(|m| m.kind == "VirtualMachine") {
+            crate::mo::virtual_machine::lifecycle::destroy_vm(st, m, &u)?;
+        }
+        for f in order.iter().rev().filter(|m| m.kind == "Folder") {
+            if let Some(p) = st.objects.ref_prop(f, "parent") {
+                st.objects.remove_ref(&p, "childEntity", f)?;
+            }
+            st.objects.remove(f);
+        }
+        Ok(None)
+    })
+}

@@ -2,11 +2,12 @@
 //! (`Folder.CreateVM_Task` lives with Folder.)
 
 use vim25::spec::generated_mac;
-use vim25::{Data, Fault, Value, schema};
+use vim25::{Data, Fault, MoRef, Value, schema};
 
 use super::model::{self as vm, NewVm};
 use super::power::set_power;
 use super::reconfig::apply_config;
+use super::relocate::{disk_target, move_ref};
 use super::{derived_ip, event, host_for_pool, is_template, where_};
 use crate::call::{Call, Reply, require};
 use crate::events;
@@ -17,26 +18,33 @@ pub(crate) fn destroy(c: &Call) -> Reply {
     let u = c.user().to_string();
     let target = c.this().clone();
     c.task(c.this(), move |st: &mut State| {
-        require(st, &target)?;
-        let cur = vm::power_state(st, &target);
-        if cur == "poweredOn" {
-            return Err(Fault::invalid_power_state(None, &cur));
-        }
-        let host = st
-            .objects
-            .ref_prop(&target, "runtime.host")
-            .map(|h| st.objects.name(&h))
-            .unwrap_or_default();
-        let dc = events::datacenter_of(st, &target)
-            .map(|d| st.objects.name(&d))
-            .unwrap_or_default();
-        let msg = format!("Removed {} on {host} from {dc}", st.objects.name(&target));
-        event(st, "VmRemovedEvent", &u, &target, msg)?;
-        super::files::vm_destroyed(st, &target)?;
-        st.guests.remove(&target.value);
-        vm::remove(st, &target)?;
+        destroy_vm(st, &target, &u)?;
         Ok(None)
     })
+}
+
+/// One VM destroyed: refused while it runs; its files and guest go with it.
+/// (A folder's `Destroy_Task` destroys its VMs through this too.)
+pub(crate) fn destroy_vm(st: &mut State, target: &MoRef, u: &str) -> Result<(), Fault> {
+    require(st, target)?;
+    let cur = vm::power_state(st, target);
+    if cur == "poweredOn" {
+        return Err(Fault::invalid_power_state(None, &cur));
+    }
+    let host = st
+        .objects
+        .ref_prop(target, "runtime.host")
+        .map(|h| st.objects.name(&h))
+        .unwrap_or_default();
+    let dc = events::datacenter_of(st, target)
+        .map(|d| st.objects.name(&d))
+        .unwrap_or_default();
+    let msg = format!("Removed {} on {host} from {dc}", st.objects.name(target));
+    event(st, "VmRemovedEvent", u, target, msg)?;
+    super::files::vm_destroyed(st, target)?;
+    st.guests.remove(&target.value);
+    vm::remove(st, target)?;
+    Ok(())
 }
 
 pub(crate) fn clone_vm(c: &Call) -> Reply {
@@ -82,7 +90,11 @@ pub(crate) fn clone_vm(c: &Call) -> Reply {
         let ds = loc("location.datastore")
             .or_else(|| st.objects.refs(&source, "datastore").into_iter().next())
             .ok_or_else(|| Fault::invalid_argument("spec.location.datastore"))?;
-        let ds_name = st.objects.name(&ds);
+        let location = spec
+            .get("location")
+            .and_then(Value::as_data)
+            .cloned()
+            .unwrap_or_else(|| Data::new("VirtualMachineRelocateSpec"));
         let src_name = st.objects.name(&source);
         let dc = events::datacenter_of(st, &folder)
             .map(|d| st.objects.name(&d))
@@ -97,11 +109,21 @@ pub(crate) fn clone_vm(c: &Call) -> Reply {
                     && let Some(b) = d.get_mut("backing").and_then(Value::data_mut)
                 {
                     super::files::flatten_for_clone(b);
+                    // The relocate spec may place this disk elsewhere and change its provisioning.
+                    let (to, thin) = disk_target(&location, key);
+                    let dds = to.unwrap_or_else(|| ds.clone());
+                    let ds_name = st.objects.name(&dds);
                     if let Some(f) = b.get("fileName").and_then(Value::as_str) {
                         let file = f.rsplit('/').next().unwrap_or(f).replace(&src_name, &name);
                         b.set("fileName", format!("[{ds_name}] {name}/{file}"));
                     }
-                    b.set("datastore", &ds);
+                    b.set("datastore", &dds);
+                    if let Some(t) = thin {
+                        b.set("thinProvisioned", t);
+                        if t {
+                            b.set("eagerlyScrub", false);
+                        }
+                    }
                     if b.get("uuid").is_some() {
                         b.set("uuid", crate::uuid_for(&format!("{seed}/disk/{key}")));
                     }
@@ -144,6 +166,7 @@ pub(crate) fn clone_vm(c: &Call) -> Reply {
             devices: devs,
         };
         let vm = vm::create(st, &new)?;
+        super::relocate::relink_datastores(st, &vm)?;
         // The clone's disks hold the source's guest: its files and accounts.
         st.guests.copy(&source.value, &vm.value);
         if let Some(c) = spec.get("config").and_then(Value::as_data) {
@@ -177,6 +200,11 @@ pub(crate) fn mark_as_template(c: &Call) -> Reply {
             ));
         }
         st.objects.set(&vm, "config.template", Value::Bool(true))?;
+        // A template belongs to no resource pool (MarkAsVirtualMachine names one).
+        if let Some(pool) = st.objects.ref_prop(&vm, "resourcePool") {
+            st.objects.remove_ref(&pool, "vm", &vm)?;
+            st.objects.unset(&vm, "resourcePool")?;
+        }
         Ok(None)
     })
 }
@@ -196,14 +224,9 @@ pub(crate) fn mark_as_virtual_machine(c: &Call) -> Reply {
         require(st, &pool)?;
         if let Some(h) = c.opt_moref("host")? {
             require(st, &h)?;
-            st.objects.set(&vm, "runtime.host", Value::moref(h))?;
+            move_ref(st, &vm, "runtime.host", "vm", &h)?;
         }
-        if let Some(old) = st.objects.ref_prop(&vm, "resourcePool") {
-            st.objects.remove_ref(&old, "vm", &vm)?;
-        }
-        st.objects
-            .set(&vm, "resourcePool", Value::moref(pool.clone()))?;
-        st.objects.push_ref(&pool, "vm", &vm)?;
+        move_ref(st, &vm, "resourcePool", "vm", &pool)?;
         st.objects.set(&vm, "config.template", Value::Bool(false))?;
         Ok(None)
     })

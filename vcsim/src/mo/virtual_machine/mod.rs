@@ -14,6 +14,7 @@ pub(crate) mod lifecycle;
 pub(crate) mod model;
 pub(crate) mod power;
 pub(crate) mod reconfig;
+pub(crate) mod relocate;
 pub(crate) mod screenshot;
 pub(crate) mod snapshot;
 pub(crate) mod snapshot_tree;
