@@ -288,3 +288,62 @@ async fn deploy_from_template_refusals_are_clear() {
     says(&msg, &["Datastore 'nods' not found"]);
     assert!(e.sim.find("VirtualMachine", "y").is_none());
 }
+
+#[tokio::test]
+async fn move_vm_to_folder_moves_the_vm_in_the_simulators_tree() {
+    let e = env().await;
+    ok(&e, "create_folder", json!({"folder_name": "Prod"})).await;
+    let r = ok(
+        &e,
+        "move_vm_to_folder",
+        json!({"vm_name": "DC0_H0_VM0", "folder_path": "Prod"}),
+    )
+    .await;
+    has_keys("move_vm_to_folder", &r);
+    assert_eq!(r["from_folder"], "DC0/vm");
+    assert_eq!(r["to_folder"], "DC0/vm/Prod");
+    let prod = obj(&e, "Folder", "Prod");
+    assert_eq!(children(&e, &prod), ["DC0_H0_VM0"]);
+    assert!(!children(&e, &vm_folder(&e)).contains(&"DC0_H0_VM0".to_string()));
+    assert_eq!(
+        e.vm_prop("DC0_H0_VM0", "parent")
+            .and_then(|v| v.as_moref().cloned()),
+        Some(prod)
+    );
+    let listed = ok(&e, "list_folders", json!({})).await;
+    let row = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["path"] == "DC0/vm/Prod")
+        .cloned()
+        .unwrap();
+    assert_eq!(row["vms"], 1);
+}
+
+#[tokio::test]
+async fn move_vm_to_folder_refuses_a_host_folder_and_unknown_names() {
+    let e = env().await;
+    let msg = fails(
+        &e,
+        "move_vm_to_folder",
+        json!({"vm_name": "DC0_H0_VM0", "folder_path": "DC0/host"}),
+    )
+    .await;
+    says(&msg, &["'DC0/host'", "not VMs"]);
+    let msg = fails(
+        &e,
+        "move_vm_to_folder",
+        json!({"vm_name": "DC0_H0_VM0", "folder_path": "Nope"}),
+    )
+    .await;
+    says(&msg, &["Folder 'Nope' not found", "DC0/vm"]);
+    let msg = fails(
+        &e,
+        "move_vm_to_folder",
+        json!({"vm_name": "nope", "folder_path": "DC0/vm"}),
+    )
+    .await;
+    says(&msg, &["VM 'nope' not found"]);
+    assert!(children(&e, &vm_folder(&e)).contains(&"DC0_H0_VM0".to_string()));
+}

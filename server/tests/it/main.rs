@@ -19,6 +19,7 @@ mod healthcheck;
 mod inventory_info;
 mod local_paths;
 mod mcp_http;
+mod migration;
 mod modules;
 mod nics;
 mod power_ops;
