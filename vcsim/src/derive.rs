@@ -14,8 +14,10 @@ use crate::state::State;
 /// the simulator (a path the schema does not know), so it is logged loudly
 /// and fails debug builds rather than failing the change that triggered it.
 pub(crate) fn refresh(st: &mut State, touched: &[MoRef]) {
-    // Pools sum their VMs' usage, so they go last, once each.
+    // Pools sum their VMs' usage and hosts' quickStats add up their VMs'
+    // refreshed ones, so both go last, once each.
     let mut pools: Vec<MoRef> = vec![];
+    let mut hosts: Vec<MoRef> = vec![];
     for m in touched {
         let r = match m.kind.as_str() {
             "VirtualMachine" => {
@@ -23,6 +25,9 @@ pub(crate) fn refresh(st: &mut State, touched: &[MoRef]) {
                     && !pools.contains(&p)
                 {
                     pools.push(p);
+                }
+                if let Some(h) = st.objects.ref_prop(m, "runtime.host") {
+                    hosts.push(h);
                 }
                 virtual_machine(st, m)
             }
@@ -33,12 +38,38 @@ pub(crate) fn refresh(st: &mut State, touched: &[MoRef]) {
                 }
                 Ok(())
             }
+            "HostSystem" => {
+                hosts.push(m.clone());
+                Ok(())
+            }
             _ => Ok(()),
         };
         report(m, r);
     }
     for p in &pools {
         report(p, crate::mo::resource_pool::refresh(st, p));
+    }
+    hosts.sort_unstable_by(|a, b| a.value.cmp(&b.value));
+    hosts.dedup();
+    for h in &hosts {
+        report(h, crate::mo::host_system::refresh(st, h));
+    }
+    // Alarms of what changed (and of hosts whose VMs did); events they
+    // record reach the collectors below.
+    let mut watched: Vec<MoRef> = touched
+        .iter()
+        .filter(|m| matches!(m.kind.as_str(), "VirtualMachine" | "Datastore"))
+        .cloned()
+        .collect();
+    watched.extend(hosts.iter().cloned());
+    if !watched.is_empty() {
+        let am = st.svc("alarmManager");
+        report(&am, crate::mo::alarm_eval::evaluate(st, &watched));
+    }
+    // Collectors see new events and task states; none exist unless a client made one.
+    if !st.monitor.collectors.is_empty() {
+        let em = st.svc("eventManager");
+        report(&em, crate::mo::history::refresh_pages(st));
     }
 }
 
@@ -54,6 +85,12 @@ fn report(m: &MoRef, r: Result<(), Fault>) {
 pub(crate) fn refresh_built(st: &mut State, m: &MoRef) -> Result<(), Fault> {
     match m.kind.as_str() {
         "VirtualMachine" => virtual_machine(st, m),
+        "HostSystem" | "Datastore" => {
+            if m.kind == "HostSystem" {
+                crate::mo::host_system::refresh(st, m)?;
+            }
+            crate::mo::alarm_eval::declare_built(st, m)
+        }
         _ => Ok(()),
     }
 }

@@ -90,6 +90,26 @@ pub(crate) fn record(
     host: Option<&MoRef>,
     chain: Option<i64>,
 ) -> Result<i64, Fault> {
+    record_with(st, kind, user, message, vm, host, chain, |_| {})
+}
+
+/// An entity argument (`HostEventArgument`, …) naming `m`.
+pub(crate) fn entity_arg(st: &State, kind: &str, field: &str, m: &MoRef) -> Data {
+    arg(st, kind, field, m)
+}
+
+/// [`record`] with the event type's own fields added by `extra`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn record_with(
+    st: &mut State,
+    kind: &str,
+    user: &str,
+    message: String,
+    vm: Option<&MoRef>,
+    host: Option<&MoRef>,
+    chain: Option<i64>,
+    extra: impl FnOnce(&mut Data),
+) -> Result<i64, Fault> {
     st.events.next_key += 1;
     let key = st.events.next_key;
     let mut e = Data::new(kind)
@@ -121,6 +141,7 @@ pub(crate) fn record(
             e.set("template", template);
         }
     }
+    extra(&mut e);
     let em = st.svc("eventManager");
     st.objects.set(&em, "latestEvent", Value::data(e.clone()))?;
     st.events.events.push_back(e);

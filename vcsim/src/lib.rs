@@ -86,10 +86,16 @@ pub struct Config {
     pub max_upload_bytes: u64,
     /// vCenter (the default) or ESXi, as `ServiceContent.about` says.
     pub personality: Personality,
+    /// How long a host rebooted by `RebootHost_Task` stays `notResponding`
+    /// before it is connected again.
+    pub host_reboot_delay: Duration,
 }
 
 /// Short, so tools waiting for Tools see a real wait without slowing anyone.
 pub const DEFAULT_TOOLS_START_DELAY: Duration = Duration::from_millis(300);
+
+/// Short, so a reboot is observable (the host is down for a moment) without slowing tests.
+pub const DEFAULT_HOST_REBOOT_DELAY: Duration = Duration::from_secs(2);
 
 impl Default for Config {
     fn default() -> Self {
@@ -105,6 +111,7 @@ impl Default for Config {
             datastore_memory_limit: datastore_content::DEFAULT_MEMORY_LIMIT,
             max_upload_bytes: datastore_content::DEFAULT_MAX_FILE,
             personality: Personality::VCenter,
+            host_reboot_delay: DEFAULT_HOST_REBOOT_DELAY,
         }
     }
 }
@@ -140,6 +147,7 @@ pub async fn start(config: Config) -> anyhow::Result<Simulator> {
         config.max_upload_bytes,
         config.datastore_dir.clone(),
     ));
+    st.monitor.reboot_delay = config.host_reboot_delay;
     inventory::build(&mut st, &spec)?;
     tracing::info!(objects = st.objects.len(), "inventory built");
     let shared = Shared::new(
@@ -150,6 +158,7 @@ pub async fn start(config: Config) -> anyhow::Result<Simulator> {
         config.tls,
     );
     mo::virtual_machine::tools::spawn_timer(&shared);
+    mo::host_system::spawn_stats_timer(&shared);
     let (server, addr) = http::serve(shared.clone(), config.listen, config.tls).await?;
     // Guest file transfer URLs point back at this server.
     let scheme = if config.tls { "https" } else { "http" };
@@ -229,10 +238,14 @@ impl Simulator {
         self.shared.lock().files.list(&ds.value, prefix)
     }
 
-    /// Moves the guests' simulated clock forward: `sleep`s that end within
-    /// `d` have ended on the next guest access, transfer URLs may expire.
+    /// Moves the simulated clock forward: `sleep`s that end within `d` have
+    /// ended on the next guest access, transfer URLs may expire, and hosts'
+    /// `summary.quickStats` and performance samples move to the new present
+    /// (real-time samples are 20 s apart).
     pub fn advance_clock(&self, d: Duration) {
         self.shared.bookkeeping(|st| st.guests.clock.advance(d));
+        // Hosts' statistics move to the simulated present's sample (issue 12).
+        self.shared.mutate(mo::host_system::tick);
     }
 
     /// The bytes of the file at `path` in `vm`'s guest (made from its seed
@@ -356,6 +369,35 @@ impl Simulator {
                 mo::datastore::files_changed(st, ds)
             })
             .map_err(|f| anyhow::anyhow!("{f}"))
+    }
+
+    /// The latest real-time sample of counter `counter` (`cpu.usagemhz.average`)
+    /// for `entity`, as `QueryPerf` reports it; `None` for an unknown
+    /// counter or an entity that reports nothing (a powered-off VM).
+    pub fn perf_latest(&self, entity: &MoRef, counter: &str) -> Option<i64> {
+        let st = self.shared.lock();
+        let k = mo::perf::counters::by_name(counter)?;
+        let period = mo::perf::sample::REALTIME_SECS;
+        mo::perf::sample::value(&st, entity, k, st.monitor.perf_index * period, period)
+    }
+
+    /// The alarms triggered on `entity` itself: `(alarm name, status)`.
+    pub fn triggered_alarms(&self, entity: &MoRef) -> Vec<(String, String)> {
+        let st = self.shared.lock();
+        st.monitor
+            .alarms
+            .get(entity.value.as_str())
+            .map(|list| {
+                list.iter()
+                    .filter_map(|x| {
+                        let d = mo::alarm_manager::DEFAULTS
+                            .iter()
+                            .find(|d| d.id == x.alarm)?;
+                        Some((d.name.to_string(), x.status.to_string()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// How many managed objects exist (Tasks and views included).

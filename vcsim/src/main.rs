@@ -32,6 +32,9 @@ struct Args {
     /// How long VMware Tools takes to come up after a VM boots, in milliseconds.
     #[arg(long = "tools-delay", value_name = "MS", default_value_t = vcsim::DEFAULT_TOOLS_START_DELAY.as_millis() as u64)]
     tools_delay_ms: u64,
+    /// How long a rebooted host stays not responding, in milliseconds.
+    #[arg(long = "host-reboot-delay", value_name = "MS", default_value_t = vcsim::DEFAULT_HOST_REBOOT_DELAY.as_millis() as u64)]
+    host_reboot_delay_ms: u64,
     /// Idle time after which a session expires, in seconds.
     #[arg(long)]
     session_timeout_secs: Option<u64>,
@@ -115,6 +118,7 @@ fn config(args: Args) -> Config {
         } else {
             vcsim::Personality::VCenter
         },
+        host_reboot_delay: Duration::from_millis(args.host_reboot_delay_ms),
     }
 }
 

@@ -182,6 +182,9 @@ pub(crate) fn install(st: &mut State) -> Result<(), Fault> {
     let tm = st.svc("taskManager");
     st.objects.set(&tm, "recentTask", Value::array(vec![]))?;
     st.objects.set(&tm, "maxCollector", Value::Int(32))?;
+    crate::mo::performance_manager::install(st)?;
+    st.monitor.started = crate::now();
+    crate::mo::alarm_manager::install(st)?;
     let vm = st.svc("viewManager");
     st.objects.set(&vm, "viewList", Value::array(vec![]))?;
     // The guest operations managers, as vCenter's fixed ids.

@@ -63,6 +63,8 @@ pub struct State {
     pub(crate) tools: crate::mo::virtual_machine::tools::ToolsStarts,
     /// The simulated guests (`guest/`), made on first use, undone with the objects.
     pub guests: crate::guest::Guests,
+    /// Performance samples, history collectors, triggered alarms (`mo/monitor.rs`).
+    pub(crate) monitor: crate::mo::monitor::Monitor,
 }
 
 impl State {
@@ -79,6 +81,7 @@ impl State {
             files: Default::default(),
             tools: Default::default(),
             guests: Default::default(),
+            monitor: Default::default(),
         }
     }
 

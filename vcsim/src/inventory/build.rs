@@ -220,6 +220,14 @@ pub fn build(st: &mut State, spec: &InventorySpec) -> anyhow::Result<()> {
     for pool in st.objects.of_kind("ResourcePool") {
         crate::mo::resource_pool::refresh(st, &pool).map_err(fault)?;
     }
+    // Hosts' quickStats add up their VMs, so they are derived once all are placed.
+    st.monitor.perf_index = crate::mo::perf::sample::index_at(st.guests.clock.now().timestamp());
+    for h in st.objects.of_kind("HostSystem") {
+        crate::derive::refresh_built(st, &h).map_err(fault)?;
+    }
+    for d in st.objects.of_kind("Datastore") {
+        crate::derive::refresh_built(st, &d).map_err(fault)?;
+    }
     st.objects.finish_sharing();
     Ok(())
 }
@@ -259,9 +267,29 @@ fn compute_resource(
             .with("overallStatus", "green")
             .with("configStatus", "green"),
     );
+    let mut props = Data::new(&cr.kind);
+    if cr.kind == "ClusterComputeResource" {
+        // DRS on and fully automated, as a cluster vCenter's quick start makes:
+        // a host entering maintenance mode has its VMs moved off.
+        props.set(
+            "configurationEx",
+            Data::new("ClusterConfigInfoEx")
+                .with(
+                    "dasConfig",
+                    Data::new("ClusterDasConfigInfo").with("enabled", false),
+                )
+                .with(
+                    "drsConfig",
+                    Data::new("ClusterDrsConfigInfo")
+                        .with("enabled", true)
+                        .with("defaultVmBehavior", "fullyAutomated")
+                        .with("vmotionRate", 3),
+                ),
+        );
+    }
     st.objects.insert(
         cr.clone(),
-        Data::new(&cr.kind)
+        props
             .with("name", name)
             .with("parent", host_folder)
             .with("resourcePool", &pool)

@@ -5,6 +5,7 @@
 
 mod build;
 mod datastore;
+pub(crate) mod host;
 mod place;
 mod spec;
 

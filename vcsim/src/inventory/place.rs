@@ -29,12 +29,23 @@ pub(super) fn host(st: &mut State, h: &HostSpec, cr: &MoRef, ctx: &DcCtx) -> any
         .with("productLineId", "embeddedEsx")
         .with("apiType", "HostAgent")
         .with("apiVersion", "8.0.3.0");
+    let port_groups: Vec<String> = ctx
+        .networks
+        .iter()
+        .filter(|(_, n)| n.kind == "Network")
+        .map(|(name, _)| name.clone())
+        .collect();
+    let config = super::host::config(&m, &h.name, product.clone(), &port_groups);
+    let config_manager = super::host::managers(st, &m, &config).map_err(fault)?;
     st.objects.insert(
         m.clone(),
         Data::new("HostSystem")
             .with("name", h.name.as_str())
             .with("parent", cr)
             .with("runtime", runtime.clone())
+            .with("hardware", super::host::hardware(&uuid, cores, mem))
+            .with("config", config)
+            .with("configManager", config_manager)
             .with(
                 "summary",
                 Data::new("HostListSummary")
@@ -47,11 +58,11 @@ pub(super) fn host(st: &mut State, h: &HostSpec, cr: &MoRef, ctx: &DcCtx) -> any
                             .with("uuid", uuid.as_str())
                             .with("memorySize", mem)
                             .with("cpuModel", "Intel(R) Xeon(R) CPU E5-2650 v4 @ 2.20GHz")
-                            .with("cpuMhz", 2200)
-                            .with("numCpuPkgs", 2)
+                            .with("cpuMhz", super::host::CPU_MHZ)
+                            .with("numCpuPkgs", super::host::CPU_PACKAGES)
                             .with("numCpuCores", cores)
                             .with("numCpuThreads", cores)
-                            .with("numNics", 1)
+                            .with("numNics", 2)
                             .with("numHBAs", 2),
                     )
                     .with("runtime", runtime)

@@ -1,4 +1,5 @@
-//! EventManager: `QueryEvents` over the event log (`events.rs` records).
+//! EventManager: `QueryEvents` over the event log (`events.rs` records) and
+//! the filter event history collectors share (`event_history_collector.rs`).
 
 use vim25::{Data, Fault, MoRef, Value};
 
@@ -33,7 +34,7 @@ fn entity_of(e: &Data) -> Vec<MoRef> {
 }
 
 /// Whether `m` is `target` or (with `recursion` `all`/`children`) inside it.
-fn within(st: &State, m: &MoRef, target: &MoRef, recursion: &str) -> bool {
+pub(crate) fn within(st: &State, m: &MoRef, target: &MoRef, recursion: &str) -> bool {
     if m == target {
         return recursion != "children";
     }
@@ -66,6 +67,33 @@ fn query(st: &State, filter: Option<&Data>) -> Result<Value, Fault> {
     let f = filter
         .cloned()
         .unwrap_or_else(|| Data::new("EventFilterSpec"));
+    let max = f
+        .get("maxCount")
+        .and_then(Value::as_i64)
+        .filter(|m| *m > 0)
+        .unwrap_or(1000) as usize;
+    let out = matching(st, &f)?
+        .into_iter()
+        .take(max)
+        .cloned()
+        .map(Value::data)
+        .collect();
+    Ok(Value::array(out))
+}
+
+/// The category vCenter gives an event type (`EventFilterSpec.category`).
+pub(crate) fn category(kind: &str) -> &'static str {
+    match kind {
+        "HostConnectionLostEvent" | "HostShutdownEvent" => "error",
+        "AlarmStatusChangedEvent" | "EnteringMaintenanceModeEvent" => "warning",
+        "UserLoginSessionEvent" | "UserLogoutSessionEvent" => "user",
+        _ if kind.contains("Failed") => "error",
+        _ => "info",
+    }
+}
+
+/// The events `f` selects (all but `maxCount`), newest first.
+pub(crate) fn matching<'a>(st: &'a State, f: &Data) -> Result<Vec<&'a Data>, Fault> {
     let entity = f.path("entity.entity").and_then(Value::as_moref).cloned();
     let recursion = f
         .path("entity.recursion")
@@ -91,16 +119,12 @@ fn query(st: &State, filter: Option<&Data>) -> Result<Value, Fault> {
         .map(Value::strings)
         .unwrap_or_default();
     let chain = f.get("eventChainId").and_then(Value::as_i64);
-    let max = f
-        .get("maxCount")
-        .and_then(Value::as_i64)
-        .filter(|m| *m > 0)
-        .unwrap_or(1000) as usize;
+    let categories = f.get("category").map(Value::strings).unwrap_or_default();
     let user_names = f
         .path("userName.userList")
         .map(Value::strings)
         .unwrap_or_default();
-    let out: Vec<Value> = st
+    Ok(st
         .events
         .events
         .iter()
@@ -122,13 +146,10 @@ fn query(st: &State, filter: Option<&Data>) -> Result<Value, Fault> {
                     || user_names
                         .iter()
                         .any(|u| e.get("userName").and_then(Value::as_str) == Some(u)))
+                && (categories.is_empty() || categories.iter().any(|c| c == category(&e.type_name)))
                 && entity
                     .as_ref()
                     .is_none_or(|t| entity_of(e).iter().any(|m| within(st, m, t, &recursion)))
         })
-        .take(max)
-        .cloned()
-        .map(Value::data)
-        .collect();
-    Ok(Value::array(out))
+        .collect())
 }

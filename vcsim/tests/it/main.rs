@@ -4,6 +4,7 @@
 //! events) come from `testkit`; this file keeps the raw SOAP client and the
 //! request builders on top of it.
 
+mod alarms;
 mod datastore_browser;
 mod datastore_files;
 mod datastore_files_vm;
@@ -11,6 +12,7 @@ mod devices;
 mod devices_nics;
 mod devices_rules;
 mod devices_seq;
+mod event_collectors;
 mod events_search;
 mod file_manager;
 mod file_manager_contents;
@@ -22,9 +24,13 @@ mod guest_lifecycle;
 mod guest_limits;
 mod guest_processes;
 mod guest_transfer;
+mod host_services;
+mod hosts;
 mod http;
 mod inventory_info;
+mod maintenance;
 mod method_table;
+mod perf;
 mod property_collector;
 mod pyvmomi;
 mod relocate;

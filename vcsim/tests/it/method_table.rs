@@ -52,6 +52,24 @@ async fn receiver(sim: &Simulator, c: &Client, kind: &str) -> MoRef {
                 .cloned()
                 .expect("a snapshot")
         }
+        // Collectors exist once a client makes one (issue 12).
+        "HistoryCollector" | "EventHistoryCollector" => c
+            .ok(Request::new(
+                "CreateCollectorForEvents",
+                &mo("EventManager", "EventManager"),
+            )
+            .arg("filter", vim25::Data::new("EventFilterSpec")))
+            .await
+            .and_then(|v| v.as_moref().cloned())
+            .expect("an event collector"),
+        "TaskHistoryCollector" => c
+            .ok(
+                Request::new("CreateCollectorForTasks", &mo("TaskManager", "TaskManager"))
+                    .arg("filter", vim25::Data::new("TaskFilterSpec")),
+            )
+            .await
+            .and_then(|v| v.as_moref().cloned())
+            .expect("a task collector"),
         singleton => sim
             .objects(singleton)
             .into_iter()

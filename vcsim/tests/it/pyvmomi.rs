@@ -195,3 +195,32 @@ async fn pyvmomi_browses_uploads_downloads_copies_moves_and_deletes_datastore_fi
     assert_eq!(sim.upload_memory_in_use(), 0);
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pyvmomi_reads_hosts_toggles_services_queries_perf_and_reads_events() {
+    let sim = tls_simulator().await;
+    let out = run_script(&sim, "pyvmomi_hosts.py", "DC0_H0").await;
+    assert!(out.contains("ok: three samples"), "{out}");
+    // What the script left, read from the simulator: SSH stopped with policy on.
+    let h = sim.find("HostSystem", "DC0_H0").expect("host");
+    let ssh = sim
+        .property(&h, "config.service.service")
+        .expect("services")
+        .as_array()
+        .iter()
+        .filter_map(|s| s.as_data().cloned())
+        .find(|s| s.get("key").and_then(|k| k.as_str()) == Some("TSM-SSH"))
+        .expect("TSM-SSH");
+    assert_eq!(ssh.get("running").and_then(|v| v.as_bool()), Some(false));
+    assert_eq!(ssh.get("policy").and_then(|v| v.as_str()), Some("on"));
+    assert!(
+        sim.objects("EventHistoryCollector").is_empty(),
+        "the script destroyed its collector"
+    );
+    assert!(
+        sim.events()
+            .iter()
+            .any(|(t, m)| t == "VmPoweredOnEvent" && m.contains("DC0_H0"))
+    );
+    sim.shutdown().await;
+}
