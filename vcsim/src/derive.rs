@@ -54,6 +54,26 @@ pub(crate) fn refresh(st: &mut State, touched: &[MoRef]) {
     for h in &hosts {
         report(h, crate::mo::host_system::refresh(st, h));
     }
+    // Compute resources add up their hosts and balance their VMs: refreshed
+    // once each after a change to either (`mo/cluster.rs`).
+    let mut crs: Vec<MoRef> = vec![];
+    for m in touched {
+        let cr = match m.kind.as_str() {
+            "ClusterComputeResource" | "ComputeResource" => Some(m.clone()),
+            "HostSystem" => st.objects.ref_prop(m, "parent"),
+            "VirtualMachine" => st
+                .objects
+                .ref_prop(m, "runtime.host")
+                .and_then(|h| st.objects.ref_prop(&h, "parent")),
+            _ => None,
+        };
+        if let Some(cr) = cr.filter(|c| c.kind.ends_with("ComputeResource") && !crs.contains(c)) {
+            crs.push(cr);
+        }
+    }
+    for cr in &crs {
+        report(cr, crate::mo::cluster::refresh(st, cr));
+    }
     // Alarms of what changed (and of hosts whose VMs did); events they
     // record reach the collectors below.
     let mut watched: Vec<MoRef> = touched

@@ -13,8 +13,8 @@ use crate::mo::guest_ops::{
     auth_manager as guest_auth, file_manager as guest_files, process_manager as guest_procs,
 };
 use crate::mo::{
-    alarm_manager as alarms, event_history_collector as event_collector, event_manager,
-    file_manager, folder, history, host_datastore_browser as browser,
+    alarm_manager as alarms, cluster, cluster_drs, event_history_collector as event_collector,
+    event_manager, file_manager, folder, history, host_datastore_browser as browser,
     host_date_time_system as host_clock, host_network_system as host_net,
     host_service_system as host_services, host_system as host, managed_entity,
     performance_manager as perf, property_collector as pc, search_index, service_instance,
@@ -98,6 +98,11 @@ static METHODS: &[Method] = &[
     sync("Folder", "CreateVM_Task", folder::create_vm),
     sync("Folder", "MoveIntoFolder_Task", folder::move_into_folder),
     sync("Folder", "Destroy_Task", folder::destroy),
+    sync("ComputeResource", "ReconfigureComputeResource_Task", cluster::reconfigure),
+    sync("ClusterComputeResource", "ReconfigureCluster_Task", cluster::reconfigure),
+    sync("ClusterComputeResource", "RefreshRecommendation", cluster_drs::refresh_recommendation),
+    sync("ClusterComputeResource", "ApplyRecommendation", cluster_drs::apply_recommendation),
+    sync("ClusterComputeResource", "CancelRecommendation", cluster_drs::cancel_recommendation),
     sync("VirtualMachine", "PowerOnVM_Task", vm::power::power_on),
     sync("VirtualMachine", "PowerOffVM_Task", vm::power::power_off),
     sync("VirtualMachine", "SuspendVM_Task", vm::power::suspend),

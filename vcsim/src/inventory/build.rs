@@ -305,39 +305,10 @@ fn compute_resource(
     Ok(pool)
 }
 
-fn cluster_summary(st: &mut State, cr: &MoRef, hosts: &[HostSpec]) -> anyhow::Result<()> {
-    let cores: i64 = hosts.iter().map(|h| i64::from(h.cpu_cores)).sum();
-    let mem: i64 = hosts.iter().map(|h| (h.memory_gb as i64) << 30).sum();
-    let ty = if cr.kind == "ClusterComputeResource" {
-        "ClusterComputeResourceSummary"
-    } else {
-        "ComputeResourceSummary"
-    };
-    let n = hosts.len() as i64;
-    if let Some(pool) = st.objects.ref_prop(cr, "resourcePool") {
-        let config = crate::mo::resource_pool::root_config(&pool, cores * 2000, mem >> 20);
-        st.objects
-            .set(&pool, "config", Value::data(config))
-            .map_err(fault)?;
-    }
-    st.objects
-        .set(
-            cr,
-            "summary",
-            Value::data(
-                Data::new(ty)
-                    .with("totalCpu", cores * 2000)
-                    .with("totalMemory", mem)
-                    .with("numCpuCores", cores)
-                    .with("numCpuThreads", cores)
-                    .with("effectiveCpu", cores * 2000)
-                    .with("effectiveMemory", mem >> 20)
-                    .with("numHosts", n)
-                    .with("numEffectiveHosts", n)
-                    .with("overallStatus", "green"),
-            ),
-        )
-        .map_err(fault)
+/// A compute resource's configuration and summary, added up from its hosts
+/// (`mo/cluster.rs`, which also keeps them current).
+fn cluster_summary(st: &mut State, cr: &MoRef, _hosts: &[HostSpec]) -> anyhow::Result<()> {
+    crate::mo::cluster::init(st, cr).map_err(fault)
 }
 
 /// The properties every network (standard or distributed port group) has;

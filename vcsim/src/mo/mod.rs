@@ -5,6 +5,8 @@
 
 pub(crate) mod alarm_eval;
 pub(crate) mod alarm_manager;
+pub(crate) mod cluster;
+pub(crate) mod cluster_drs;
 pub(crate) mod datastore;
 pub(crate) mod event_history_collector;
 pub(crate) mod event_manager;

@@ -5,6 +5,7 @@
 //! request builders on top of it.
 
 mod alarms;
+mod clusters;
 mod datastore_browser;
 mod datastore_files;
 mod datastore_files_vm;
