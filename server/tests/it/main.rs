@@ -24,6 +24,7 @@ mod modules;
 mod nics;
 mod power_ops;
 mod rbac;
+mod recent_events_tasks;
 mod redaction;
 mod registry;
 mod resources;
