@@ -91,6 +91,7 @@ async fn simulator_mode_over_stdio_lists_exactly_the_contract_tools() {
         "serial_port",
         "guest_ops",
         "resources",
+        "vcenter_ops",
     ];
     let expected: BTreeSet<&str> = c
         .tools
@@ -100,7 +101,7 @@ async fn simulator_mode_over_stdio_lists_exactly_the_contract_tools() {
         .collect();
     let got: BTreeSet<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
     assert_eq!(got, expected);
-    assert_eq!(got.len(), 14 + 7 + 6 + 6 + 5 + 3 + 7 + 12);
+    assert_eq!(got.len(), 14 + 7 + 6 + 6 + 5 + 3 + 7 + 12 + 12);
     for t in &tools {
         let diffs =
             contract::differences(c.tool(&t.name).unwrap(), &serde_json::to_value(t).unwrap());

@@ -5,7 +5,8 @@
 
 use super::ToolDef;
 use super::{
-    console, disks, guest_ops, inventory, nics, power_ops, serial, snapshots, vm_lifecycle,
+    console, disks, guest_ops, inventory, nics, power_ops, serial, snapshots, vcenter_ops,
+    vm_lifecycle,
 };
 
 pub struct Family {
@@ -97,11 +98,12 @@ pub static FAMILIES: &[Family] = &[
         "Host management",
         "ESXi hosts: maintenance mode, power, NTP and services.",
     ),
-    planned(
-        "vcenter_ops",
-        "vCenter operations",
-        "Folders, templates, datastore files and migration.",
-    ),
+    Family {
+        id: "vcenter_ops",
+        title: "vCenter operations",
+        blurb: "Folders, templates, migration, clusters and DRS, recent events and tasks.",
+        tools: vcenter_ops::TOOLS,
+    },
     Family {
         id: "resources",
         title: "Inventory",

@@ -99,14 +99,22 @@ fn committed_tool_pages() -> BTreeMap<String, PathBuf> {
 
 /// How a page writes a `tools/list` property's type and default.
 fn expected_cells(schema: &Json, required: bool) -> (String, String) {
+    // A list is named by its items' type, as the contract writes it.
+    let named = |s: &Json| {
+        let t = s["type"].as_str().unwrap();
+        match s["items"]["type"].as_str() {
+            Some(i) if t == "array" => format!("array<{i}>"),
+            _ => t.to_string(),
+        }
+    };
     let ty = match schema.get("type").and_then(Json::as_str) {
-        Some(t) => t.to_string(),
+        Some(_) => named(schema),
         None => {
-            let alts: Vec<&str> = schema["anyOf"]
+            let alts: Vec<String> = schema["anyOf"]
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|a| a["type"].as_str().unwrap())
+                .map(named)
                 .collect();
             alts.join(" or ")
         }

@@ -8,16 +8,9 @@ use vim25::{MoRef, Value};
 
 use crate::{Env, env, says};
 
-/// Calls a vcenter_ops tool as its family table defines it (the family is
-/// registered whole once every tool's simulator side exists).
+/// Calls a tool; its JSON result (a sentence as a JSON string), or its message.
 pub(crate) async fn call(e: &Env, tool: &str, args: Json) -> Result<Json, String> {
-    let def = mcvsphere::tools::vcenter_ops::TOOLS
-        .iter()
-        .find(|t| t.name == tool)
-        .unwrap_or_else(|| panic!("vcenter_ops has no tool {tool}"));
-    let map = args.as_object().cloned().unwrap_or_default();
-    let a = mcvsphere::tools::Args::new(def, map).map_err(|e| e.0)?;
-    match (def.run.handler)(e.ctx.clone(), a).await {
+    match e.call(tool, args).await {
         Ok(mcvsphere::tools::Output::Json(v)) => Ok(v),
         Ok(o) => Ok(Json::String(o.text())),
         Err(err) => Err(err.0),

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod audit;
+mod clusters;
 mod config;
 mod console;
 mod datastore_files_tools;

@@ -69,10 +69,22 @@ fn the_two_families_are_registered() {
         "move_datastore_file",
         "upload_to_datastore",
         "download_from_datastore",
+        "list_folders",
+        "create_folder",
+        "move_vm_to_folder",
+        "convert_to_template",
+        "convert_to_vm",
+        "deploy_from_template",
+        "storage_vmotion",
+        "move_vm_disk",
+        "list_clusters",
+        "get_drs_recommendations",
+        "list_recent_events",
+        "list_recent_tasks",
     ] {
         assert!(names.contains(&n), "{n} missing");
     }
-    assert_eq!(names.len(), 14 + 7 + 6 + 6 + 5 + 3 + 7 + 12);
+    assert_eq!(names.len(), 14 + 7 + 6 + 6 + 5 + 3 + 7 + 12 + 12);
     let mut sorted = names.clone();
     sorted.sort_unstable();
     sorted.dedup();
