@@ -120,6 +120,7 @@ pub(crate) async fn serve(
         .route("/screen", get(screen_shot))
         .route("/guestFile", get(guest_file_get).put(guest_file_put))
         .merge(crate::folder_door::routes())
+        .merge(crate::nfc_door::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(shared.clone());
     let tcp = tokio::net::TcpListener::bind(listen)

@@ -19,6 +19,8 @@ mod journal;
 mod methods;
 mod mo;
 mod model;
+mod nfc_door;
+mod ovf;
 mod screen;
 mod service;
 mod state;

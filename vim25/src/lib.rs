@@ -14,6 +14,7 @@ pub mod devices;
 mod envelope;
 pub mod hash;
 mod name;
+pub mod ovf;
 pub mod schema;
 pub mod share;
 pub mod spec;

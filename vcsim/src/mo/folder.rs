@@ -53,12 +53,14 @@ pub(crate) fn create_vm(c: &Call) -> Reply {
     let config = c.data("config")?.clone();
     let pool = c.moref("pool")?;
     let host = c.opt_moref("host")?;
-    let name = config
+    // Refused before a task starts, as vCenter does.
+    if config
         .get("name")
         .and_then(Value::as_str)
-        .filter(|n| !n.is_empty())
-        .ok_or_else(|| Fault::invalid_argument("config.name"))?
-        .to_string();
+        .is_none_or(str::is_empty)
+    {
+        return Err(Fault::invalid_argument("config.name"));
+    }
     {
         let st = c.read();
         require(&st, &folder)?;
@@ -69,89 +71,108 @@ pub(crate) fn create_vm(c: &Call) -> Reply {
     }
     let u = c.user().to_string();
     c.task(c.this(), move |st: &mut State| {
-        require(st, &folder)?;
-        if let Some(other) = st.objects.child_named(&folder, &name) {
-            return Err(Fault::duplicate_name(&name, &other));
-        }
-        let host = match host {
-            Some(h) => h,
-            None => host_for_pool(st, &pool).ok_or_else(|| Fault::invalid_argument("host"))?,
-        };
-        let vmx = config
-            .path("files.vmPathName")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
-        let ds = datastore_named(st, vmx)
-            .or_else(|| st.objects.refs(&host, "datastore").into_iter().next())
-            .ok_or_else(|| Fault::invalid_argument("config.files.vmPathName"))?;
-        let dc = datacenter_name(st, &folder);
-        let seed = format!("/{dc}/vm/{name}#{}", st.objects.len());
-        let mut devs = DeviceList::new(vec![]);
-        devs.add(vm::pci_controller())
-            .map_err(|e| Fault::invalid_state(e.to_string()))?;
-        if let Some(ch) = config.get("deviceChange") {
-            crate::mo::virtual_machine::files::check_named_disks(st, ch.as_array())?;
-            let target = Target {
-                st,
-                vm_name: &name,
-                datastore: Some(&ds),
-                seed: &seed,
-            };
-            apply_device_changes(&target, &mut devs, ch.as_array())?;
-        }
-        let guest_id = config
-            .get("guestId")
-            .and_then(Value::as_str)
-            .unwrap_or("otherGuest")
-            .to_string();
-        let new = NewVm {
-            name: name.clone(),
-            folder: folder.clone(),
-            pool: pool.clone(),
-            host: host.clone(),
-            datastore: ds,
-            uuid_seed: seed.clone(),
-            cpus: config
-                .get("numCPUs")
-                .and_then(Value::as_i64)
-                .unwrap_or(1)
-                .clamp(1, 768) as u32,
-            memory_mb: config
-                .get("memoryMB")
-                .and_then(Value::as_i64)
-                .unwrap_or(32)
-                .clamp(4, 1 << 24) as u32,
-            guest_id,
-            annotation: config
-                .get("annotation")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_string(),
-            template: false,
-            power_state: "poweredOff".into(),
-            tools: false,
-            ip: Some(derived_ip(&seed)),
-            devices: devs.into_vec(),
-        };
-        let vm = vm::create(st, &new)?;
-        for f in [
-            "cpuHotAddEnabled",
-            "memoryHotAddEnabled",
-            "cpuHotRemoveEnabled",
-        ] {
-            if let Some(v) = config.get(f) {
-                st.objects
-                    .set(&vm, &format!("config.{f}"), v.plain().clone())?;
-            }
-        }
-        let msg = format!(
-            "Created virtual machine {} on {} in {dc}",
-            name,
-            st.objects.name(&host)
-        );
-        event(st, "VmCreatedEvent", &u, &vm, msg)?;
-        Ok(Some(Value::moref(vm)))
+        create_in(st, &folder, &config, &pool, host, &u).map(|vm| Some(Value::moref(vm)))
     })
+}
+
+/// A new VM from `config` in `folder` and `pool`, on `host` or the pool's
+/// least-loaded host (`CreateVM_Task`, and `ImportVApp`'s VM).
+pub(crate) fn create_in(
+    st: &mut State,
+    folder: &MoRef,
+    config: &Data,
+    pool: &MoRef,
+    host: Option<MoRef>,
+    u: &str,
+) -> Result<MoRef, Fault> {
+    let name = config
+        .get("name")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| Fault::invalid_argument("config.name"))?
+        .to_string();
+    require(st, folder)?;
+    if let Some(other) = st.objects.child_named(folder, &name) {
+        return Err(Fault::duplicate_name(&name, &other));
+    }
+    let host = match host {
+        Some(h) => h,
+        None => host_for_pool(st, pool).ok_or_else(|| Fault::invalid_argument("host"))?,
+    };
+    let vmx = config
+        .path("files.vmPathName")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let ds = datastore_named(st, vmx)
+        .or_else(|| st.objects.refs(&host, "datastore").into_iter().next())
+        .ok_or_else(|| Fault::invalid_argument("config.files.vmPathName"))?;
+    let dc = datacenter_name(st, folder);
+    let seed = format!("/{dc}/vm/{name}#{}", st.objects.len());
+    let mut devs = DeviceList::new(vec![]);
+    devs.add(vm::pci_controller())
+        .map_err(|e| Fault::invalid_state(e.to_string()))?;
+    if let Some(ch) = config.get("deviceChange") {
+        crate::mo::virtual_machine::files::check_named_disks(st, ch.as_array())?;
+        let target = Target {
+            st,
+            vm_name: &name,
+            datastore: Some(&ds),
+            seed: &seed,
+        };
+        apply_device_changes(&target, &mut devs, ch.as_array())?;
+    }
+    let guest_id = config
+        .get("guestId")
+        .and_then(Value::as_str)
+        .unwrap_or("otherGuest")
+        .to_string();
+    let new = NewVm {
+        name: name.clone(),
+        folder: folder.clone(),
+        pool: pool.clone(),
+        host: host.clone(),
+        datastore: ds,
+        uuid_seed: seed.clone(),
+        cpus: config
+            .get("numCPUs")
+            .and_then(Value::as_i64)
+            .unwrap_or(1)
+            .clamp(1, 768) as u32,
+        memory_mb: config
+            .get("memoryMB")
+            .and_then(Value::as_i64)
+            .unwrap_or(32)
+            .clamp(4, 1 << 24) as u32,
+        guest_id,
+        annotation: config
+            .get("annotation")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
+        template: false,
+        power_state: "poweredOff".into(),
+        tools: false,
+        ip: Some(derived_ip(&seed)),
+        devices: devs.into_vec(),
+    };
+    let vm = vm::create(st, &new)?;
+    for f in [
+        "cpuHotAddEnabled",
+        "memoryHotAddEnabled",
+        "cpuHotRemoveEnabled",
+    ] {
+        if let Some(v) = config.get(f) {
+            st.objects
+                .set(&vm, &format!("config.{f}"), v.plain().clone())?;
+        }
+    }
+    let msg = format!(
+        "Created virtual machine {} on {} in {dc}",
+        name,
+        st.objects.name(&host)
+    );
+    event(st, "VmCreatedEvent", u, &vm, msg)?;
+    Ok(vm)
 }
 
 /// Whether `folder` may hold an entity of type `kind`: its `childType` names

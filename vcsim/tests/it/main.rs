@@ -31,6 +31,8 @@ mod http;
 mod inventory_info;
 mod maintenance;
 mod method_table;
+mod ovf_export;
+mod ovf_import;
 mod perf;
 mod property_collector;
 mod pyvmomi;

@@ -70,6 +70,15 @@ async fn receiver(sim: &Simulator, c: &Client, kind: &str) -> MoRef {
             .await
             .and_then(|v| v.as_moref().cloned())
             .expect("a task collector"),
+        // No lease in the default inventory: export a powered-off VM.
+        "HttpNfcLease" => {
+            let v = vm(sim, "DC0_C0_RP0_VM1");
+            testkit::wait_task(sim, &c.ok(Request::new("PowerOffVM_Task", &v)).await).await;
+            c.ok(Request::new("ExportVm", &v))
+                .await
+                .and_then(|l| l.as_moref().cloned())
+                .expect("a lease")
+        }
         singleton => sim
             .objects(singleton)
             .into_iter()

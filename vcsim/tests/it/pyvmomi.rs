@@ -224,3 +224,34 @@ async fn pyvmomi_reads_hosts_toggles_services_queries_perf_and_reads_events() {
     );
     sim.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pyvmomi_imports_the_fixture_ovf_and_exports_it_back() {
+    let sim = tls_simulator().await;
+    let ds = sim.find("Datastore", "LocalDS_0").expect("datastore");
+    let out = run_script(&sim, "pyvmomi_ovf.py", "pyovf").await;
+    assert!(
+        out.contains("ok: GET disk-0.vmdk is the disk that was uploaded"),
+        "{out}"
+    );
+    // The imported VM and its uploaded disk, read from the simulator.
+    let vm = sim
+        .find("VirtualMachine", "pyovf")
+        .expect("the imported VM");
+    let disk = sim
+        .datastore_files(&ds, "pyovf/")
+        .into_iter()
+        .find(|(p, _)| p.ends_with(".vmdk"))
+        .expect("its disk file");
+    let fixture = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/ovf/tiny-disk1.vmdk"),
+    )
+    .expect("fixture");
+    assert_eq!(sim.datastore_file_bytes(&ds, &disk.0), Some(fixture));
+    assert_eq!(
+        sim.property(&vm, "config.hardware.memoryMB")
+            .and_then(|v| v.as_i64()),
+        Some(64)
+    );
+    sim.shutdown().await;
+}
