@@ -5,7 +5,7 @@
 
 use super::ToolDef;
 use super::{
-    console, disks, guest_ops, inventory, nics, power_ops, serial, snapshots, vcenter_ops,
+    console, disks, guest_ops, inventory, nics, ovf, power_ops, serial, snapshots, vcenter_ops,
     vm_lifecycle,
 };
 
@@ -88,11 +88,12 @@ pub static FAMILIES: &[Family] = &[
         blurb: "Network-backed serial ports.",
         tools: serial::TOOLS,
     },
-    planned(
-        "ovf_management",
-        "OVF",
-        "Deploy and export OVF/OVA packages.",
-    ),
+    Family {
+        id: "ovf_management",
+        title: "OVF",
+        blurb: "Deploy and export OVF/OVA packages on datastores.",
+        tools: ovf::TOOLS,
+    },
     planned(
         "host_management",
         "Host management",

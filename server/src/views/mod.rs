@@ -16,6 +16,7 @@ pub mod guest;
 pub mod history;
 pub mod host;
 pub mod network;
+pub mod ovf;
 pub mod pool;
 pub mod snapshot;
 pub mod vm;
@@ -46,6 +47,7 @@ pub static ALL: &[&PropSet] = &[
     &folder::PARENT,
     &history::EVENT_PAGE,
     &history::TASK_PAGE,
+    &ovf::LEASE,
     &pool::OF_COMPUTE,
     &pool::INFO,
     &datacenter::PLACEMENT,

@@ -23,6 +23,7 @@ mod mcp_http;
 mod migration;
 mod modules;
 mod nics;
+mod ovf;
 mod power_ops;
 mod rbac;
 mod recent_events_tasks;

@@ -81,10 +81,13 @@ fn the_two_families_are_registered() {
         "get_drs_recommendations",
         "list_recent_events",
         "list_recent_tasks",
+        "deploy_ovf",
+        "export_vm_ovf",
+        "list_ovf_networks",
     ] {
         assert!(names.contains(&n), "{n} missing");
     }
-    assert_eq!(names.len(), 14 + 7 + 6 + 6 + 5 + 3 + 7 + 12 + 12);
+    assert_eq!(names.len(), 14 + 7 + 6 + 6 + 5 + 3 + 7 + 12 + 12 + 3);
     let mut sorted = names.clone();
     sorted.sort_unstable();
     sorted.dedup();
