@@ -163,6 +163,18 @@ pub(crate) fn refresh(st: &mut State, cr: &MoRef) -> Result<(), Fault> {
             .unwrap_or(0);
         let balance = super::cluster_drs::balance(st, cr);
         s.set("currentFailoverLevel", level);
+        let admission = cfg
+            .path("dasConfig.admissionControlEnabled")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        if ha && admission {
+            // How many host failures the cluster can take now, by admission control.
+            s.set(
+                "admissionControlInfo",
+                Data::new("ClusterFailoverLevelAdmissionControlInfo")
+                    .with("currentFailoverLevel", level),
+            );
+        }
         s.set("numVmotions", vmotions);
         s.set("currentBalance", (balance * 1000.0) as i64);
         s.set(
@@ -170,7 +182,11 @@ pub(crate) fn refresh(st: &mut State, cr: &MoRef) -> Result<(), Fault> {
             (super::cluster_drs::tolerance(&cfg) * 1000.0) as i64,
         );
     }
-    st.objects.set(cr, "summary", Value::data(s))?;
+    // Written only when it changed: every VM change refreshes its cluster.
+    let s = Value::data(s);
+    if st.objects.prop(cr, "summary") != Some(&s) {
+        st.objects.set(cr, "summary", s)?;
+    }
     // The root pool's limits follow the totals (rewritten only when they
     // change, so a VM's power-on does not bump the pool's `lastModified`).
     if let Some(pool) = st.objects.ref_prop(cr, "resourcePool")

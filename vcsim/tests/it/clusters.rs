@@ -119,6 +119,14 @@ async fn issue_13_cluster_summary_adds_up_its_hosts_and_follows_maintenance() {
     );
     assert_eq!(prop_int(&sim, &cr, "summary.numEffectiveHosts"), Some(3));
     assert_eq!(sub_int(&sim, &cr, "summary.currentFailoverLevel"), Some(1));
+    assert_eq!(
+        sub_int(
+            &sim,
+            &cr,
+            "summary.admissionControlInfo.currentFailoverLevel"
+        ),
+        Some(1)
+    );
     sim.set_property(&hs[2], "runtime.inMaintenanceMode", Value::Bool(true))
         .expect("maintenance");
     assert_eq!(
@@ -209,6 +217,7 @@ async fn issue_13_configuration_ex_has_drs_and_ha_and_reconfigure_merges() {
         Some(0),
         "no HA, no failover"
     );
+    assert!(sub(&sim, &cr, "summary.admissionControlInfo").is_none());
 }
 
 #[tokio::test]

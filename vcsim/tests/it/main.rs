@@ -33,6 +33,7 @@ mod maintenance;
 mod method_table;
 mod ovf_export;
 mod ovf_import;
+mod ovf_leases;
 mod perf;
 mod property_collector;
 mod pyvmomi;

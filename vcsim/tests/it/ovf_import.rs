@@ -31,7 +31,7 @@ fn messages(v: &Value, list: &str) -> Vec<String> {
         .collect()
 }
 
-fn cisp(name: &str, net: Option<(&str, &MoRef)>, prov: &str) -> Data {
+pub(crate) fn cisp(name: &str, net: Option<(&str, &MoRef)>, prov: &str) -> Data {
     let mut d = Data::new("OvfCreateImportSpecParams")
         .with("locale", "")
         .with("deploymentOption", "")
@@ -173,6 +173,25 @@ async fn issue_13_parse_descriptor_and_validate_host_read_the_fixture() {
     assert_eq!(
         v.path("flatDeploymentSize").and_then(Value::as_i64),
         Some(16 << 20)
+    );
+    // A host in maintenance mode cannot take it.
+    sim.set_property(&host, "runtime.inMaintenanceMode", Value::Bool(true))
+        .expect("maintenance");
+    let v = c
+        .ok(Request::new("ValidateHost", &ovf_manager())
+            .arg("ovfDescriptor", TINY_OVF)
+            .arg("host", &host)
+            .arg(
+                "vhp",
+                Data::new("OvfValidateHostParams")
+                    .with("locale", "")
+                    .with("deploymentOption", ""),
+            ))
+        .await
+        .expect("a result");
+    says(
+        &messages(&v, "error").join(" "),
+        &["DC0_C0_H0", "maintenance mode"],
     );
     // Not XML: the problem is in the result, named.
     let bad = c
@@ -353,74 +372,43 @@ async fn issue_13_import_vapp_uploads_the_disk_onto_the_datastore_and_completes(
     assert_eq!(fault_type(&r), "InvalidState");
 }
 
-#[tokio::test]
-async fn issue_13_an_aborted_lease_removes_the_vm_and_refuses_uploads() {
-    let (sim, c) = logged_in().await;
-    let (lease, _) = import_tiny(&c, &sim, "aborted").await;
-    let vm = sim
-        .property(&lease, "info.entity")
-        .and_then(|v| v.as_moref().cloned())
-        .expect("the VM");
-    let url = urls(&sim, &lease)[0].0.clone();
-    c.ok(Request::new("HttpNfcLeaseAbort", &lease)).await;
-    assert_eq!(prop_str(&sim, &lease, "state"), "error");
-    assert!(
-        sim.property(&vm, "name").is_none(),
-        "the half-imported VM is gone"
-    );
-    let r = http()
-        .put(&url)
-        .header("Cookie", cookie(&c))
-        .body(TINY_VMDK.to_vec())
-        .send()
-        .await
-        .expect("PUT");
-    assert_eq!(r.status().as_u16(), 409);
-    says(&r.text().await.unwrap_or_default(), &["error", "not ready"]);
-    let r = c
-        .check(Request::new("HttpNfcLeaseProgress", &lease).arg("percent", 10))
-        .await;
-    assert_eq!(fault_type(&r), "InvalidState");
-    if let Err(f) = &r {
-        says(&f.to_string(), &["is error", "not ready"]);
-    }
+/// A USTAR header's checksum: the bytes summed with the checksum field as spaces.
+fn tar_checksum_ok(h: &[u8]) -> bool {
+    let stored = std::str::from_utf8(&h[148..156])
+        .ok()
+        .map(|s| s.trim_matches(|c: char| c == '\0' || c == ' '))
+        .and_then(|s| u32::from_str_radix(s, 8).ok());
+    let sum: u32 = h
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            if (148..156).contains(&i) {
+                32
+            } else {
+                u32::from(*b)
+            }
+        })
+        .sum();
+    stored == Some(sum)
 }
 
-#[tokio::test]
-async fn issue_13_a_corrupt_disk_stream_fails_the_lease() {
-    let (sim, c) = logged_in().await;
-    let (lease, _) = import_tiny(&c, &sim, "corrupt").await;
-    let url = urls(&sim, &lease)[0].0.clone();
-    let r = http()
-        .put(&url)
-        .header("Cookie", cookie(&c))
-        .body(vec![7u8; 4096])
-        .send()
-        .await
-        .expect("PUT");
-    assert_eq!(r.status().as_u16(), 400);
-    says(
-        &r.text().await.unwrap_or_default(),
-        &["not a stream-optimized VMDK", "KDMV"],
+#[test]
+fn issue_13_the_ova_fixture_is_a_tar_with_the_descriptor_first_and_the_corrupt_one_is_not() {
+    let ova = include_bytes!("../../../fixtures/ovf/tiny.ova");
+    assert_eq!(&ova[0..8], b"tiny.ovf");
+    assert_eq!(&ova[257..262], b"ustar");
+    assert!(tar_checksum_ok(&ova[0..512]));
+    let size = usize::from_str_radix(std::str::from_utf8(&ova[124..135]).expect("octal"), 8)
+        .expect("size");
+    assert_eq!(
+        &ova[512..512 + size],
+        TINY_OVF.as_bytes(),
+        "the OVA's descriptor is tiny.ovf"
     );
-    assert_eq!(prop_str(&sim, &lease, "state"), "error");
-    // No cookie, no upload.
-    let r = http()
-        .put(&url)
-        .body(TINY_VMDK.to_vec())
-        .send()
-        .await
-        .expect("PUT");
-    assert_eq!(r.status().as_u16(), 401);
-    // Importing a name the folder has is refused before any lease.
-    let r = import_spec(&c, &sim, TINY_OVF, cisp("DC0_H0_VM0", None, "thin")).await;
-    let spec = r.path("importSpec").cloned().expect("spec");
-    let r = c
-        .check(
-            Request::new("ImportVApp", &cluster_pool(&sim))
-                .arg("spec", spec)
-                .arg("folder", vm_folder(&sim)),
-        )
-        .await;
-    assert_eq!(fault_type(&r), "DuplicateName");
+    let bad = include_bytes!("../../../fixtures/ovf/corrupt.ova");
+    assert!(
+        !tar_checksum_ok(&bad[0..512]),
+        "the corrupt OVA's first header is broken"
+    );
+    assert!(bad.len() < ova.len(), "and it is cut short");
 }

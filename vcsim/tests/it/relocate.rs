@@ -84,7 +84,9 @@ async fn issue_13_relocate_moves_every_file_and_free_space_follows() {
     );
     let on_nfs = sim.property(&nfs, "vm").expect("vm list");
     assert!(on_nfs.as_array().iter().any(|m| m.as_moref() == Some(&v)));
-    assert!(has_event(&sim, "VmRelocatedEvent") || has_event(&sim, "VmMigratedEvent"));
+    let msg = last_event(&sim, "VmRelocatedEvent").expect("a relocation without a host change");
+    says(&msg, &["relocation", "DC0_H0_VM1"]);
+    assert!(!has_event(&sim, "VmMigratedEvent"));
 }
 
 #[tokio::test]

@@ -17,7 +17,7 @@ use vim25::{Data, Fault, MoRef, Value};
 use super::files::{backing_file, chain, vm_folder};
 use super::model as vm;
 use super::snapshot_tree::Tree;
-use super::{datacenter_name, event, not_template};
+use super::{datacenter_name, event};
 use crate::call::{Call, Reply, require};
 use crate::datastore_files::{DsFile, already_exists};
 use crate::mo::datastore::{ds_path, files_changed, require_accessible};
@@ -66,8 +66,8 @@ pub(crate) fn relocate(c: &Call) -> Reply {
     let u = c.user().to_string();
     let target = c.this().clone();
     c.task(c.this(), move |st: &mut State| {
+        // Templates relocate too (vCenter moves their files and host alike).
         require(st, &target)?;
-        not_template(st, &target)?;
         let src_host = st.objects.ref_prop(&target, "runtime.host");
         let (host, pool) = placement(st, &target, &spec)?;
         let moved = move_storage(st, &target, &spec, &host)?;
