@@ -148,3 +148,35 @@ async fn move_vm_disk_refusals_are_clear() {
     says(&msg, &["Datastore 'nods' not found", "NFS_DS_0"]);
     assert!(file_of(&disks(&e, VM)[0]).starts_with("[LocalDS_0]"));
 }
+
+#[tokio::test]
+async fn storage_vmotion_can_make_thin_disks_thick() {
+    let e = env().await;
+    let vm = "DC0_H0_VM1";
+    ok(
+        &e,
+        "storage_vmotion",
+        json!({"vm_name": vm, "target_datastore": "NFS_DS_0", "thin_provision": true}),
+    )
+    .await;
+    let r = ok(
+        &e,
+        "storage_vmotion",
+        json!({"vm_name": vm, "target_datastore": "LocalDS_0", "thin_provision": false}),
+    )
+    .await;
+    assert_eq!(r["action"], "migrated");
+    assert_eq!(r["thin_provision"], false);
+    let local = ds(&e, "LocalDS_0");
+    for d in disks(&e, vm) {
+        assert!(file_of(&d).starts_with("[LocalDS_0]"), "{}", file_of(&d));
+        assert_eq!(
+            d.path("backing.thinProvisioned").and_then(Value::as_bool),
+            Some(false)
+        );
+        let rel = file_of(&d).split("] ").nth(1).unwrap().to_string();
+        let f = e.sim.datastore_file(&local, &rel).unwrap();
+        assert!(!f.thin, "{rel} is thick on the datastore");
+    }
+    assert!(files(&e, &ds(&e, "NFS_DS_0"), &format!("{vm}/")).is_empty());
+}
