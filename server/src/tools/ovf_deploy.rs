@@ -299,21 +299,25 @@ async fn upload_from_ova(
     uploads: &[Upload],
 ) -> Result<(), ToolError> {
     let mut src = p.open(ctx, &p.path).await?;
-    let mut sent = 0;
+    let mut sent: Vec<&str> = vec![];
     while let Some(entry) = next_entry(&mut src).await? {
         match uploads.iter().find(|u| u.path == entry.name) {
             Some(u) => {
                 upload(ctx, lease, &mut src, u, Some(entry.size)).await?;
-                sent += 1;
+                sent.push(u.path.as_str());
             }
             None => src.skip(entry.size).await?,
         }
         src.skip(padding(entry.size)).await?;
     }
-    if sent < uploads.len() {
-        let missing: Vec<&str> = uploads.iter().map(|u| u.path.as_str()).collect();
+    let missing: Vec<&str> = uploads
+        .iter()
+        .map(|u| u.path.as_str())
+        .filter(|p| !sent.contains(p))
+        .collect();
+    if !missing.is_empty() {
         return Err(ToolError::new(format!(
-            "'{}' lacks files its descriptor needs (of {})",
+            "'{}' lacks files its descriptor needs: {}",
             p.full(),
             missing.join(", ")
         )));

@@ -391,3 +391,23 @@ async fn a_cancelled_deploy_aborts_the_lease_and_leaves_no_vm() {
     assert_eq!(lease_states(&e), ["error"]);
     assert!(e.sim.find("VirtualMachine", "tiny-c").is_none());
 }
+
+#[tokio::test]
+async fn an_ova_without_its_disk_is_refused_and_aborted() {
+    let e = env().await;
+    // The fixture OVA's first member (the descriptor) and the end blocks.
+    let ova = fixture("tiny.ova");
+    let size = fixture("tiny.ovf").len();
+    let mut cut = ova[..512 + size.div_ceil(512) * 512].to_vec();
+    cut.extend_from_slice(&[0u8; 1024]);
+    put(&e, "ovf/nodisk.ova", &cut);
+    let msg = e
+        .fails(
+            "deploy_ovf",
+            json!({"ovf_path": "ovf/nodisk.ova", "vm_name": "nodisk", "datastore": DS}),
+        )
+        .await;
+    says(&msg, &["lacks files its descriptor needs: tiny-disk1.vmdk"]);
+    assert_eq!(lease_states(&e), ["error"]);
+    assert!(e.sim.find("VirtualMachine", "nodisk").is_none());
+}
