@@ -115,11 +115,6 @@ async fn export_vm_ovf(ctx: Ctx, a: ExportOvfArgs) -> Result<Output, ToolError> 
     let work = async {
         let ready = lease.ready(&ctx).await?;
         let urls = device_urls(&ready);
-        lease.total = urls
-            .iter()
-            .filter_map(|u| u.get("fileSize").and_then(Value::as_i64))
-            .map(|n| n.max(0) as u64)
-            .sum();
         let mut files = vec![];
         let mut ovf_files = vec![];
         for u in urls
@@ -151,6 +146,11 @@ async fn export_vm_ovf(ctx: Ctx, a: ExportOvfArgs) -> Result<Output, ToolError> 
             let length = resp.length.ok_or_else(|| {
                 ToolError::new(format!("vCenter sent disk '{name}' without its length"))
             })?;
+            // The total grows disk by disk: a lease's fileSize is the disk's
+            // capacity, not what the stream-optimized download will be.
+            if lease.total < lease.done + length {
+                lease.total = lease.done + length;
+            }
             let path = format!("{target}/{name}");
             let dest = ctx
                 .client

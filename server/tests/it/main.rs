@@ -24,6 +24,7 @@ mod migration;
 mod modules;
 mod nics;
 mod ovf;
+mod ovf_progress;
 mod power_ops;
 mod rbac;
 mod recent_events_tasks;

@@ -9,9 +9,9 @@ use vim25::{MoRef, Value};
 
 use crate::{Env, env, says};
 
-const DS: &str = "LocalDS_0";
+pub(crate) const DS: &str = "LocalDS_0";
 
-fn fixture(name: &str) -> Vec<u8> {
+pub(crate) fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
         "{}/../fixtures/ovf/{name}",
         env!("CARGO_MANIFEST_DIR")
@@ -28,13 +28,13 @@ fn put(e: &Env, path: &str, bytes: &[u8]) {
     e.sim.write_datastore_file(&ds(e), path, bytes).unwrap();
 }
 
-fn put_fixture_ovf(e: &Env) {
+pub(crate) fn put_fixture_ovf(e: &Env) {
     put(e, "ovf/tiny.ovf", &fixture("tiny.ovf"));
     put(e, "ovf/tiny-disk1.vmdk", &fixture("tiny-disk1.vmdk"));
 }
 
 /// The states of every lease the simulator has made.
-fn lease_states(e: &Env) -> Vec<String> {
+pub(crate) fn lease_states(e: &Env) -> Vec<String> {
     e.sim
         .objects("HttpNfcLease")
         .iter()
@@ -325,71 +325,6 @@ async fn the_examples_upload_the_fixture_package() {
         bytes("ovf/tiny-disk1.vmdk"),
         Some(fixture("tiny-disk1.vmdk"))
     );
-}
-
-/// Runs deploy_ovf with a progress recorder; the first notification also
-/// cancels the call when `cancel_on_progress`.
-async fn deploy_watched(
-    e: &Env,
-    vm: &str,
-    cancel_on_progress: bool,
-) -> (Result<String, String>, Vec<(f64, Option<f64>, String)>) {
-    use futures::FutureExt;
-    use mcvsphere::tools::call_env::{CallEnv, ProgressFn, scope};
-    use std::sync::{Arc, Mutex};
-    type Seen = Arc<Mutex<Vec<(f64, Option<f64>, String)>>>;
-    let seen: Seen = Arc::default();
-    let record = seen.clone();
-    let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
-    let cancel = Arc::new(Mutex::new(Some(cancel)));
-    let progress: ProgressFn = Arc::new(move |done, total, msg| {
-        record.lock().unwrap().push((done, total, msg));
-        if cancel_on_progress && let Some(c) = cancel.lock().unwrap().take() {
-            c.send(()).unwrap();
-        }
-        Box::pin(async {})
-    });
-    let env = CallEnv {
-        progress: Some(progress),
-        cancelled: Some(async move { drop(cancelled.await) }.boxed().shared()),
-    };
-    let out = scope(
-        env,
-        mcvsphere::tools::call(
-            &e.ctx,
-            "deploy_ovf",
-            json!({"ovf_path": "ovf/tiny.ovf", "vm_name": vm, "datastore": DS}),
-        ),
-    )
-    .await;
-    let seen = seen.lock().unwrap().clone();
-    (out.map(|o| o.text()).map_err(|e| e.0), seen)
-}
-
-#[tokio::test]
-async fn deploy_ovf_reports_the_uploads_progress() {
-    let e = env().await;
-    put_fixture_ovf(&e);
-    let (out, seen) = deploy_watched(&e, "tiny-p", false).await;
-    out.unwrap();
-    let size = fixture("tiny-disk1.vmdk").len() as f64;
-    let last = seen.last().expect("progress notifications");
-    assert_eq!(last.0, size);
-    assert_eq!(last.1, Some(size));
-    says(&last.2, &["[LocalDS_0] ovf/tiny.ovf", "100%"]);
-    assert_eq!(lease_states(&e), ["done"]);
-}
-
-#[tokio::test]
-async fn a_cancelled_deploy_aborts_the_lease_and_leaves_no_vm() {
-    let e = env().await;
-    put_fixture_ovf(&e);
-    let (out, seen) = deploy_watched(&e, "tiny-c", true).await;
-    let msg = out.unwrap_err();
-    says(&msg, &["cancelled", "lease was aborted"]);
-    assert!(!seen.is_empty());
-    assert_eq!(lease_states(&e), ["error"]);
-    assert!(e.sim.find("VirtualMachine", "tiny-c").is_none());
 }
 
 #[tokio::test]
