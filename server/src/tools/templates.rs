@@ -238,8 +238,9 @@ async fn deploy_from_template(ctx: Ctx, args: DeployArgs) -> Result<Output, Tool
     let dc = placement::datacenter(&ctx).await?;
     let mut relocate = Data::new("VirtualMachineRelocateSpec");
     if let Some(ds) = &datastore {
-        let (m, _) = placement::datastore(&ctx, &dc, Some(ds)).await?;
-        relocate.set("datastore", &m);
+        let set = &crate::vsphere::NAME;
+        let m = inventory::find_named(&ctx, "Datastore", "Datastore", ds, set).await?;
+        relocate.set("datastore", &m.moref);
     }
     let by_host = match o.moref("runtime.host") {
         Some(h) => pool_of_host(&ctx, h).await?,

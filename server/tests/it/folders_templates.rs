@@ -278,7 +278,10 @@ async fn deploy_from_template_refusals_are_clear() {
         json!({"template_name": "DC0_H0_VM1", "new_vm_name": "y", "datastore": "nods"}),
     )
     .await;
-    says(&msg, &["Datastore 'nods' not found"]);
+    says(
+        &msg,
+        &["Datastore 'nods' not found", "LocalDS_0", "NFS_DS_0"],
+    );
     assert!(e.sim.find("VirtualMachine", "y").is_none());
 }
 
