@@ -125,7 +125,14 @@ fn initialize(
 ) {
     tokio::spawn(async move {
         tokio::task::yield_now().await;
-        if let Err(f) = shared.try_mutate(start) {
+        // An abort while initializing wins: nothing is made afterwards.
+        let r = shared.try_mutate(|st| {
+            if !st.objects.contains(&lease) || state(st, &lease) != "initializing" {
+                return Ok(());
+            }
+            start(st)
+        });
+        if let Err(f) = r {
             fail(&shared, &lease, &f);
         }
     });

@@ -90,7 +90,7 @@ async fn issue_13_relocate_moves_every_file_and_free_space_follows() {
 }
 
 #[tokio::test]
-async fn issue_13_one_disk_moves_by_disk_locator_and_becomes_thin() {
+async fn issue_13_one_disk_moves_by_disk_locator_and_becomes_thick() {
     let (sim, c) = logged_in().await;
     let v = vm(&sim, "DC0_H0_VM0");
     let (local, nfs) = (ds(&sim, "LocalDS_0"), ds(&sim, "NFS_DS_0"));
@@ -117,8 +117,13 @@ async fn issue_13_one_disk_moves_by_disk_locator_and_becomes_thin() {
             Data::new("VirtualDiskFlatVer2BackingInfo")
                 .with("fileName", "")
                 .with("diskMode", "persistent")
-                .with("thinProvisioned", true),
+                .with("thinProvisioned", false),
         );
+    let lf = free(&sim, &local);
+    assert!(
+        sim.datastore_file(&local, &rel).expect("disk").thin,
+        "the inventory's disks are thin"
+    );
     let spec = Data::new("VirtualMachineRelocateSpec").with("disk", vec![locator]);
     let t = c
         .ok(Request::new("RelocateVM_Task", &v).arg("spec", spec))
@@ -132,10 +137,19 @@ async fn issue_13_one_disk_moves_by_disk_locator_and_becomes_thin() {
         .datastore_file(&nfs, &rel)
         .expect("the disk is on NFS_DS_0");
     assert!(
-        moved.thin && moved.size == 0 && moved.capacity == cap,
+        !moved.thin && moved.size == cap && moved.capacity == cap,
         "{moved:?}"
     );
-    assert_eq!(free(&sim, &nfs), nf, "a thin disk takes nothing yet");
+    assert_eq!(
+        free(&sim, &nfs),
+        nf - cap,
+        "a thick disk takes its capacity"
+    );
+    assert_eq!(
+        free(&sim, &local),
+        lf,
+        "the thin disk took nothing where it was"
+    );
     let vmx = prop_str(&sim, &v, "config.files.vmPathName");
     assert!(vmx.starts_with("[LocalDS_0] "), "the home stays: {vmx}");
     assert!(
@@ -143,7 +157,7 @@ async fn issue_13_one_disk_moves_by_disk_locator_and_becomes_thin() {
             .is_some()
     );
     let d = disk0(&sim, &v);
-    assert_eq!(testkit::flag(&d, "backing.thinProvisioned"), Some(true));
+    assert_eq!(testkit::flag(&d, "backing.thinProvisioned"), Some(false));
     assert_eq!(
         testkit::str_at(&d, "backing.fileName"),
         Some(format!("[NFS_DS_0] {rel}").as_str())
@@ -222,4 +236,43 @@ async fn issue_13_relocate_onto_an_existing_file_fails_and_changes_nothing() {
             .as_deref(),
         Some(&b"other"[..])
     );
+}
+
+#[tokio::test]
+async fn issue_13_relocating_onto_a_datastore_without_room_fails_with_no_disk_space() {
+    let yaml = "datacenters:\n  - name: DC0\n    networks: [VM Network]\n    datastores:\n      \
+                - name: LocalDS_0\n      - {name: Small, capacity_gb: 5, free_gb: 4, type: NFS}\n    \
+                hosts:\n      - name: DC0_H0\n        vms:\n          - {name: big, disk_gb: 4, power: poweredOff}\n";
+    let path = std::env::temp_dir().join(format!("vcsim-relocate-{}.yaml", std::process::id()));
+    std::fs::write(&path, yaml).expect("the temp dir is writable");
+    let (sim, c) = crate::start(vcsim::Config {
+        inventory: vcsim::Inventory::File(path.clone()),
+        ..vcsim::Config::default()
+    })
+    .await;
+    let _ = std::fs::remove_file(&path);
+    c.login().await;
+    let v = vm(&sim, "big");
+    let (local, small) = (ds(&sim, "LocalDS_0"), ds(&sim, "Small"));
+    let before = names(&sim, &local, "big/");
+    let sf = free(&sim, &small);
+    let spec = Data::new("VirtualMachineRelocateSpec")
+        .with("datastore", &small)
+        .with("transform", "flat");
+    let t = c
+        .ok(Request::new("RelocateVM_Task", &v).arg("spec", spec))
+        .await;
+    let info = wait_task(&sim, &t).await;
+    assert_eq!(task_fault(&info), "NoDiskSpace");
+    says(&message(&info), &["Small", "bytes free", "needs"]);
+    assert_eq!(names(&sim, &local, "big/"), before, "nothing moved");
+    assert!(names(&sim, &small, "big/").is_empty());
+    assert_eq!(free(&sim, &small), sf);
+    // Thin, it fits.
+    let spec = Data::new("VirtualMachineRelocateSpec").with("datastore", &small);
+    let t = c
+        .ok(Request::new("RelocateVM_Task", &v).arg("spec", spec))
+        .await;
+    assert_eq!(task_fault(&wait_task(&sim, &t).await), "");
+    assert_eq!(names(&sim, &small, "big/"), before);
 }

@@ -15,6 +15,7 @@ pub(crate) mod model;
 pub(crate) mod power;
 pub(crate) mod reconfig;
 pub(crate) mod relocate;
+mod relocate_checks;
 pub(crate) mod screenshot;
 pub(crate) mod snapshot;
 pub(crate) mod snapshot_tree;

@@ -16,6 +16,7 @@ use vim25::{Data, Fault, MoRef, Value};
 
 use super::files::{backing_file, chain, vm_folder};
 use super::model as vm;
+use super::relocate_checks::{check_room, placement};
 use super::snapshot_tree::Tree;
 use super::{datacenter_name, event};
 use crate::call::{Call, Reply, require};
@@ -115,59 +116,6 @@ pub(crate) fn relocate(c: &Call) -> Reply {
         }
         Ok(None)
     })
-}
-
-/// The host and pool the VM moves to, checked: a host outside the VM's
-/// compute resource needs a pool of the host's (`InvalidArgument`), and a
-/// pool's compute resource must hold the host.
-fn placement(
-    st: &State,
-    vm_ref: &MoRef,
-    spec: &Data,
-) -> Result<(Option<MoRef>, Option<MoRef>), Fault> {
-    let host = spec.get("host").and_then(Value::as_moref).cloned();
-    let pool = spec.get("pool").and_then(Value::as_moref).cloned();
-    let cr_of_host = |h: &MoRef| st.objects.ref_prop(h, "parent");
-    let cr_of_pool = |p: &MoRef| {
-        let mut cur = Some(p.clone());
-        while let Some(m) = cur {
-            if m.kind.ends_with("ComputeResource") {
-                return Some(m);
-            }
-            cur = st.objects.ref_prop(&m, "parent");
-        }
-        None
-    };
-    let current_cr = st
-        .objects
-        .ref_prop(vm_ref, "runtime.host")
-        .and_then(|h| cr_of_host(&h));
-    match (&host, &pool) {
-        (Some(h), None) if cr_of_host(h) != current_cr => Err(Fault::new(
-            "InvalidArgument",
-            format!(
-                "The host {} is outside the compute resource of {}: a resource pool of its cluster is needed (spec.pool).",
-                st.objects.name(h),
-                st.objects.name(vm_ref)
-            ),
-        )
-        .with("invalidProperty", "spec.pool")),
-        (Some(h), Some(p)) if cr_of_host(h) != cr_of_pool(p) => Err(Fault::new(
-            "InvalidArgument",
-            format!(
-                "The host {} is not part of the compute resource of the resource pool {}.",
-                st.objects.name(h),
-                st.objects.name(p)
-            ),
-        )
-        .with("invalidProperty", "spec.host")),
-        (None, Some(p)) if cr_of_pool(p) != current_cr => {
-            // A pool elsewhere: its least-loaded host.
-            let h = super::host_for_pool(st, p).ok_or_else(|| Fault::invalid_argument("spec.pool"))?;
-            Ok((Some(h), pool))
-        }
-        _ => Ok((host, pool)),
-    }
 }
 
 /// Moves a single-valued link (`runtime.host`, `resourcePool`) and the
@@ -281,6 +229,7 @@ fn move_storage(
             return Err(already_exists(&ds_path(&st.objects.name(d), p)));
         }
     }
+    check_room(st, &moves, &conversions)?;
     let mut touched: Vec<MoRef> = vec![home_ds.clone()];
     for ((sds, spath), (d, p)) in &moves {
         let blob = st.files.meta(sds, spath).and_then(|m| m.blob.clone());
