@@ -80,19 +80,22 @@ impl Contract {
 }
 
 /// The JSON type of a property schema and whether it admits null. Accepts
-/// `{"type": "x"}`, `{"type": ["x", "null"]}` and `{"anyOf": [{"type": "x"}, {"type": "null"}]}`.
+/// `{"type": "x"}`, `{"type": ["x", "null"]}` and `{"anyOf": [{"type": "x"}, {"type": "null"}]}`;
+/// an array with typed items is `array<item type>`.
 fn schema_type(prop: &Json) -> (Option<String>, bool) {
     let mut types: Vec<String> = vec![];
+    // A list names its items' type as the contract does: `array<string>`.
+    let items = prop
+        .get("items")
+        .and_then(|i| i.get("type"))
+        .and_then(Json::as_str);
+    let named = |t: &str| match (t, items) {
+        ("array", Some(i)) => format!("array<{i}>"),
+        _ => t.to_string(),
+    };
     match prop.get("type") {
-        // A list is compared with its item type, as the contract writes it (`array<string>`).
-        Some(Json::String(t)) if t == "array" => match prop.pointer("/items/type") {
-            Some(Json::String(item)) => types.push(format!("array<{item}>")),
-            _ => types.push(t.clone()),
-        },
-        Some(Json::String(t)) => types.push(t.clone()),
-        Some(Json::Array(ts)) => {
-            types.extend(ts.iter().filter_map(|t| t.as_str().map(str::to_string)))
-        }
+        Some(Json::String(t)) => types.push(named(t)),
+        Some(Json::Array(ts)) => types.extend(ts.iter().filter_map(|t| t.as_str().map(named))),
         _ => {}
     }
     for key in ["anyOf", "oneOf"] {

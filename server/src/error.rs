@@ -173,6 +173,12 @@ pub fn explain(err: &VsError, subject: Option<&str>) -> String {
     if f.is("InvalidArgument") || f.is("InvalidProperty") {
         return format!("vCenter rejected the request: {}", f.message);
     }
+    if f.is("NotSupported")
+        && let Some(s) = subject
+    {
+        // "not supported on a template" says nothing about which one.
+        return format!("{}: {}", vm(s), err);
+    }
     if f.is("FileAlreadyExists") {
         return format!(
             "a file for {who} already exists on the datastore: {}",

@@ -8,12 +8,14 @@ mod every_tool;
 mod host_writes;
 mod oauth;
 mod oauth_refusals;
+mod ovf;
 mod power_ops;
 mod rbac;
 mod resources;
 mod runner;
 mod snapshots;
 mod transport;
+mod vcenter_ops;
 mod vm_lifecycle;
 mod writes;
 

@@ -154,6 +154,11 @@ impl Args {
             .ok_or_else(|| self.missing(name))
     }
 
+    /// A boolean that may be left out (null/absent → `None`).
+    pub fn opt_bool(&self, name: &str) -> Result<Option<bool>, ToolError> {
+        Ok(self.value(name)?.and_then(|v| v.as_bool()))
+    }
+
     /// A list of strings (required).
     pub fn strings(&self, name: &str) -> Result<Vec<String>, ToolError> {
         self.opt_strings(name)?.ok_or_else(|| self.missing(name))

@@ -5,7 +5,7 @@
 //!
 //! Kinds: `name` / `opt_name` (an inventory name, checked by
 //! [`super::args::check_name`]), `string` / `opt_string`, `int` / `opt_int`,
-//! `bool`, `strings` / `opt_strings` (a list of strings). `string`, `int`
+//! `bool` / `opt_bool`, `strings` / `opt_strings` (a list of strings). `string`, `int`
 //! and `bool` take a default as `= literal`; without one they are required.
 //! `, positive(MAX, "unit")` after the description checks an integer lies
 //! in `1..=MAX`. Checks run in declaration order, after every argument's
@@ -52,6 +52,7 @@ macro_rules! arg_type {
     (int) => { i64 };
     (opt_int) => { Option<i64> };
     (bool) => { bool };
+    (opt_bool) => { Option<bool> };
     (strings) => { Vec<String> };
     (opt_strings) => { Option<Vec<String>> };
 }
@@ -77,6 +78,9 @@ macro_rules! param_type {
         $crate::tools::ParamType::Integer
     };
     (bool) => {
+        $crate::tools::ParamType::Boolean
+    };
+    (opt_bool) => {
         $crate::tools::ParamType::Boolean
     };
     (strings) => {
@@ -105,6 +109,9 @@ macro_rules! param_default {
         $crate::tools::DefaultValue::Null
     };
     (opt_int) => {
+        $crate::tools::DefaultValue::Null
+    };
+    (opt_bool) => {
         $crate::tools::DefaultValue::Null
     };
     (opt_strings) => {
@@ -137,6 +144,9 @@ macro_rules! arg_value {
     };
     ($a:ident, bool, $n:expr) => {
         $a.bool($n)
+    };
+    ($a:ident, opt_bool, $n:expr) => {
+        $a.opt_bool($n)
     };
     ($a:ident, strings, $n:expr) => {
         $a.strings($n)

@@ -11,10 +11,13 @@ pub mod cluster;
 pub mod datacenter;
 pub mod datastore;
 pub mod devices;
+pub mod folder;
 pub mod guest;
+pub mod history;
 pub mod host;
 pub mod monitor;
 pub mod network;
+pub mod ovf;
 pub mod pool;
 pub mod snapshot;
 pub mod vm;
@@ -50,6 +53,13 @@ pub static ALL: &[&PropSet] = &[
     &network::SWITCH_UUID,
     &network::INFO,
     &cluster::LIST,
+    &cluster::DETAIL,
+    &folder::TREE,
+    &folder::VM_PLACE,
+    &folder::PARENT,
+    &history::EVENT_PAGE,
+    &history::TASK_PAGE,
+    &ovf::LEASE,
     &pool::OF_COMPUTE,
     &pool::INFO,
     &datacenter::PLACEMENT,

@@ -14,7 +14,7 @@ use crate::error::VsError;
 
 /// A transfer of a multi-GB file may take long; the client's default
 /// request timeout (two minutes, meant for SOAP calls) would cut it off.
-const TRANSFER_TIMEOUT: Duration = Duration::from_secs(12 * 60 * 60);
+pub(super) const TRANSFER_TIMEOUT: Duration = Duration::from_secs(12 * 60 * 60);
 
 /// A `/folder` answer whose body has not been read yet.
 pub struct FolderResponse {
@@ -25,6 +25,15 @@ pub struct FolderResponse {
 }
 
 impl FolderResponse {
+    /// An answer of the client's own HTTP calls (the `/folder` door, NFC).
+    pub(super) fn new(response: reqwest::Response) -> Self {
+        FolderResponse {
+            status: response.status().as_u16(),
+            length: response.content_length(),
+            response,
+        }
+    }
+
     /// The next piece of the body; `None` at its end.
     pub async fn chunk(&mut self) -> Result<Option<axum::body::Bytes>, VsError> {
         self.response.chunk().await.map_err(|e| http_error(&e))

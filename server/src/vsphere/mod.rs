@@ -3,6 +3,7 @@
 
 mod folder;
 mod lookup;
+mod nfc;
 mod props;
 mod session;
 mod tasks;

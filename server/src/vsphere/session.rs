@@ -25,8 +25,11 @@ pub struct ServiceContent {
     /// Absent on endpoints without guest operations.
     pub guest_operations_manager: Option<MoRef>,
     pub file_manager: Option<MoRef>,
-    pub task_manager: Option<MoRef>,
+    /// History collectors are made here (recent events and tasks).
     pub event_manager: Option<MoRef>,
+    pub task_manager: Option<MoRef>,
+    /// Absent on endpoints that cannot import or export OVF.
+    pub ovf_manager: Option<MoRef>,
     pub about: Option<Data>,
 }
 
@@ -42,8 +45,9 @@ impl ServiceContent {
             session_manager: moref("sessionManager"),
             guest_operations_manager: moref("guestOperationsManager"),
             file_manager: moref("fileManager"),
-            task_manager: moref("taskManager"),
             event_manager: moref("eventManager"),
+            task_manager: moref("taskManager"),
+            ovf_manager: moref("ovfManager"),
             about: v.path("about").and_then(Value::as_data).cloned(),
         })
     }

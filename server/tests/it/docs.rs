@@ -97,7 +97,6 @@ fn committed_tool_pages() -> BTreeMap<String, PathBuf> {
     out
 }
 
-/// How a page writes a `tools/list` property's type and default.
 /// A schema's type as the pages write it: a list as `array<item type>`.
 fn type_label(schema: &Json) -> String {
     let t = schema["type"].as_str().unwrap();
@@ -107,6 +106,7 @@ fn type_label(schema: &Json) -> String {
     }
 }
 
+/// How a page writes a `tools/list` property's type and default.
 fn expected_cells(schema: &Json, required: bool) -> (String, String) {
     let ty = match schema.get("type").and_then(Json::as_str) {
         Some(_) => type_label(schema),

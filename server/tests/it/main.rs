@@ -6,11 +6,13 @@
 #![allow(clippy::unwrap_used)]
 
 mod audit;
+mod clusters;
 mod config;
 mod console;
 mod datastore_files_tools;
 mod disks;
 mod docs;
+mod folders_templates;
 mod guest_files;
 mod guest_ops;
 mod guest_redaction;
@@ -21,11 +23,15 @@ mod inventory_info;
 mod local_paths;
 mod maintenance;
 mod mcp_http;
+mod migration;
 mod modules;
 mod monitoring;
 mod nics;
+mod ovf;
+mod ovf_progress;
 mod power_ops;
 mod rbac;
+mod recent_events_tasks;
 mod redaction;
 mod registry;
 mod resources;
