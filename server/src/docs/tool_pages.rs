@@ -269,12 +269,21 @@ pub(super) fn tools_index() -> Page {
         "Tools",
         "Every tool this build of mcvsphere registers, by family.",
     );
-    let _ = writeln!(
-        s,
-        "This build registers **{have} of the {total} tools** in the contract. Only \
-         registered tools have pages here; the others appear in the \
-         [permission table](/reference/permissions/) as not yet available.\n"
-    );
+    if have == total {
+        let _ = writeln!(
+            s,
+            "This build registers **all {total} tools** in the contract, each with its \
+             page here: parameters, an example call and its real result against the \
+             simulator, and how it fails.\n"
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "This build registers **{have} of the {total} tools** in the contract. Only \
+             registered tools have pages here; the others appear in the \
+             [permission table](/reference/permissions/) as not yet available.\n"
+        );
+    }
     for family in by_family() {
         let _ = writeln!(s, "## {}\n", family.title);
         if !family.blurb.is_empty() {

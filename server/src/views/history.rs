@@ -2,11 +2,9 @@
 
 use crate::vsphere::PropSet;
 
-/// An event collector's newest `pageSize` events.
-pub const EVENT_PAGE: PropSet = PropSet {
-    kind: "EventHistoryCollector",
-    paths: &["latestPage"],
-};
+/// An event collector's newest `pageSize` events: the same read the
+/// monitoring tools make.
+pub use super::monitor::EVENT_PAGE;
 
 /// A task collector's newest `pageSize` tasks.
 pub const TASK_PAGE: PropSet = PropSet {

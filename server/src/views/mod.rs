@@ -57,7 +57,6 @@ pub static ALL: &[&PropSet] = &[
     &folder::TREE,
     &folder::VM_PLACE,
     &folder::PARENT,
-    &history::EVENT_PAGE,
     &history::TASK_PAGE,
     &ovf::LEASE,
     &pool::OF_COMPUTE,
