@@ -207,6 +207,11 @@ async fn the_reference_says_what_tools_list_says() {
     )
     .unwrap();
     let total = spec["tools"].as_array().unwrap().len();
-    crate::says(&index, &[&format!("{} of the {total} tools", listed.len())]);
+    let count = if listed.len() == total {
+        format!("all {total} tools")
+    } else {
+        format!("{} of the {total} tools", listed.len())
+    };
+    crate::says(&index, &[&count]);
     sim.shutdown().await;
 }
