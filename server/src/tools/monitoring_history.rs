@@ -1,18 +1,18 @@
 //! monitoring, the history: get_recent_tasks (TaskManager.recentTask),
-//! get_recent_events (an event collector, filtered by time, its newest page
-//! sized to `count`, destroyed after) and get_alarms (the alarms triggered on
+//! get_recent_events (the newest events of the last hours, read as
+//! list_recent_events reads them: `recent.rs`) and get_alarms (the alarms triggered on
 //! inventory objects, `triggeredAlarmState`).
 
 use std::collections::{HashMap, HashSet};
 
 use serde_json::{Value as Json, json};
-use vim25::{Data, MoRef, Request, Value};
+use vim25::{Data, MoRef, Value};
 
 use super::typed::{NoArgs, tool_args};
 use super::{Ctx, Example, Failure, Hints, Output, Returns, ToolDef, run};
 use crate::error::ToolError;
-use crate::views::monitor::{ALARM_INFO, EVENT_PAGE, RECENT_TASKS, TRIGGERED};
-use crate::vsphere::{Client, TASK_INFO};
+use crate::views::monitor::{ALARM_INFO, RECENT_TASKS, TRIGGERED};
+use crate::vsphere::TASK_INFO;
 
 /// vCenter's largest history collector page.
 const MAX_PAGE: i64 = 1000;
@@ -134,20 +134,6 @@ async fn get_recent_tasks(ctx: Ctx, args: TasksArgs) -> Result<Output, ToolError
     Ok(Output::Json(Json::Array(list)))
 }
 
-/// vCenter's clock (`CurrentTime`), so "the last N hours" are vCenter's hours.
-async fn vcenter_now(c: &Client) -> Result<chrono::DateTime<chrono::Utc>, ToolError> {
-    let si = MoRef::new("ServiceInstance", "ServiceInstance");
-    let now = c
-        .invoke(&Request::new("CurrentTime", &si))
-        .await
-        .map_err(ToolError::from)?;
-    now.as_ref()
-        .and_then(Value::as_str)
-        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .ok_or_else(|| ToolError::new("vCenter's CurrentTime is not a time"))
-}
-
 fn event_json(e: &Data) -> Json {
     let s = |p: &str| e.path(p).and_then(Value::as_str);
     json!({
@@ -163,59 +149,10 @@ fn event_json(e: &Data) -> Json {
 }
 
 async fn get_recent_events(ctx: Ctx, args: EventsArgs) -> Result<Output, ToolError> {
-    let c = &ctx.client;
-    let em = c
-        .content()
-        .await
-        .map_err(ToolError::from)?
-        .event_manager
-        .ok_or_else(|| ToolError::new("This endpoint has no event manager"))?;
-    let begin = vcenter_now(c).await? - chrono::Duration::hours(args.hours);
-    let filter = Data::new("EventFilterSpec").with(
-        "time",
-        Data::new("EventFilterSpecByTime").with(
-            "beginTime",
-            begin.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        ),
-    );
-    let collector = c
-        .invoke(&Request::new("CreateCollectorForEvents", &em).arg("filter", filter))
-        .await
-        .map_err(ToolError::from)?
-        .as_ref()
-        .and_then(Value::as_moref)
-        .cloned()
-        .ok_or_else(|| ToolError::new("vCenter returned no event collector"))?;
-    let page = read_page(c, &collector, args.count).await;
-    // A collector lives until destroyed (or the session ends): always destroy it.
-    let destroyed = c
-        .invoke(&Request::new("DestroyCollector", &collector))
-        .await;
-    if let Err(e) = destroyed {
-        tracing::warn!(collector = %collector.value, error = %e, "DestroyCollector failed");
-    }
-    let events = page?;
+    let events = super::recent::events_since(&ctx, args.hours, None, args.count).await?;
     Ok(Output::Json(Json::Array(
-        events
-            .iter()
-            .filter_map(Value::as_data)
-            .map(event_json)
-            .collect(),
+        events.iter().map(event_json).collect(),
     )))
-}
-
-async fn read_page(c: &Client, collector: &MoRef, count: i64) -> Result<Vec<Value>, ToolError> {
-    let size = i32::try_from(count).unwrap_or(i32::MAX);
-    c.invoke(&Request::new("SetCollectorPageSize", collector).arg("maxCount", size))
-        .await
-        .map_err(ToolError::from)?;
-    let o = c
-        .properties(collector, &EVENT_PAGE)
-        .await
-        .map_err(ToolError::from)?;
-    Ok(o.get("latestPage")
-        .map(|v| v.as_array().to_vec())
-        .unwrap_or_default())
 }
 
 async fn get_alarms(ctx: Ctx, _: NoArgs) -> Result<Output, ToolError> {

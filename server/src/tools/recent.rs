@@ -124,6 +124,46 @@ async fn latest(
     read
 }
 
+/// The newest `count` events of vCenter's last `hours` hours (only of
+/// `types` when given), newest first, through a filtered collector; shared
+/// with monitoring's get_recent_events.
+pub(super) async fn events_since(
+    ctx: &Ctx,
+    hours: i64,
+    types: Option<&[String]>,
+    count: i64,
+) -> Result<Vec<Data>, ToolError> {
+    let content = ctx
+        .client
+        .content()
+        .await
+        .map_err(|e| ToolError::vsphere(&e, None))?;
+    let em = content
+        .event_manager
+        .ok_or_else(|| ToolError::new("This endpoint has no EventManager"))?;
+    let begin = vcenter_now(ctx).await - chrono::Duration::hours(hours);
+    let mut filter = Data::new("EventFilterSpec").with(
+        "time",
+        Data::new("EventFilterSpecByTime").with(
+            "beginTime",
+            begin.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        ),
+    );
+    if let Some(types) = types.filter(|t| !t.is_empty()) {
+        let types = types.iter().map(|t| Value::from(t.trim())).collect();
+        filter.set("type", Value::array(types));
+    }
+    latest(
+        ctx,
+        &em,
+        "CreateCollectorForEvents",
+        filter,
+        count,
+        &EVENT_PAGE,
+    )
+    .await
+}
+
 /// vCenter's clock (so a simulated or skewed clock is honoured), else ours.
 async fn vcenter_now(ctx: &Ctx) -> chrono::DateTime<chrono::Utc> {
     let si = MoRef::new("ServiceInstance", "ServiceInstance");
@@ -150,35 +190,7 @@ async fn list_recent_events(ctx: Ctx, args: RecentEventsArgs) -> Result<Output, 
         event_types,
         hours_back,
     } = args;
-    let content = ctx
-        .client
-        .content()
-        .await
-        .map_err(|e| ToolError::vsphere(&e, None))?;
-    let em = content
-        .event_manager
-        .ok_or_else(|| ToolError::new("This endpoint has no EventManager"))?;
-    let begin = vcenter_now(&ctx).await - chrono::Duration::hours(hours_back);
-    let mut filter = Data::new("EventFilterSpec").with(
-        "time",
-        Data::new("EventFilterSpecByTime").with(
-            "beginTime",
-            begin.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        ),
-    );
-    if let Some(types) = event_types.filter(|t| !t.is_empty()) {
-        let types = types.iter().map(|t| Value::from(t.trim())).collect();
-        filter.set("type", Value::array(types));
-    }
-    let events = latest(
-        &ctx,
-        &em,
-        "CreateCollectorForEvents",
-        filter,
-        max_count,
-        &EVENT_PAGE,
-    )
-    .await?;
+    let events = events_since(&ctx, hours_back, event_types.as_deref(), max_count).await?;
     let rows = events
         .iter()
         .map(|e| {
