@@ -1,7 +1,7 @@
 //! The host checks, on the first host (the one the host tools act on by
 //! default): start a stopped SSH service (`TSM-SSH`) and stop it again, and
 //! change its startup policy and set it back — a host whose SSH already runs
-//! is left alone, so no one's session is cut. Maintenance mode moves VMs to
+//! is left alone, so no one's session is cut; the NTP check is `host_ntp.rs`. Maintenance mode moves VMs to
 //! other hosts, so enter/exit runs against the simulator only, on a DRS
 //! cluster host. Each effect is read through the [`Probe`]: the simulator's
 //! host in-process, otherwise the server's `list_services`.
@@ -152,6 +152,7 @@ impl Writes<'_> {
             })
             .await;
         }
+        self.ntp_checks(rec, &host).await;
         self.maintenance_checks(rec).await;
     }
 

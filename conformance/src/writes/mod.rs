@@ -28,6 +28,7 @@ mod datastore;
 mod devices;
 mod guest;
 mod guest_probe;
+mod host_ntp;
 mod hosts;
 mod nics;
 mod probe;

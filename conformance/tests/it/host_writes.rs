@@ -84,6 +84,7 @@ async fn host_checks_pass_and_leave_the_hosts_services_as_they_were() {
         "write.start_service",
         "write.stop_service",
         "write.set_service_policy",
+        "write.configure_ntp",
         "write.enter_maintenance_mode",
         "write.exit_maintenance_mode",
     ] {
@@ -91,6 +92,17 @@ async fn host_checks_pass_and_leave_the_hosts_services_as_they_were() {
         assert_eq!(r.map(|r| r.status), Some(Status::Pass), "{id}: {r:?}");
     }
     assert_eq!(services(&sim), before);
+    // The host's own (empty) NTP list is back.
+    let ntp: Vec<Vec<String>> = sim
+        .objects("HostSystem")
+        .iter()
+        .map(|h| {
+            sim.property(h, "config.dateTimeInfo.ntpConfig.server")
+                .map(|v| v.strings())
+                .unwrap_or_default()
+        })
+        .collect();
+    assert!(ntp.iter().all(Vec::is_empty), "{ntp:?}");
     let out_of_maintenance = sim.objects("HostSystem").iter().all(|h| {
         sim.property(h, "runtime.inMaintenanceMode")
             .and_then(|v| v.as_bool())
