@@ -35,6 +35,7 @@ mod probe;
 mod serial;
 mod snapshots;
 mod state;
+mod vcenter;
 
 pub use guest_probe::GuestLogin;
 pub use probe::{Probe, Snapshot};
@@ -329,6 +330,7 @@ impl Writes<'_> {
         self.nic_checks(rec).await;
         self.serial_checks(rec).await;
         self.guest_checks(rec).await;
+        self.vcenter_checks(rec).await;
         self.datastore_checks(rec, inv.datastore.as_deref()).await;
         self.host_checks(rec).await;
         // A missing VM is a tool error for the write tools too; harmless, it exists nowhere.

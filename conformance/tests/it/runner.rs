@@ -179,6 +179,23 @@ async fn simulator_target_passes_and_reports_every_registered_tool() {
     for id in ["write.power_off", "write.rename_vm", "write.create_vm"] {
         assert_eq!(check(&r, id)["status"], "pass", "{id}: {md}");
     }
+    // The vCenter-operations and OVF round trip, and the NTP check (issue 13).
+    for t in [
+        "create_folder",
+        "move_vm_to_folder",
+        "storage_vmotion",
+        "move_vm_disk",
+        "export_vm_ovf",
+        "list_ovf_networks",
+        "deploy_ovf",
+        "convert_to_template",
+        "deploy_from_template",
+        "convert_to_vm",
+        "configure_ntp",
+    ] {
+        let id = format!("write.{t}");
+        assert_eq!(check(&r, &id)["status"], "pass", "{id}: {md}");
+    }
     assert_eq!(check(&r, "state.restored")["status"], "pass", "{md}");
     // Every write tool of the snapshot and device families has a check, and all pass.
     let family_tools = device_family_tools();
