@@ -15,7 +15,7 @@ use vim25::{MoRef, Value};
 use super::{Probe, Step, Writes};
 use crate::checks::{Recorder, summarize};
 
-const TOOLS: [&str; 11] = [
+const TOOLS: [&str; 10] = [
     "create_folder",
     "move_vm_to_folder",
     "storage_vmotion",
@@ -26,7 +26,6 @@ const TOOLS: [&str; 11] = [
     "convert_to_template",
     "deploy_from_template",
     "convert_to_vm",
-    "delete_datastore_file",
 ];
 const VM: &str = "mcvsphere-conformance-ops";
 const FROM_OVF: &str = "mcvsphere-conformance-from-ovf";
@@ -70,7 +69,8 @@ impl Writes<'_> {
             let why = "makes VMs, folders and files besides the scratch VM; runs against the simulator only";
             return self.skip_all(rec, &TOOLS, why);
         };
-        if !TOOLS.iter().all(|t| self.has(t)) || !self.has("create_vm") || !self.has("delete_vm") {
+        let helpers = ["create_vm", "delete_vm", "delete_datastore_file"];
+        if !TOOLS.iter().chain(helpers.iter()).all(|t| self.has(t)) {
             return;
         }
         if let Err(e) = self
@@ -235,23 +235,24 @@ impl Writes<'_> {
             },
         )
         .await;
-        self.step(
-            rec,
-            spec("delete_datastore_file", "removes the exported package"),
-            async {
-                self.ops_ok(
-                    "delete_datastore_file",
-                    json!({ "datastore": home, "path": EXPORT }),
-                )
-                .await?;
-                let left = sim.datastore_files(&ds, &format!("{EXPORT}/"));
-                if !left.is_empty() {
-                    bail!("[{home}] {EXPORT}/ still holds {left:?}");
-                }
-                Ok(Step::Done(format!("[{home}] {EXPORT} gone")))
-            },
-        )
-        .await;
+        // The package goes again (delete_datastore_file has its own check in `datastore.rs`).
+        let removed = self
+            .ops_ok(
+                "delete_datastore_file",
+                json!({ "datastore": home, "path": EXPORT }),
+            )
+            .await;
+        let left = sim.datastore_files(&ds, &format!("{EXPORT}/"));
+        let cleaned = removed.and_then(|_| {
+            if left.is_empty() {
+                Ok(())
+            } else {
+                Err(anyhow!("[{home}] {EXPORT}/ still holds {left:?}"))
+            }
+        });
+        if let Err(e) = cleaned {
+            self.restore_failed(rec, "clean-up (the exported package)", &e);
+        }
     }
 
     async fn template_steps(&self, rec: &mut Recorder, sim: &vcsim::Simulator) {
