@@ -3,11 +3,8 @@
 //! maintenance mode — each passing, and the host's services as they were,
 //! read from the simulator itself.
 
-use std::collections::BTreeSet;
-
 use conformance::checks::Recorder;
 use conformance::report::Status;
-use conformance::session::{Session, VcenterSettings};
 use conformance::writes::{Probe, Writes};
 use vim25::Value;
 
@@ -40,34 +37,13 @@ fn services(sim: &vcsim::Simulator) -> Vec<(String, bool, String)> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn host_checks_pass_and_leave_the_hosts_services_as_they_were() {
-    conformance::init_tls();
-    let sim = conformance::start_sim().await.unwrap();
-    let vc = VcenterSettings {
-        host: sim.url(),
-        user: conformance::SIM_USER.into(),
-        password: conformance::SIM_PASSWORD.into(),
-        insecure: true,
-        extra: vec![],
-    };
-    let tmp = tempfile::tempdir().unwrap();
-    let server = conformance::server_binary().unwrap();
-    let s = Session::connect(
-        &server,
-        conformance::Transport::Stdio,
-        &vc,
-        &tmp.path().join("server.log"),
-    )
-    .await
-    .unwrap();
-    let registered: BTreeSet<String> = s
-        .client()
-        .list_all_tools()
-        .await
-        .unwrap()
-        .iter()
-        .map(|t| t.name.to_string())
-        .collect();
-    let contract = conformance::contract::embedded().unwrap();
+    let crate::WriteEnv {
+        sim,
+        s,
+        registered,
+        contract,
+        log_dir: _log_dir,
+    } = crate::write_env().await;
     let before = services(&sim);
     let w = Writes {
         s: &s,

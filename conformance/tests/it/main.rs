@@ -19,7 +19,10 @@ mod vcenter_ops;
 mod vm_lifecycle;
 mod writes;
 
+use std::collections::BTreeSet;
+
 use conformance::Harness;
+use conformance::session::{Session, VcenterSettings};
 
 /// Starts a simulator and the server over stdio (the transport most clients use).
 pub async fn harness() -> Harness {
@@ -27,6 +30,56 @@ pub async fn harness() -> Harness {
     match Harness::stdio().await {
         Ok(h) => h,
         Err(e) => panic!("starting simulator + server: {e:#}"),
+    }
+}
+
+/// What the tests of the runner's write checks drive: a simulator, the
+/// runner's own session to the real binary over stdio, the tools it
+/// registers and the contract.
+pub struct WriteEnv {
+    pub sim: vcsim::Simulator,
+    pub s: Session,
+    pub registered: BTreeSet<String>,
+    pub contract: conformance::contract::Contract,
+    /// Holds the server log; keep it bound until the test ends.
+    pub log_dir: tempfile::TempDir,
+}
+
+pub async fn write_env() -> WriteEnv {
+    conformance::init_tls();
+    let sim = conformance::start_sim().await.unwrap();
+    let vc = VcenterSettings {
+        host: sim.url(),
+        user: conformance::SIM_USER.into(),
+        password: conformance::SIM_PASSWORD.into(),
+        insecure: true,
+        extra: vec![],
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = conformance::server_binary().unwrap();
+    let s = Session::connect(
+        &server,
+        conformance::Transport::Stdio,
+        &vc,
+        &dir.path().join("server.log"),
+    )
+    .await
+    .unwrap();
+    let registered = s
+        .client()
+        .list_all_tools()
+        .await
+        .unwrap()
+        .iter()
+        .map(|t| t.name.to_string())
+        .collect();
+    let contract = conformance::contract::embedded().unwrap();
+    WriteEnv {
+        sim,
+        s,
+        registered,
+        contract,
+        log_dir: dir,
     }
 }
 

@@ -3,11 +3,8 @@
 //! passes, and the VM ends powered off with the devices and snapshots it
 //! had, read from the simulator itself.
 
-use std::collections::BTreeSet;
-
 use conformance::checks::{Inventory, Recorder};
 use conformance::report::Status;
-use conformance::session::{Session, VcenterSettings};
 use conformance::writes::{Probe, Writes};
 use serde_json::json;
 
@@ -37,38 +34,17 @@ fn vm_hardware(sim: &vcsim::Simulator) -> (String, Vec<String>, String) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn write_checks_pass_on_a_powered_off_vm_and_leave_it_as_it_was() {
-    conformance::init_tls();
-    let sim = conformance::start_sim().await.unwrap();
-    let vc = VcenterSettings {
-        host: sim.url(),
-        user: conformance::SIM_USER.into(),
-        password: conformance::SIM_PASSWORD.into(),
-        insecure: true,
-        extra: vec![],
-    };
-    let tmp = tempfile::tempdir().unwrap();
-    let server = conformance::server_binary().unwrap();
-    let s = Session::connect(
-        &server,
-        conformance::Transport::Stdio,
-        &vc,
-        &tmp.path().join("server.log"),
-    )
-    .await
-    .unwrap();
+    let crate::WriteEnv {
+        sim,
+        s,
+        registered,
+        contract,
+        log_dir: _log_dir,
+    } = crate::write_env().await;
     let off = s.call("power_off", json!({ "name": VM })).await.unwrap();
     assert!(!off.is_error, "{}", off.text);
     let before = vm_hardware(&sim);
     assert_eq!(before.0, "poweredOff");
-    let registered: BTreeSet<String> = s
-        .client()
-        .list_all_tools()
-        .await
-        .unwrap()
-        .iter()
-        .map(|t| t.name.to_string())
-        .collect();
-    let contract = conformance::contract::embedded().unwrap();
     let w = Writes {
         s: &s,
         probe: Probe::Sim(&sim),

@@ -8,6 +8,7 @@ use serde_json::{Value as Json, json};
 use vim25::{Data, MoRef, Request, Value};
 
 use super::host::{HOST_NAME_OPT, find_host, host_error};
+use super::hosts::{HostArgs, NO_HOST};
 use super::typed::tool_args;
 use super::{Ctx, Example, Failure, Hints, Output, Returns, ToolDef, run};
 use crate::error::ToolError;
@@ -41,17 +42,6 @@ tool_args! {
     }
 }
 
-tool_args! {
-    pub struct HostOnly {
-        host_name: opt_name, HOST_NAME_OPT;
-    }
-}
-
-const NO_HOST: Failure = Failure::Args {
-    args: r#"{"host_name":"no-such-host"}"#,
-    expect: &["Host 'no-such-host' not found", "DC0_H0"],
-};
-
 pub const LIST_SERVICES: ToolDef = ToolDef {
     name: "list_services",
     title: "List host services",
@@ -62,7 +52,7 @@ pub const LIST_SERVICES: ToolDef = ToolDef {
     returns: Returns::List,
     example: Example::args("{}"),
     failure: NO_HOST,
-    run: run!(list_services, HostOnly),
+    run: run!(list_services, HostArgs),
 };
 
 pub const START_SERVICE: ToolDef = ToolDef {
@@ -125,7 +115,7 @@ pub const GET_NTP_CONFIG: ToolDef = ToolDef {
     returns: Returns::Object,
     example: Example::args("{}"),
     failure: NO_HOST,
-    run: run!(get_ntp_config, HostOnly),
+    run: run!(get_ntp_config, HostArgs),
 };
 
 pub const CONFIGURE_NTP: ToolDef = ToolDef {
@@ -188,7 +178,7 @@ fn policy(svc: &Value) -> Option<&str> {
     svc.path("policy").and_then(Value::as_str)
 }
 
-async fn list_services(ctx: Ctx, args: HostOnly) -> Result<Output, ToolError> {
+async fn list_services(ctx: Ctx, args: HostArgs) -> Result<Output, ToolError> {
     let o = find_host(&ctx, args.host_name.as_deref(), &SERVICES).await?;
     let list: Vec<Json> = services(&o)
         .iter()
@@ -276,7 +266,7 @@ async fn set_service_policy(ctx: Ctx, args: PolicyArgs) -> Result<Output, ToolEr
     })))
 }
 
-async fn get_ntp_config(ctx: Ctx, args: HostOnly) -> Result<Output, ToolError> {
+async fn get_ntp_config(ctx: Ctx, args: HostArgs) -> Result<Output, ToolError> {
     let o = find_host(&ctx, args.host_name.as_deref(), &SERVICES).await?;
     let clock = manager(&o, "dateTimeSystem")?;
     let now = ctx

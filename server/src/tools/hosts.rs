@@ -20,7 +20,8 @@ tool_args! {
     }
 }
 
-const NO_HOST: Failure = Failure::Args {
+/// What every host tool's failure case shows: an unknown host, with the valid names.
+pub(super) const NO_HOST: Failure = Failure::Args {
     args: r#"{"host_name":"no-such-host"}"#,
     expect: &["Host 'no-such-host' not found", "DC0_H0"],
 };
