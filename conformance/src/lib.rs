@@ -18,6 +18,7 @@ use rmcp::{RoleClient, ServiceExt};
 use serde_json::Value as Json;
 use vim25::{MoRef, Value};
 
+pub mod args;
 pub mod checks;
 pub mod contract;
 pub mod idp;
