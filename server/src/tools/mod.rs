@@ -26,6 +26,7 @@ pub mod ds_files;
 mod ds_lookup;
 pub mod ds_path;
 pub mod ds_transfer;
+pub mod echo;
 pub mod family;
 pub mod folders;
 mod guest;
@@ -168,6 +169,11 @@ pub async fn call(ctx: &Ctx, name: &str, args: Json) -> Result<Output, ToolError
             )));
         }
     };
-    let args = Args::new(def, map)?;
-    (def.run.handler)(ctx.clone(), args).await
+    // What an error may repeat of the input is bounded (see `echo`).
+    let echoes = echo::Echoes::of(&map);
+    let out = match Args::new(def, map) {
+        Ok(args) => (def.run.handler)(ctx.clone(), args).await,
+        Err(e) => Err(e),
+    };
+    out.map_err(|e| ToolError(echoes.bound(&e.0)))
 }

@@ -18,6 +18,7 @@ mod guest_ops;
 mod guest_redaction;
 mod healthcheck;
 mod host_services;
+mod hostile_input;
 mod hosts;
 mod inventory_info;
 mod local_paths;
