@@ -160,7 +160,16 @@ impl Harness {
     }
 
     pub async fn start(transport: Transport, extra_env: &[(&str, &str)]) -> Result<Harness> {
-        let sim = start_sim().await?;
+        Self::start_on(start_sim().await?, transport, extra_env).await
+    }
+
+    /// The server against a simulator the caller started (with fault rules,
+    /// a seed, another inventory); its credentials must be [`SIM_USER`]'s.
+    pub async fn start_on(
+        sim: vcsim::Simulator,
+        transport: Transport,
+        extra_env: &[(&str, &str)],
+    ) -> Result<Harness> {
         match transport {
             Transport::Stdio => {
                 let cmd = server_command(&sim, extra_env)?.configure(|c| {
@@ -205,6 +214,11 @@ impl Harness {
                 })
             }
         }
+    }
+
+    /// The HTTP server process's id (stdio servers belong to the transport).
+    pub fn server_pid(&self) -> Option<u32> {
+        self.http_child.as_ref().and_then(tokio::process::Child::id)
     }
 
     pub fn client(&self) -> &RunningService<RoleClient, ()> {

@@ -14,6 +14,7 @@ mod rbac;
 mod resources;
 mod runner;
 mod snapshots;
+mod soak;
 mod transport;
 mod vcenter_ops;
 mod vm_lifecycle;
