@@ -15,6 +15,8 @@ mod devices_rules;
 mod devices_seq;
 mod event_collectors;
 mod events_search;
+mod faults;
+mod faults_conn;
 mod file_manager;
 mod file_manager_contents;
 mod folder_door;
