@@ -17,6 +17,7 @@ mod event_collectors;
 mod events_search;
 mod faults;
 mod faults_conn;
+mod faults_control;
 mod file_manager;
 mod file_manager_contents;
 mod folder_door;
