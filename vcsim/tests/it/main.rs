@@ -40,6 +40,7 @@ mod ovf_leases;
 mod perf;
 mod property_collector;
 mod pyvmomi;
+mod pyvmomi_faults;
 mod relocate;
 mod screen;
 mod session;
