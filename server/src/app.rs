@@ -74,7 +74,8 @@ pub async fn serve(config: Config, use_simulator: bool) -> anyhow::Result<()> {
         (None, config.vcenter()?)
     };
     tracing::debug!(?config, "configuration");
-    let client = Client::new(&vcenter).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let client = Client::with_limits(&vcenter, config.limits.call_limits())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let audit = crate::audit::AuditLog::from_settings(&config.access)?;
     crate::audit::install(audit.clone());
     let app = Arc::new(AppState {
@@ -84,6 +85,7 @@ pub async fn serve(config: Config, use_simulator: bool) -> anyhow::Result<()> {
         }),
         rbac: crate::rbac::Policy::from_settings(&config.access),
         audit,
+        rate: rate_limiter(&config),
     });
     let result = match config.transport {
         Transport::Stdio => {
@@ -108,6 +110,22 @@ pub async fn serve(config: Config, use_simulator: bool) -> anyhow::Result<()> {
         s.shutdown().await;
     }
     result
+}
+
+/// The tool-call rate limiter for this transport: `MCVSPHERE_RATE_LIMIT=auto`
+/// limits only authenticated HTTP, where several people share the server.
+fn rate_limiter(config: &Config) -> crate::rate_limit::RateLimiter {
+    let http = config.transport == Transport::StreamableHttp;
+    let authenticated = config.oauth.enabled || config.access.api_key.is_some();
+    let per_minute = config.limits.rate_per_minute(http, authenticated);
+    if per_minute > 0 {
+        tracing::info!(
+            per_minute,
+            burst = config.limits.rate_burst,
+            "tool calls are rate-limited per caller (MCVSPHERE_RATE_LIMIT)"
+        );
+    }
+    crate::rate_limit::RateLimiter::new(per_minute, config.limits.rate_burst)
 }
 
 fn print_tools(format: Format) -> ExitCode {

@@ -20,6 +20,7 @@ pub mod logging;
 pub mod mcp;
 pub mod ops;
 pub mod permission;
+pub mod rate_limit;
 pub mod rbac;
 pub mod resources;
 pub mod simulator;

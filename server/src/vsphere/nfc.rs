@@ -48,7 +48,7 @@ impl Client {
             .await
             .map_err(|e| http_error(&e))?;
         tracing::debug!(path = url.path(), status = %resp.status(), length, "NFC PUT");
-        Ok(FolderResponse::new(resp))
+        Ok(FolderResponse::new(resp, self.inner.limits.timeout))
     }
 
     /// GETs an export lease's URL; the body is left to read piece by piece.
@@ -64,7 +64,7 @@ impl Client {
             .await
             .map_err(|e| http_error(&e))?;
         tracing::debug!(path = url.path(), status = %resp.status(), "NFC GET");
-        Ok(FolderResponse::new(resp))
+        Ok(FolderResponse::new(resp, self.inner.limits.timeout))
     }
 }
 

@@ -108,6 +108,7 @@ pub fn state(client: mcvsphere::vsphere::Client, defaults: Defaults) -> AppState
         tools: Arc::new(ToolContext { client, defaults }),
         rbac: mcvsphere::rbac::Policy::new(tools::Permission::FullAdmin, vec![], true),
         audit: mcvsphere::audit::AuditLog::discard(),
+        rate: mcvsphere::rate_limit::RateLimiter::off(),
     }
 }
 
@@ -119,6 +120,7 @@ impl Env {
             tools: self.ctx.clone(),
             rbac: mcvsphere::rbac::Policy::new(tools::Permission::FullAdmin, vec![], true),
             audit: mcvsphere::audit::AuditLog::discard(),
+            rate: mcvsphere::rate_limit::RateLimiter::off(),
         })
     }
 
