@@ -16,6 +16,7 @@ pub mod config;
 pub mod docs;
 pub mod error;
 pub mod identity;
+pub mod jsonrpc_guard;
 pub mod logging;
 pub mod mcp;
 pub mod ops;

@@ -20,6 +20,7 @@ mod healthcheck;
 mod host_services;
 mod hosts;
 mod inventory_info;
+mod jsonrpc_http;
 mod local_paths;
 mod maintenance;
 mod mcp_http;
