@@ -31,6 +31,7 @@ mod nics;
 mod ovf;
 mod ovf_progress;
 mod power_ops;
+mod rate_limit;
 mod rbac;
 mod recent_events_tasks;
 mod redaction;
