@@ -41,7 +41,11 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(serve(config, cli.simulator)) {
+    let served = rt.block_on(serve(config, cli.simulator));
+    // The stdin reader is a blocking read no one can cancel; waiting for it
+    // would hold the exit until the client writes another line.
+    rt.shutdown_background();
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // `{:#}` prints the context chain on one line, never a backtrace.
@@ -87,12 +91,14 @@ pub async fn serve(config: Config, use_simulator: bool) -> anyhow::Result<()> {
         audit,
         rate: rate_limiter(&config),
     });
+    // Before the server says it is ready: a signal from then on is graceful.
+    let signal = crate::shutdown::Signal::install().context("installing signal handlers")?;
     let result = match config.transport {
         Transport::Stdio => {
             if let Some(s) = &sim {
                 eprint!("{}", simulator::banner(&s.url(), None));
             }
-            transport::serve_stdio(app).await
+            transport::serve_stdio(app, signal, config.limits.shutdown_grace).await
         }
         Transport::StreamableHttp => {
             let listener = transport::bind(&config.mcp_host, config.mcp_port).await?;
@@ -102,10 +108,11 @@ pub async fn serve(config: Config, use_simulator: bool) -> anyhow::Result<()> {
                     simulator::banner(&s.url(), Some(listener.local_addr()?))
                 );
             }
-            transport::serve_http(app, listener, &config).await
+            transport::serve_http(app, listener, &config, signal).await
         }
     };
     client.logout().await;
+    tracing::info!("logged out of vCenter; exiting");
     if let Some(s) = sim {
         s.shutdown().await;
     }

@@ -24,6 +24,7 @@ pub mod permission;
 pub mod rate_limit;
 pub mod rbac;
 pub mod resources;
+pub mod shutdown;
 pub mod simulator;
 pub mod stdio_guard;
 pub mod tools;

@@ -41,7 +41,11 @@ async fn the_fourth_call_is_refused_audited_and_passes_after_the_refill() {
         ],
     );
     let other = bob.call("list_vms", json!({})).await;
-    assert!(!other.is_error, "bob is not limited by alice: {}", other.text);
+    assert!(
+        !other.is_error,
+        "bob is not limited by alice: {}",
+        other.text
+    );
 
     let recs = buf.records();
     let limited: Vec<_> = recs
