@@ -1,25 +1,23 @@
 //! The HTTP front: `POST /sdk` (SOAP), `GET /sdk/vimServiceVersions.xml`,
 //! `GET /screen` (console screenshots), `PUT`/`GET /guestFile` (guest file
-//! transfers), session cookies, a body size limit, and graceful shutdown.
+//! transfers), session cookies, a body size limit, and the hang gate in
+//! front of them all (`faults/`). Connections are served by `listen.rs`.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::serve::ListenerExt;
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
+use axum::{Extension, Router};
 use vim25::Fault;
 
 use crate::dispatch;
+use crate::faults::gate::Held;
 use crate::guest::transfer::MAX_BYTES;
+use crate::listen::DropConn;
 use crate::mo::guest_ops::door;
 use crate::mo::session_manager;
 use crate::screen::{self, ScreenError};
@@ -88,32 +86,10 @@ pub(crate) fn no_delay(tcp: &tokio::net::TcpStream, stats: &ConnStats) {
     }
 }
 
-pub(crate) struct ServerHandle {
-    stop: Option<oneshot::Sender<()>>,
-    join: JoinHandle<()>,
-}
-
-impl ServerHandle {
-    pub(crate) async fn shutdown(mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        // Long-polling clients may hold connections open; do not wait for them forever.
-        if tokio::time::timeout(Duration::from_secs(2), &mut self.join)
-            .await
-            .is_err()
-        {
-            self.join.abort();
-        }
-    }
-}
-
-pub(crate) async fn serve(
-    shared: Arc<Shared>,
-    listen: SocketAddr,
-    tls: bool,
-) -> anyhow::Result<(ServerHandle, SocketAddr)> {
-    let app = Router::new()
+/// The simulator's routes: the SOAP endpoint and the HTTP doors behind the
+/// hang gate, the control API (`/vcsim/…`) outside it.
+pub(crate) fn app(shared: Arc<Shared>, ctl: Arc<crate::faults::control::Ctl>) -> Router {
+    Router::new()
         .route("/sdk", post(soap))
         .route("/sdk/", post(soap))
         .route("/sdk/vimServiceVersions.xml", get(versions))
@@ -122,38 +98,34 @@ pub(crate) async fn serve(
         .merge(crate::folder_door::routes())
         .merge(crate::nfc_door::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY))
-        .with_state(shared.clone());
-    let tcp = tokio::net::TcpListener::bind(listen)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
-    let addr = tcp.local_addr()?;
-    let (stop, rx) = oneshot::channel::<()>();
-    let signal = async move {
-        let _ = rx.await;
-    };
-    let join = if tls {
-        let l = crate::tls::TlsListener::new(tcp, shared)?;
-        tokio::spawn(async move {
-            if let Err(e) = axum::serve(l, app).with_graceful_shutdown(signal).await {
-                tracing::error!(error = %e, "server failed");
-            }
-        })
-    } else {
-        let tcp = tcp.tap_io(move |io| no_delay(io, &shared.conns));
-        tokio::spawn(async move {
-            if let Err(e) = axum::serve(tcp, app).with_graceful_shutdown(signal).await {
-                tracing::error!(error = %e, "server failed");
-            }
-        })
-    };
-    tracing::info!(%addr, tls, "vcsim listening");
-    Ok((
-        ServerHandle {
-            stop: Some(stop),
-            join,
-        },
-        addr,
-    ))
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), gate))
+        .with_state(shared)
+        .merge(crate::faults::control::routes(ctl))
+}
+
+/// Holds requests while the simulator is hung (`faults::gate`); one atomic
+/// load otherwise. A restart during the hang closes the held connection.
+async fn gate(
+    State(shared): State<Arc<Shared>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if shared.faults.gate.is_hung() {
+        let drop = req.extensions().get::<DropConn>().cloned();
+        if shared.faults.gate.pass().await == Held::Abort {
+            return dropped(drop).await;
+        }
+    }
+    next.run(req).await
+}
+
+/// Closes the connection without an answer. Without a connection to close
+/// (a router driven in-process), an empty 503 is the nearest thing.
+async fn dropped(conn: Option<DropConn>) -> Response {
+    match conn {
+        Some(c) => c.now().await,
+        None => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
 }
 
 async fn versions() -> impl IntoResponse {
@@ -193,7 +165,12 @@ fn fault_response(method: &str, f: Fault) -> Response {
     }
 }
 
-async fn soap(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn soap(
+    State(shared): State<Arc<Shared>>,
+    conn: Option<Extension<DropConn>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     // SOAPAction (`urn:vim25/8.0.3.0`) only names the API version; any value is accepted.
     if let Some(action) = headers.get("soapaction").and_then(|v| v.to_str().ok()) {
         tracing::trace!(action, "SOAPAction");
@@ -209,6 +186,9 @@ async fn soap(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes
     let cookie = session_cookie(&headers);
     let out = dispatch::dispatch(&shared, cookie.as_deref(), req).await;
     tracing::debug!(method, ok = out.result.is_ok(), "call");
+    if out.drop_connection {
+        return dropped(conn.map(|Extension(c)| c)).await;
+    }
     let set_cookie = out.set_cookie.and_then(|c| {
         let secure = if shared.tls { "; Secure" } else { "" };
         HeaderValue::from_str(&format!("{COOKIE_NAME}=\"{c}\"; Path=/; HttpOnly{secure}")).ok()

@@ -11,11 +11,13 @@ pub mod datastore_files;
 mod derive;
 mod dispatch;
 mod events;
+pub mod faults;
 mod folder_door;
 pub mod guest;
 mod http;
 pub mod inventory;
 mod journal;
+mod listen;
 mod methods;
 mod mo;
 mod model;
@@ -91,6 +93,12 @@ pub struct Config {
     /// How long a host rebooted by `RebootHost_Task` stays `notResponding`
     /// before it is connected again.
     pub host_reboot_delay: Duration,
+    /// Whether the HTTP control API (`/vcsim/…`, issue 14) answers; 404 otherwise.
+    pub control_api: bool,
+    /// Fault rules in force from the start (see [`faults::FaultRule`]).
+    pub faults: Vec<faults::FaultRule>,
+    /// Seeds the draws of rules with a probability below 1, so a run repeats.
+    pub fault_seed: Option<u64>,
 }
 
 /// Short, so tools waiting for Tools see a real wait without slowing anyone.
@@ -114,6 +122,9 @@ impl Default for Config {
             max_upload_bytes: datastore_content::DEFAULT_MAX_FILE,
             personality: Personality::VCenter,
             host_reboot_delay: DEFAULT_HOST_REBOOT_DELAY,
+            control_api: false,
+            faults: vec![],
+            fault_seed: None,
         }
     }
 }
@@ -122,7 +133,7 @@ impl Default for Config {
 pub struct Simulator {
     shared: Arc<Shared>,
     addr: SocketAddr,
-    server: http::ServerHandle,
+    server: Arc<listen::Server>,
 }
 
 impl std::fmt::Debug for Simulator {
@@ -161,7 +172,27 @@ pub async fn start(config: Config) -> anyhow::Result<Simulator> {
     );
     mo::virtual_machine::tools::spawn_timer(&shared);
     mo::host_system::spawn_stats_timer(&shared);
-    let (server, addr) = http::serve(shared.clone(), config.listen, config.tls).await?;
+    shared
+        .faults
+        .control_api
+        .store(config.control_api, std::sync::atomic::Ordering::Release);
+    if let Some(seed) = config.fault_seed {
+        shared.faults.seed(seed);
+    }
+    for (i, rule) in config.faults.iter().enumerate() {
+        shared
+            .faults
+            .add(rule.clone())
+            .map_err(|e| anyhow::anyhow!("fault rule {} of Config::faults: {e}", i + 1))?;
+    }
+    let ctl = Arc::new(faults::control::Ctl {
+        shared: shared.clone(),
+        server: Default::default(),
+    });
+    let app = http::app(shared.clone(), ctl.clone());
+    let server = listen::Server::start(app, shared.clone(), config.listen, config.tls).await?;
+    let _ = ctl.server.set(Arc::downgrade(&server));
+    let addr = server.addr();
     // Guest file transfer URLs point back at this server.
     let scheme = if config.tls { "https" } else { "http" };
     shared.bookkeeping(|st| st.guests.base_url = format!("{scheme}://{addr}"));
@@ -424,16 +455,82 @@ impl Simulator {
 
     /// Drops every session, as if they had all timed out.
     pub fn expire_sessions(&self) {
-        // A change, not bookkeeping: waiting `WaitForUpdates` calls must wake
-        // up to find their session gone.
-        self.shared.mutate(|st| {
-            st.sessions.clear();
-            st.pc.sessions.clear();
-        });
+        faults::sessions::expire(&self.shared);
+    }
+
+    /// Live sessions (logged in, not logged out, not idle-expired).
+    pub fn session_count(&self) -> usize {
+        faults::sessions::live(&self.shared)
+    }
+
+    /// Adds a fault rule; its id, or why the rule is invalid.
+    pub fn add_fault(&self, rule: faults::FaultRule) -> anyhow::Result<u64> {
+        self.shared.faults.add(rule).map_err(|e| anyhow::anyhow!(e))
+    }
+
+    /// Removes rule `id`; whether it existed.
+    pub fn remove_fault(&self, id: u64) -> bool {
+        self.shared.faults.remove(id)
+    }
+
+    pub fn clear_faults(&self) {
+        self.shared.faults.clear();
+    }
+
+    /// Every rule with its counters, in the order added (the order they are checked).
+    pub fn faults(&self) -> Vec<faults::RuleStatus> {
+        self.shared.faults.rules()
+    }
+
+    /// How many calls rule `id` fired on; `None` for an unknown id.
+    pub fn fault_hits(&self, id: u64) -> Option<u64> {
+        self.shared.faults.hits(id)
+    }
+
+    /// Reseeds the draws of rules with a probability below 1.
+    pub fn set_fault_seed(&self, seed: u64) {
+        self.shared.faults.seed(seed);
+    }
+
+    /// Delays every answer to `method` (`"*"`: to every method without a
+    /// latency of its own) by `d`; zero clears it. [`Simulator::release`]
+    /// ends delays in progress.
+    pub fn set_latency(&self, method: &str, d: Duration) {
+        self.shared.faults.set_latency(method, d);
+    }
+
+    /// Rules, latencies, whether hung, and the seed.
+    pub fn fault_status(&self) -> faults::FaultStatus {
+        self.shared.faults.status()
+    }
+
+    /// Stops answering: SOAP and the HTTP doors accept requests and hold
+    /// them until [`Simulator::release`]. The control API keeps answering.
+    pub fn hang(&self) {
+        self.shared.faults.gate.hang();
+    }
+
+    /// Ends a hang (held requests are answered) and every delay in progress.
+    pub fn release(&self) {
+        self.shared.faults.gate.release();
+    }
+
+    pub fn is_hung(&self) -> bool {
+        self.shared.faults.gate.is_hung()
+    }
+
+    /// A vCenter restart: held requests' connections close, in-flight ones
+    /// finish (long polls are cut after 2 s), every connection closes, the
+    /// port refuses connections for `down`, then the same objects are
+    /// served on the same address. Sessions are gone (clients log in
+    /// again) with their views and history collectors; tasks keep their
+    /// results. Returns once serving again.
+    pub async fn restart(&self, down: Duration) -> anyhow::Result<()> {
+        self.server.restart(down).await
     }
 
     pub async fn shutdown(self) {
-        self.server.shutdown().await;
+        self.server.stop().await;
     }
 }
 

@@ -56,6 +56,19 @@ struct Args {
     /// Present as a standalone ESXi host (AboutInfo apiType HostAgent) instead of vCenter.
     #[arg(long)]
     esxi: bool,
+    /// Serve the fault-injection control API under /vcsim/ (no authentication:
+    /// for tests on loopback).
+    #[arg(long)]
+    control_api: bool,
+    /// A fault rule in force from the start, repeatable:
+    /// METHOD[@TYPE][#NAME]:FAULT[:key=value,...] with FAULT a vim25 fault
+    /// type or drop / drop_after, keys count, skip, probability, delay_ms,
+    /// as (task|soap), action, message (last).
+    #[arg(long = "fault", value_name = "RULE", value_parser = vcsim::faults::FaultRule::parse)]
+    faults: Vec<vcsim::faults::FaultRule>,
+    /// Seed for rules with a probability below 1, so a run repeats.
+    #[arg(long, value_name = "N")]
+    fault_seed: Option<u64>,
     /// Print every method the simulator implements (`Type.Method`, sorted) and exit.
     #[arg(long)]
     list_methods: bool,
@@ -119,6 +132,9 @@ fn config(args: Args) -> Config {
             vcsim::Personality::VCenter
         },
         host_reboot_delay: Duration::from_millis(args.host_reboot_delay_ms),
+        control_api: args.control_api,
+        faults: args.faults,
+        fault_seed: args.fault_seed,
     }
 }
 
@@ -156,6 +172,40 @@ mod tests {
             Duration::from_secs(60)
         );
         assert!(Args::try_parse_from(["vcsim", "--tools-delay", "soon"]).is_err());
+    }
+
+    #[test]
+    fn issue_14_fault_flags() {
+        let c = parsed(&[
+            "--control-api",
+            "--fault",
+            "PowerOnVM_Task:InsufficientResourcesFault:count=1",
+            "--fault",
+            "*@VirtualMachine#DC0_H0_VM1:drop",
+            "--fault-seed",
+            "7",
+        ]);
+        assert!(c.control_api);
+        assert_eq!(c.fault_seed, Some(7));
+        assert_eq!(
+            c.faults,
+            vec![
+                vcsim::faults::FaultRule::new("PowerOnVM_Task", "InsufficientResourcesFault")
+                    .count(1),
+                vcsim::faults::FaultRule::drop("*")
+                    .on_type("VirtualMachine")
+                    .on_name("DC0_H0_VM1"),
+            ]
+        );
+        let d = parsed(&[]);
+        assert!(!d.control_api && d.faults.is_empty() && d.fault_seed.is_none());
+        let e = Args::try_parse_from(["vcsim", "--fault", "PowerOnVM_Task:Nope"])
+            .expect_err("an unknown fault type is refused")
+            .to_string();
+        assert!(
+            e.contains("fault: \"Nope\" is not a vim25 fault type"),
+            "{e}"
+        );
     }
 
     #[test]

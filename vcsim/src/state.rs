@@ -160,6 +160,8 @@ pub(crate) struct Shared {
     pub tls: bool,
     /// Accepted connections and their socket options (see `http::no_delay`).
     pub conns: crate::http::ConnStats,
+    /// Fault rules, latency and the hang gate (`faults/`).
+    pub faults: crate::faults::Injector,
 }
 
 impl Shared {
@@ -178,6 +180,7 @@ impl Shared {
             credentials,
             tls,
             conns: crate::http::ConnStats::default(),
+            faults: Default::default(),
         })
     }
 
