@@ -43,6 +43,7 @@ mod snapshots;
 mod stdio_binary;
 mod transfer_tools;
 mod transport;
+mod vcenter_faults;
 mod views;
 mod vm_lifecycle;
 
