@@ -39,6 +39,7 @@ mod registry;
 mod resources;
 mod serial;
 mod session;
+mod shutdown;
 mod snapshots;
 mod stdio_binary;
 mod transfer_tools;
