@@ -286,3 +286,23 @@ async fn an_untrusted_certificate_names_the_setting() {
     no_secret(&err.0);
     sim.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_host_name_that_does_not_resolve_says_so() {
+    let sim = crate::sim().await;
+    let mut settings = crate::settings(&sim, crate::PASSWORD);
+    sim.shutdown().await;
+    // `.invalid` never resolves (RFC 6761).
+    settings.url = url::Url::parse("http://mcvsphere-test.invalid:8989/sdk").unwrap();
+    let client = Client::with_limits(&settings, short(5)).unwrap();
+    let ctx = Arc::new(tools::ToolContext {
+        client,
+        defaults: Defaults::default(),
+    });
+    let err = tools::call(&ctx, "list_vms", json!({})).await.unwrap_err();
+    says(
+        &err.0,
+        &["cannot reach vCenter at mcvsphere-test.invalid:8989 (name not resolved)"],
+    );
+    no_secret(&err.0);
+}
