@@ -78,8 +78,12 @@ pub async fn serve(config: Config, use_simulator: bool) -> anyhow::Result<()> {
         (None, config.vcenter()?)
     };
     tracing::debug!(?config, "configuration");
-    let client = Client::with_limits(&vcenter, config.limits.call_limits())
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let limits = crate::vsphere::CallLimits {
+        timeout: config.limits.vcenter_timeout,
+        connect_timeout: config.limits.connect_timeout(),
+        max_concurrency: config.limits.vcenter_max_concurrency,
+    };
+    let client = Client::with_limits(&vcenter, limits).map_err(|e| anyhow::anyhow!("{e}"))?;
     let audit = crate::audit::AuditLog::from_settings(&config.access)?;
     crate::audit::install(audit.clone());
     let app = Arc::new(AppState {

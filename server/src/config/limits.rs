@@ -34,13 +34,9 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// The bounds the vSphere client works with.
-    pub fn call_limits(&self) -> crate::vsphere::CallLimits {
-        crate::vsphere::CallLimits {
-            timeout: self.vcenter_timeout,
-            connect_timeout: self.vcenter_timeout.min(MAX_CONNECT_TIMEOUT),
-            max_concurrency: self.vcenter_max_concurrency,
-        }
+    /// The connect bound: the smaller of `VCENTER_TIMEOUT` and [`MAX_CONNECT_TIMEOUT`].
+    pub fn connect_timeout(&self) -> Duration {
+        self.vcenter_timeout.min(MAX_CONNECT_TIMEOUT)
     }
 
     /// Calls per minute per caller for this transport and authentication;
@@ -117,9 +113,9 @@ mod tests {
         assert_eq!(l.rate, RateSetting::Auto);
         assert_eq!(l.rate_per_minute(false, false), 0);
         assert_eq!(l.rate_per_minute(true, true), AUTO_RATE_PER_MINUTE);
-        assert_eq!(l.call_limits().connect_timeout, MAX_CONNECT_TIMEOUT);
+        assert_eq!(l.connect_timeout(), MAX_CONNECT_TIMEOUT);
         let l = limits(&[("VCENTER_TIMEOUT", "2"), ("MCVSPHERE_RATE_LIMIT", "5")]).unwrap();
-        assert_eq!(l.call_limits().connect_timeout, Duration::from_secs(2));
+        assert_eq!(l.connect_timeout(), Duration::from_secs(2));
         assert_eq!(l.rate_per_minute(false, false), 5);
         let e = limits(&[("VCENTER_TIMEOUT", "0")]).unwrap_err();
         assert!(
