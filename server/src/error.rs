@@ -97,7 +97,11 @@ impl NetError {
         let what = match &self.kind {
             NetKind::Timeout(_) => format!("{base} during {method}{on}"),
             NetKind::Reset => format!("vCenter at {host} reset the connection during {method}{on}"),
-            _ => format!("vCenter at {host} closed the connection during {method}{on}"),
+            NetKind::Closed => {
+                format!("vCenter at {host} closed the connection during {method}{on}")
+            }
+            // The call was answered (a task started); reading its outcome failed.
+            _ => format!("{base} while {method}{on} was under way"),
         };
         format!("{what}; it may or may not have been done — check recent tasks before retrying")
     }

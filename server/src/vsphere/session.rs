@@ -514,6 +514,18 @@ fn session_cookie_from(header: &str) -> Option<String> {
     (name.trim() == COOKIE_NAME).then(|| value.trim().trim_matches('"').to_string())
 }
 
+/// Marks a connection failure while waiting for a started state-changing
+/// task: the change is under way or done, and the message says to check.
+pub(super) fn started(method: &str, e: VsError) -> VsError {
+    match e {
+        VsError::Net(mut n) if super::retry::changes_state(method) => {
+            n.unsure_method = Some(method.to_string());
+            VsError::Net(n)
+        }
+        e => e,
+    }
+}
+
 /// Marks a failed state-changing call that may have reached vCenter, so
 /// its message says it may or may not have been done.
 fn unsure(method: &str, e: VsError) -> VsError {

@@ -306,3 +306,41 @@ async fn a_host_name_that_does_not_resolve_says_so() {
     );
     no_secret(&err.0);
 }
+
+/// The change was started (vCenter answered with a task) but reading the
+/// task's outcome failed twice: the error says to check, the change happened once.
+#[tokio::test]
+async fn a_lost_task_poll_says_maybe_done_and_the_change_is_not_sent_again() {
+    let e = crate::env().await;
+    e.ok("power_on", json!({"name": VM})).await; // already on; warms the lookups
+    // Count the reads a power_on makes before its task (the already-on path makes the same).
+    let counter = e
+        .sim
+        .add_fault(FaultRule::drop("RetrievePropertiesEx").probability(0.0))
+        .unwrap();
+    e.ok("power_on", json!({"name": VM})).await;
+    let reads_before_task = e
+        .sim
+        .faults()
+        .iter()
+        .find(|r| r.id == counter)
+        .unwrap()
+        .matched;
+    assert!(e.sim.remove_fault(counter));
+    e.ok("power_off", json!({"name": VM})).await;
+    let skip = u32::try_from(reads_before_task).unwrap();
+    e.sim
+        .add_fault(FaultRule::drop("RetrievePropertiesEx").skip(skip).count(2))
+        .unwrap();
+    let msg = e.fails("power_on", json!({"name": VM})).await;
+    says(
+        &msg,
+        &[
+            "during PowerOnVM_Task on 'DC0_H0_VM0'",
+            "may or may not have been done",
+        ],
+    );
+    eventually("the VM is powered on", || e.power(VM) == "poweredOn").await;
+    assert_eq!(power_on_tasks(&e, VM), 1, "exactly one PowerOnVM_Task");
+    e.sim.shutdown().await;
+}
