@@ -20,8 +20,10 @@
 //! - `tools/call` without a string `name`, or with `arguments` that are not
 //!   an object → −32602.
 
+use std::sync::Arc;
+
 use axum::body::Body;
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -32,10 +34,16 @@ use crate::stdio_guard::{Verdict, judge};
 /// The largest body accepted, the same bound as one stdio line.
 pub const MAX_BODY: usize = crate::stdio_guard::MAX_LINE;
 
-/// Request methods a client may send (MCP 2025-11-25); notifications
-/// (no id) are rmcp's to judge.
+/// Request methods a client may send (MCP 2025-11-25 and 2026-07-28, the
+/// ones rmcp knows); notifications (no id) are rmcp's to judge.
 const METHODS: &[&str] = &[
     "initialize",
+    "server/discover",
+    "subscriptions/listen",
+    "skills/list",
+    "skills/get",
+    "resources/directory/read",
+    "tasks/update",
     "ping",
     "tools/list",
     "tools/call",
@@ -118,10 +126,55 @@ pub fn check(body: &[u8]) -> Option<(StatusCode, Json)> {
     None
 }
 
+/// Whether `origin` matches one of `allowed` (`scheme://host[:port]`, or
+/// `scheme://host:*` for any port), as rmcp's own check reads them.
+pub fn origin_allowed(origin: &str, allowed: &[String]) -> bool {
+    fn parts(v: &str) -> Option<(String, String, Option<u16>)> {
+        let uri = axum::http::Uri::try_from(v.trim()).ok()?;
+        let scheme = uri.scheme_str()?.to_ascii_lowercase();
+        let auth = uri.authority()?;
+        let host = auth
+            .host()
+            .trim_matches(|c| c == '[' || c == ']')
+            .to_ascii_lowercase();
+        Some((scheme, host, auth.port_u16()))
+    }
+    let default_port = |scheme: &str| match scheme {
+        "http" => Some(80),
+        "https" => Some(443),
+        _ => None,
+    };
+    let Some((scheme, host, port)) = parts(origin) else {
+        return false;
+    };
+    allowed.iter().any(|a| {
+        let (base, any_port) = match a.trim().strip_suffix(":*") {
+            Some(b) => (b, true),
+            None => (a.trim(), false),
+        };
+        let Some((a_scheme, a_host, a_port)) = parts(base) else {
+            return false;
+        };
+        a_scheme == scheme
+            && a_host == host
+            && (any_port
+                || a_port.is_none_or(|p| port.or_else(|| default_port(&scheme)) == Some(p)))
+    })
+}
+
 /// The layer: reads a POST body (bounded), answers what [`check`] refuses,
-/// and hands the rest on with the same body.
-pub async fn guard(req: Request, next: Next) -> Response {
+/// and hands the rest on with the same body. A request from a browser
+/// origin rmcp will refuse goes straight on, so it gets rmcp's 403, not a
+/// word about its body.
+pub async fn guard(State(origins): State<Arc<Vec<String>>>, req: Request, next: Next) -> Response {
     if req.method() != Method::POST {
+        return next.run(req).await;
+    }
+    let foreign = req
+        .headers()
+        .get(header::ORIGIN)
+        .is_some_and(|o| o.to_str().map_or(true, |o| !origin_allowed(o, &origins)));
+    if foreign {
         return next.run(req).await;
     }
     let (parts, body) = req.into_parts();
@@ -177,5 +230,22 @@ mod tests {
             code(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#),
             None
         );
+        assert_eq!(
+            code(r#"{"jsonrpc":"2.0","id":1,"method":"server/discover","params":{}}"#),
+            None
+        );
+    }
+
+    #[test]
+    fn origins() {
+        let allowed = vec![
+            "http://localhost:*".to_string(),
+            "https://mcp.example.com".to_string(),
+        ];
+        assert!(origin_allowed("http://localhost:5173", &allowed));
+        assert!(origin_allowed("https://mcp.example.com", &allowed));
+        assert!(!origin_allowed("https://evil.example", &allowed));
+        assert!(!origin_allowed("http://mcp.example.com", &allowed));
+        assert!(!origin_allowed("garbage", &allowed));
     }
 }

@@ -166,9 +166,13 @@ pub fn secured_router(app: App, sec: &HttpSecurity) -> axum::Router {
     );
     // The JSON-RPC guard sits inside the bearer check: an unauthenticated
     // caller learns nothing, not even how its body was malformed.
-    let mut mcp_routes = axum::Router::new()
-        .nest_service("/mcp", mcp)
-        .route_layer(axum::middleware::from_fn(crate::jsonrpc_guard::guard));
+    let mut mcp_routes =
+        axum::Router::new()
+            .nest_service("/mcp", mcp)
+            .route_layer(from_fn_with_state(
+                Arc::new(sec.origins.clone()),
+                crate::jsonrpc_guard::guard,
+            ));
     let mut app = axum::Router::new().route("/health", get(health));
     if let Some(auth) = &sec.auth {
         mcp_routes = mcp_routes.route_layer(from_fn_with_state(

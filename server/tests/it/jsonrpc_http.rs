@@ -68,6 +68,17 @@ async fn malformed_bodies_get_json_rpc_errors_and_good_ones_pass() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{v}");
     assert_eq!(v["error"]["code"], -32600, "{v}");
 
+    // A foreign browser origin gets rmcp's refusal, not a word about its body.
+    let req = Request::post("/mcp")
+        .header("host", "localhost")
+        .header("origin", "https://evil.example")
+        .header("content-type", "application/json")
+        .header("accept", "application/json, text/event-stream")
+        .body(Body::from("this is { not json"))
+        .unwrap();
+    let resp = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+
     // A well-formed initialize still reaches rmcp, body intact.
     let init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
         "protocolVersion": "2025-11-25", "capabilities": {},
