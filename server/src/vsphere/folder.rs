@@ -96,10 +96,10 @@ impl Client {
                 .send()
         };
         let (cookie, _) = self.session_cookie().await?;
-        let mut resp = send(cookie.clone()).await.map_err(|e| http_error(&e))?;
+        let mut resp = self.answered(send(cookie.clone()), url).await?;
         if resp.status() == reqwest::StatusCode::UNAUTHORIZED {
             let cookie = self.relogin(&cookie).await?;
-            resp = send(cookie).await.map_err(|e| http_error(&e))?;
+            resp = self.answered(send(cookie), url).await?;
         }
         tracing::debug!(path = url.path(), status = %resp.status(), "folder GET");
         Ok(FolderResponse::new(resp, self.inner.limits.timeout))

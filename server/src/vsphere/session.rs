@@ -309,6 +309,26 @@ impl Client {
             .unwrap_or_else(|_| Err(timed_out(true)))
     }
 
+    /// Waits for the answer's head to a streamed GET (a download), at most
+    /// [`CallLimits::timeout`]; its body is then read piece by piece, each
+    /// piece bounded the same way (`FolderResponse::chunk`).
+    pub(super) async fn answered(
+        &self,
+        send: impl std::future::Future<Output = Result<reqwest::Response, reqwest::Error>>,
+        url: &Url,
+    ) -> Result<reqwest::Response, VsError> {
+        let limit = self.inner.limits.timeout;
+        match tokio::time::timeout(limit, send).await {
+            Ok(r) => r.map_err(|e| self.net_error(&e)),
+            Err(_) => Err(VsError::Net(NetError {
+                host: host_port(url),
+                kind: NetKind::Timeout(limit.as_secs()),
+                maybe_sent: true,
+                unsure_method: None,
+            })),
+        }
+    }
+
     fn net_error(&self, e: &reqwest::Error) -> VsError {
         let bounds = Bounds {
             timeout: self.inner.limits.timeout.as_secs(),
