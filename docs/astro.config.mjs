@@ -32,7 +32,7 @@ export default defineConfig({
         },
         {
           label: 'Deployment',
-          items: ['deployment/docker', 'deployment/oauth', 'deployment/access-control', 'deployment/security'],
+          items: ['deployment/docker', 'deployment/oauth', 'deployment/access-control', 'deployment/security', 'deployment/reliability'],
         },
         {
           label: 'Reference',

@@ -45,6 +45,7 @@ async fn serve_real() -> anyhow::Result<(vcsim::Simulator, String)> {
         rbac: mcvsphere::rbac::Policy::new(Permission::FullAdmin, vec![], true),
         // Records are still written (their cost is real), into a sink.
         audit: mcvsphere::audit::AuditLog::to_writer(std::io::sink()),
+        rate: mcvsphere::rate_limit::RateLimiter::off(),
     });
     let listener = mcvsphere::transport::bind("127.0.0.1", 0).await?;
     let addr = listener.local_addr()?;

@@ -41,7 +41,11 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match rt.block_on(serve(config, cli.simulator)) {
+    let served = rt.block_on(serve(config, cli.simulator));
+    // The stdin reader is a blocking read no one can cancel; waiting for it
+    // would hold the exit until the client writes another line.
+    rt.shutdown_background();
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // `{:#}` prints the context chain on one line, never a backtrace.
@@ -74,7 +78,12 @@ pub async fn serve(config: Config, use_simulator: bool) -> anyhow::Result<()> {
         (None, config.vcenter()?)
     };
     tracing::debug!(?config, "configuration");
-    let client = Client::new(&vcenter).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let limits = crate::vsphere::CallLimits {
+        timeout: config.limits.vcenter_timeout,
+        connect_timeout: config.limits.connect_timeout(),
+        max_concurrency: config.limits.vcenter_max_concurrency,
+    };
+    let client = Client::with_limits(&vcenter, limits).map_err(|e| anyhow::anyhow!("{e}"))?;
     let audit = crate::audit::AuditLog::from_settings(&config.access)?;
     crate::audit::install(audit.clone());
     let app = Arc::new(AppState {
@@ -84,13 +93,16 @@ pub async fn serve(config: Config, use_simulator: bool) -> anyhow::Result<()> {
         }),
         rbac: crate::rbac::Policy::from_settings(&config.access),
         audit,
+        rate: rate_limiter(&config),
     });
+    // Before the server says it is ready: a signal from then on is graceful.
+    let signal = crate::shutdown::Signal::install().context("installing signal handlers")?;
     let result = match config.transport {
         Transport::Stdio => {
             if let Some(s) = &sim {
                 eprint!("{}", simulator::banner(&s.url(), None));
             }
-            transport::serve_stdio(app).await
+            transport::serve_stdio(app, signal, config.limits.shutdown_grace).await
         }
         Transport::StreamableHttp => {
             let listener = transport::bind(&config.mcp_host, config.mcp_port).await?;
@@ -100,14 +112,31 @@ pub async fn serve(config: Config, use_simulator: bool) -> anyhow::Result<()> {
                     simulator::banner(&s.url(), Some(listener.local_addr()?))
                 );
             }
-            transport::serve_http(app, listener, &config).await
+            transport::serve_http(app, listener, &config, signal).await
         }
     };
     client.logout().await;
+    tracing::info!("logged out of vCenter; exiting");
     if let Some(s) = sim {
         s.shutdown().await;
     }
     result
+}
+
+/// The tool-call rate limiter for this transport: `MCVSPHERE_RATE_LIMIT=auto`
+/// limits only authenticated HTTP, where several people share the server.
+fn rate_limiter(config: &Config) -> crate::rate_limit::RateLimiter {
+    let http = config.transport == Transport::StreamableHttp;
+    let authenticated = config.oauth.enabled || config.access.api_key.is_some();
+    let per_minute = config.limits.rate_per_minute(http, authenticated);
+    if per_minute > 0 {
+        tracing::info!(
+            per_minute,
+            burst = config.limits.rate_burst,
+            "tool calls are rate-limited per caller (MCVSPHERE_RATE_LIMIT)"
+        );
+    }
+    crate::rate_limit::RateLimiter::new(per_minute, config.limits.rate_burst)
 }
 
 fn print_tools(format: Format) -> ExitCode {

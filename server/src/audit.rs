@@ -93,6 +93,8 @@ pub enum Outcome {
     Ok,
     Error,
     Denied,
+    /// Refused by the caller's rate limit (`MCVSPHERE_RATE_LIMIT`); the tool did not run.
+    RateLimited,
 }
 
 /// One tool call or resource read, as the MCP handler saw it.
@@ -288,6 +290,7 @@ fn outcome_str(o: Outcome) -> &'static str {
         Outcome::Ok => "ok",
         Outcome::Error => "error",
         Outcome::Denied => "denied",
+        Outcome::RateLimited => "rate_limited",
     }
 }
 

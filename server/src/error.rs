@@ -19,6 +19,92 @@ pub enum VsError {
     Fault(Fault),
     /// The answer could not be understood.
     Protocol(String),
+    /// The connection to vCenter failed or vCenter did not answer in time
+    /// (classified in `vsphere/http_errors.rs`).
+    Net(NetError),
+}
+
+/// How an exchange with vCenter broke off, in words a person reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NetKind {
+    /// Nothing listens on the port.
+    Refused,
+    /// vCenter (or something between) reset the connection.
+    Reset,
+    /// The connection closed before an answer came.
+    Closed,
+    /// The host name does not resolve.
+    NotResolved,
+    /// The TLS handshake failed; why, in words (with the setting to change).
+    Tls(String),
+    /// No connection could be made within this many seconds.
+    ConnectTimeout(u64),
+    /// No (complete) answer within this many seconds (`VCENTER_TIMEOUT`).
+    Timeout(u64),
+    /// Anything else, already in words (never a library's error chain).
+    Other(String),
+}
+
+/// A failed exchange with vCenter at `host` (`HOST:PORT`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetError {
+    pub host: String,
+    pub kind: NetKind,
+    /// Whether the request may have reached vCenter: false only when no
+    /// connection was made (or no slot was free), so nothing was sent.
+    pub maybe_sent: bool,
+    /// A state-changing method that may or may not have been done (it was
+    /// not retried); the message then says to check recent tasks.
+    pub unsure_method: Option<String>,
+}
+
+impl NetError {
+    /// Refused, reset or closed before an answer: worth one more try when
+    /// the call is read-only (or provably not sent).
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self.kind,
+            NetKind::Refused | NetKind::Reset | NetKind::Closed
+        )
+    }
+
+    /// The sentence, naming `subject` (the VM or object the tool worked on)
+    /// when a state change may or may not have happened.
+    pub fn describe(&self, subject: Option<&str>) -> String {
+        let host = &self.host;
+        let base = match &self.kind {
+            NetKind::Timeout(n) => {
+                format!("vCenter at {host} did not answer within {n} s (VCENTER_TIMEOUT)")
+            }
+            NetKind::Refused => format!("cannot reach vCenter at {host} (connection refused)"),
+            NetKind::Reset => format!("cannot reach vCenter at {host} (connection reset)"),
+            NetKind::Closed => {
+                format!("cannot reach vCenter at {host} (connection closed before an answer)")
+            }
+            NetKind::NotResolved => format!("cannot reach vCenter at {host} (name not resolved)"),
+            NetKind::Tls(why) => {
+                format!("cannot reach vCenter at {host} (TLS handshake failed: {why})")
+            }
+            NetKind::ConnectTimeout(n) => {
+                format!("cannot reach vCenter at {host} (no connection within {n} s)")
+            }
+            NetKind::Other(m) => format!("cannot reach vCenter at {host} ({m})"),
+        };
+        let Some(method) = &self.unsure_method else {
+            return base;
+        };
+        let on = subject.map(|s| format!(" on '{s}'")).unwrap_or_default();
+        let what = match &self.kind {
+            NetKind::Timeout(_) => format!("{base} during {method}{on}"),
+            NetKind::Reset => format!("vCenter at {host} reset the connection during {method}{on}"),
+            NetKind::Closed => {
+                format!("vCenter at {host} closed the connection during {method}{on}")
+            }
+            // The call was answered (a task started); reading its outcome failed.
+            _ => format!("{base} while {method}{on} was under way"),
+        };
+        format!("{what}; it may or may not have been done — check recent tasks before retrying")
+    }
 }
 
 impl fmt::Display for VsError {
@@ -32,6 +118,7 @@ impl fmt::Display for VsError {
                 None => write!(f, "{}", fault.message),
             },
             VsError::Protocol(m) => write!(f, "unexpected answer from vCenter: {m}"),
+            VsError::Net(n) => f.write_str(&n.describe(None)),
         }
     }
 }
@@ -61,6 +148,14 @@ impl VsError {
     pub fn fault(&self) -> Option<&Fault> {
         match self {
             VsError::Fault(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The connection failure, when the exchange itself failed.
+    pub fn net(&self) -> Option<&NetError> {
+        match self {
+            VsError::Net(n) => Some(n),
             _ => None,
         }
     }
@@ -120,6 +215,9 @@ pub fn power_state_words(state: &str) -> &str {
 pub fn explain(err: &VsError, subject: Option<&str>) -> String {
     let vm = |s: &str| format!("VM '{s}'");
     let who = subject.map(vm).unwrap_or_else(|| "the object".to_string());
+    if let VsError::Net(n) = err {
+        return n.describe(subject);
+    }
     let Some(f) = err.fault() else {
         return err.to_string();
     };

@@ -35,6 +35,8 @@ pub struct AppState {
     pub tools: tools::Ctx,
     pub rbac: Policy,
     pub audit: AuditLog,
+    /// Tool calls per caller per minute ([`crate::rate_limit`]).
+    pub rate: crate::rate_limit::RateLimiter,
 }
 
 /// The state all MCP sessions share (and so one vCenter session).
@@ -195,6 +197,17 @@ impl ServerHandler for McpServer {
             audit.call(&call, Outcome::Error, Some(&msg), Some(started.elapsed()));
             return Err(McpError::invalid_params(msg, None));
         };
+        // Before RBAC: a runaway loop of refused calls is a runaway loop too.
+        if let Err(limited) = self.ctx.rate.check(&caller.user) {
+            tracing::info!(tool = %name, user = %caller.user, "tool call rate-limited");
+            audit.call(
+                &call,
+                Outcome::RateLimited,
+                Some(&limited.0),
+                Some(started.elapsed()),
+            );
+            return Ok(CallToolResult::error(vec![ContentBlock::text(limited.0)]).into());
+        }
         if let Err(denied) = self.ctx.rbac.check(&caller, &name) {
             tracing::info!(tool = %name, user = %caller.user, "tool call denied");
             audit.call(

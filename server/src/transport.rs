@@ -22,23 +22,53 @@ use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, Stream
 use serde_json::json;
 use tokio::net::{TcpListener, TcpStream};
 
+use std::future::IntoFuture;
+use std::time::Duration;
+
 use crate::auth::Auth;
 use crate::config::Config;
 use crate::mcp::App;
 use crate::mcp::McpServer;
+use crate::shutdown::{InFlight, Signal, track_stdio};
 
-/// Serves MCP over stdin/stdout until the client closes the stream. Input
-/// passes through [`crate::stdio_guard`] so malformed lines get a JSON-RPC
-/// error instead of silence.
-pub async fn serve_stdio(app: App) -> anyhow::Result<()> {
+/// Serves MCP over stdin/stdout until the client closes the stream or
+/// `signal` fires; then calls in flight get up to `grace` to answer
+/// ([`crate::shutdown`]). Input passes through [`crate::stdio_guard`] so
+/// malformed lines get a JSON-RPC error instead of silence.
+pub async fn serve_stdio(app: App, signal: Signal, grace: Duration) -> anyhow::Result<()> {
+    let (from_client, to_client) =
+        crate::stdio_guard::guard(tokio::io::stdin(), tokio::io::stdout());
+    let in_flight = InFlight::default();
+    let pipes = track_stdio(from_client, to_client, signal.clone(), in_flight.clone());
     let running = McpServer::new(app)
-        .serve(crate::stdio_guard::guard(
-            tokio::io::stdin(),
-            tokio::io::stdout(),
-        ))
+        .serve(pipes)
         .await
         .context("starting the stdio MCP session")?;
-    running.waiting().await.context("stdio MCP session")?;
+    let ct = running.cancellation_token();
+    let stop = async {
+        signal.fired().await;
+        let waiting = in_flight.count();
+        if waiting > 0 {
+            tracing::info!(calls = waiting, "waiting for calls in flight");
+        }
+        if tokio::time::timeout(grace, in_flight.drained())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                calls = in_flight.count(),
+                "calls still in flight after {} s (MCVSPHERE_SHUTDOWN_GRACE); stopping anyway",
+                grace.as_secs()
+            );
+        }
+        // Let the last answer leave the pipes before the service ends.
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        ct.cancel();
+    };
+    tokio::select! {
+        r = running.waiting() => { r.context("stdio MCP session")?; }
+        () = stop => {}
+    }
     Ok(())
 }
 
@@ -134,7 +164,15 @@ pub fn secured_router(app: App, sec: &HttpSecurity) -> axum::Router {
         Arc::new(LocalSessionManager::default()),
         config,
     );
-    let mut mcp_routes = axum::Router::new().nest_service("/mcp", mcp);
+    // The JSON-RPC guard sits inside the bearer check: an unauthenticated
+    // caller learns nothing, not even how its body was malformed.
+    let mut mcp_routes =
+        axum::Router::new()
+            .nest_service("/mcp", mcp)
+            .route_layer(from_fn_with_state(
+                Arc::new(sec.origins.clone()),
+                crate::jsonrpc_guard::guard,
+            ));
     let mut app = axum::Router::new().route("/health", get(health));
     if let Some(auth) = &sec.auth {
         mcp_routes = mcp_routes.route_layer(from_fn_with_state(
@@ -221,8 +259,15 @@ fn tune_accepted(tcp: &mut TcpStream) {
     }
 }
 
-/// Serves the HTTP application on `listener` until Ctrl-C / SIGTERM.
-pub async fn serve_http(app: App, listener: TcpListener, config: &Config) -> anyhow::Result<()> {
+/// Serves the HTTP application on `listener` until `signal` (SIGTERM or
+/// SIGINT); then no connection is accepted and open ones get
+/// `MCVSPHERE_SHUTDOWN_GRACE` to finish.
+pub async fn serve_http(
+    app: App,
+    listener: TcpListener,
+    config: &Config,
+    signal: Signal,
+) -> anyhow::Result<()> {
     let addr: SocketAddr = listener.local_addr()?;
     let sec = HttpSecurity::from_config(config)?;
     let mode = match &sec.auth {
@@ -232,31 +277,20 @@ pub async fn serve_http(app: App, listener: TcpListener, config: &Config) -> any
         None => "no authentication",
     };
     tracing::info!(%addr, "MCP streamable HTTP listening on http://{addr}/mcp ({mode})");
-    axum::serve(http_listener(listener), secured_router(app, &sec))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("HTTP server")?;
-    Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
+    let grace = config.limits.shutdown_grace;
+    let fired = signal.clone();
+    let server = axum::serve(http_listener(listener), secured_router(app, &sec))
+        .with_graceful_shutdown(async move { fired.fired().await });
+    let deadline = async {
+        signal.fired().await;
+        tokio::time::sleep(grace).await;
     };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
     tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
+        r = server.into_future() => r.context("HTTP server")?,
+        () = deadline => tracing::warn!(
+            "connections still open after {} s (MCVSPHERE_SHUTDOWN_GRACE); stopping anyway",
+            grace.as_secs()
+        ),
     }
-    tracing::info!("shutting down");
+    Ok(())
 }

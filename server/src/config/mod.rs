@@ -12,8 +12,10 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use url::Url;
 
+mod limits;
 mod settings;
 mod values;
+pub use limits::{AUTO_RATE_PER_MINUTE, Limits, MAX_CONNECT_TIMEOUT, RateSetting};
 pub use settings::{SETTINGS, SettingInfo, setting};
 use values::{check_public_url, parse_log_level, parse_transport};
 pub use values::{is_loopback_host, parse_bool, parse_level, parse_vcenter_host};
@@ -228,6 +230,8 @@ pub struct Config {
     /// The directory local file paths of tools are confined to
     /// (`MCVSPHERE_LOCAL_DIR`); `None`: local file access is off.
     pub local_dir: Option<PathBuf>,
+    /// Timeouts, concurrency, rate limits, shutdown grace (`limits.rs`).
+    pub limits: Limits,
     /// Things worth a log line once logging is up (unknown config-file keys).
     pub warnings: Vec<String>,
 }
@@ -434,6 +438,7 @@ impl Config {
                 audit_log: string("audit_log").map(PathBuf::from),
             },
             local_dir,
+            limits: limits::resolve(src)?,
             warnings,
         })
     }

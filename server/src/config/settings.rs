@@ -12,7 +12,7 @@ pub struct SettingInfo {
     pub env: &'static str,
     /// Command-line flag overriding it, if any.
     pub flag: Option<&'static str>,
-    /// `string`, `bool`, `port`, `url`, `path`, `enum`, `list`.
+    /// `string`, `bool`, `port`, `url`, `path`, `enum`, `list`, `seconds`, `integer`.
     #[serde(rename = "type")]
     pub ty: &'static str,
     pub default: Option<&'static str>,
@@ -114,6 +114,24 @@ pub const SETTINGS: &[SettingInfo] = &[
         Some("VM Network"),
         false,
         "Default network (port group) for new NICs.",
+    ),
+    s(
+        "vcenter_timeout",
+        "VCENTER_TIMEOUT",
+        None,
+        "seconds",
+        Some("30"),
+        false,
+        "The longest wait for vCenter's answer to one call (a SOAP call or an HTTP request; task waits poll with calls of their own, and a streamed transfer waits at most this long for each piece). Past it the tool fails with \"vCenter at HOST:PORT did not answer within N s\". Keep it below your MCP client's own timeout. Connecting is bounded by the smaller of this and 10 s.",
+    ),
+    s(
+        "vcenter_max_concurrency",
+        "VCENTER_MAX_CONCURRENCY",
+        None,
+        "integer",
+        Some("8"),
+        false,
+        "The most calls in flight to vCenter at once (and so connections opened); more wait their turn, within `VCENTER_TIMEOUT`.",
     ),
     s(
         "mcp_transport",
@@ -321,6 +339,33 @@ pub const SETTINGS: &[SettingInfo] = &[
         None,
         false,
         "The one directory on the server's own disk that `upload_to_datastore` (`local_path`) may read from and `download_from_datastore` (`save_to`) may write to; paths are relative to it or absolute inside it, and `..`, symlinks leading out, devices and FIFOs are refused. Unset: the working directory over stdio (unless that is `/`), off over HTTP (callers there are remote). `off` turns it off for stdio too.",
+    ),
+    s(
+        "mcvsphere_rate_limit",
+        "MCVSPHERE_RATE_LIMIT",
+        None,
+        "string",
+        Some("auto"),
+        false,
+        "Tool calls per minute per caller (user or API key), a token bucket refilled evenly; a call over it fails with \"rate limit exceeded\" and is audited as `rate_limited`. `0` turns it off. `auto`: 600 over HTTP with authentication (shared deployments), off over stdio and unauthenticated HTTP (one local caller).",
+    ),
+    s(
+        "mcvsphere_rate_burst",
+        "MCVSPHERE_RATE_BURST",
+        None,
+        "integer",
+        Some("60"),
+        false,
+        "How many tool calls a caller may make at once before `MCVSPHERE_RATE_LIMIT`'s pace applies (the bucket's size).",
+    ),
+    s(
+        "mcvsphere_shutdown_grace",
+        "MCVSPHERE_SHUTDOWN_GRACE",
+        None,
+        "seconds",
+        Some("10"),
+        false,
+        "On SIGTERM or SIGINT the server stops accepting work, lets calls in flight finish for up to this many seconds, logs out of vCenter and exits 0.",
     ),
     s(
         "rbac_group_map",

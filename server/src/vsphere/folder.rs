@@ -22,21 +22,34 @@ pub struct FolderResponse {
     /// `Content-Length`, when the server sent one.
     pub length: Option<u64>,
     response: reqwest::Response,
+    /// The longest wait for the next piece of the body (`VCENTER_TIMEOUT`):
+    /// a stalled transfer fails, a long one that keeps moving does not.
+    idle: Duration,
 }
 
 impl FolderResponse {
     /// An answer of the client's own HTTP calls (the `/folder` door, NFC).
-    pub(super) fn new(response: reqwest::Response) -> Self {
+    pub(super) fn new(response: reqwest::Response, idle: Duration) -> Self {
         FolderResponse {
             status: response.status().as_u16(),
             length: response.content_length(),
             response,
+            idle,
         }
     }
 
     /// The next piece of the body; `None` at its end.
     pub async fn chunk(&mut self) -> Result<Option<axum::body::Bytes>, VsError> {
-        self.response.chunk().await.map_err(|e| http_error(&e))
+        let host = self.response.url().clone();
+        match tokio::time::timeout(self.idle, self.response.chunk()).await {
+            Ok(r) => r.map_err(|e| http_error(&e)),
+            Err(_) => Err(VsError::Net(crate::error::NetError {
+                host: super::http_errors::host_port(&host),
+                kind: crate::error::NetKind::Timeout(self.idle.as_secs()),
+                maybe_sent: true,
+                unsure_method: None,
+            })),
+        }
     }
 
     /// The body as text (for error answers, which are short), at most 4 KiB of it.
@@ -83,17 +96,13 @@ impl Client {
                 .send()
         };
         let (cookie, _) = self.session_cookie().await?;
-        let mut resp = send(cookie.clone()).await.map_err(|e| http_error(&e))?;
+        let mut resp = self.answered(send(cookie.clone()), url).await?;
         if resp.status() == reqwest::StatusCode::UNAUTHORIZED {
             let cookie = self.relogin(&cookie).await?;
-            resp = send(cookie).await.map_err(|e| http_error(&e))?;
+            resp = self.answered(send(cookie), url).await?;
         }
         tracing::debug!(path = url.path(), status = %resp.status(), "folder GET");
-        Ok(FolderResponse {
-            status: resp.status().as_u16(),
-            length: resp.content_length(),
-            response: resp,
-        })
+        Ok(FolderResponse::new(resp, self.inner.limits.timeout))
     }
 
     /// PUTs `length` bytes to `url` within the session. `body` makes the
@@ -124,10 +133,6 @@ impl Client {
             resp = send(cookie)?.await.map_err(|e| http_error(&e))?;
         }
         tracing::debug!(path = url.path(), status = %resp.status(), length, "folder PUT");
-        Ok(FolderResponse {
-            status: resp.status().as_u16(),
-            length: resp.content_length(),
-            response: resp,
-        })
+        Ok(FolderResponse::new(resp, self.inner.limits.timeout))
     }
 }

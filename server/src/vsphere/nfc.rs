@@ -48,23 +48,22 @@ impl Client {
             .await
             .map_err(|e| http_error(&e))?;
         tracing::debug!(path = url.path(), status = %resp.status(), length, "NFC PUT");
-        Ok(FolderResponse::new(resp))
+        Ok(FolderResponse::new(resp, self.inner.limits.timeout))
     }
 
     /// GETs an export lease's URL; the body is left to read piece by piece.
     pub async fn nfc_get(&self, url: &Url) -> Result<FolderResponse, VsError> {
         let (cookie, _) = self.session_cookie().await?;
-        let resp = self
+        let send = self
             .inner
             .http
             .get(url.clone())
             .header(reqwest::header::COOKIE, format!("{COOKIE_NAME}={cookie}"))
             .timeout(TRANSFER_TIMEOUT)
-            .send()
-            .await
-            .map_err(|e| http_error(&e))?;
+            .send();
+        let resp = self.answered(send, url).await?;
         tracing::debug!(path = url.path(), status = %resp.status(), "NFC GET");
-        Ok(FolderResponse::new(resp))
+        Ok(FolderResponse::new(resp, self.inner.limits.timeout))
     }
 }
 

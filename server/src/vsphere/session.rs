@@ -1,17 +1,22 @@
 //! One logged-in vCenter session shared by every tool call: pooled
 //! keep-alive HTTP, the `vmware_soap_session` cookie on every request, and a
-//! single re-login when vCenter says the session is gone.
+//! single re-login when vCenter says the session is gone. Every call is
+//! bounded ([`CallLimits`]: a timeout, and at most N in flight) and failed
+//! exchanges are retried only as `retry.rs` allows.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, Semaphore};
 use url::Url;
 use vim25::{Data, MoRef, Request, Value};
 
+pub(super) use super::http_errors::http_error;
+use super::http_errors::{Bounds, classify, host_port};
+use super::retry::{CallLimits, RETRY_PAUSE, retry_after};
 use crate::config::VCenterSettings;
-use crate::error::VsError;
+use crate::error::{NetError, NetKind, VsError};
 
 pub(super) const COOKIE_NAME: &str = "vmware_soap_session";
 
@@ -72,6 +77,11 @@ pub struct Client {
 pub(super) struct Inner {
     pub(super) http: reqwest::Client,
     pub(super) url: Url,
+    /// `HOST:PORT` of `url`, for messages.
+    host: String,
+    pub(super) limits: CallLimits,
+    /// One permit per call in flight to vCenter ([`CallLimits::max_concurrency`]).
+    slots: Semaphore,
     user: String,
     password: crate::config::Secret,
     content: Mutex<Option<ServiceContent>>,
@@ -107,17 +117,37 @@ impl Client {
     /// password or an unreachable vCenter shows up as that call's error, and
     /// the server still starts.
     pub fn new(settings: &VCenterSettings) -> Result<Client, VsError> {
-        Client::with_page_size(settings, super::props::PAGE_SIZE)
+        Client::with_options(settings, super::props::PAGE_SIZE, CallLimits::default())
+    }
+
+    /// A client with these bounds on its calls (`VCENTER_TIMEOUT`, `VCENTER_MAX_CONCURRENCY`).
+    pub fn with_limits(settings: &VCenterSettings, limits: CallLimits) -> Result<Client, VsError> {
+        Client::with_options(settings, super::props::PAGE_SIZE, limits)
     }
 
     /// A client whose reads ask for at most `page_size` objects per answer
     /// (at least 1) and fetch the rest with `ContinueRetrievePropertiesEx`.
     pub fn with_page_size(settings: &VCenterSettings, page_size: usize) -> Result<Client, VsError> {
+        Client::with_options(settings, page_size, CallLimits::default())
+    }
+
+    pub fn with_options(
+        settings: &VCenterSettings,
+        page_size: usize,
+        limits: CallLimits,
+    ) -> Result<Client, VsError> {
         install_crypto_provider();
+        let limits = CallLimits {
+            max_concurrency: limits.max_concurrency.max(1),
+            ..limits
+        };
+        // No client-wide total timeout: SOAP calls are bounded in
+        // `exchange`, and a multi-GB transfer sets its own (folder.rs).
         let http = reqwest::Client::builder()
             .danger_accept_invalid_certs(settings.insecure)
-            .connect_timeout(Duration::from_secs(15))
-            .timeout(Duration::from_secs(120))
+            .connect_timeout(limits.connect_timeout)
+            // Calls in flight are bounded by `slots`; so are idle connections.
+            .pool_max_idle_per_host(limits.max_concurrency)
             .pool_idle_timeout(Duration::from_secs(90))
             .tcp_keepalive(Duration::from_secs(30))
             // SOAP requests go out as header and body writes; never let Nagle hold the body back.
@@ -129,6 +159,9 @@ impl Client {
             inner: Arc::new(Inner {
                 http,
                 url: settings.url.clone(),
+                host: host_port(&settings.url),
+                limits,
+                slots: Semaphore::new(limits.max_concurrency),
                 user: settings.user.clone(),
                 password: settings.password.clone(),
                 content: Mutex::new(None),
@@ -200,19 +233,39 @@ impl Client {
                 VsError::Protocol(format!("bad vCenter URL for {path_and_query}: {e}"))
             })?;
         let (cookie, _) = self.session_cookie().await?;
-        let mut resp = self.get(&url, &cookie).await?;
-        if resp.status() == reqwest::StatusCode::UNAUTHORIZED {
+        let mut answer = self.get_retried(&url, &cookie).await?;
+        if answer.status == reqwest::StatusCode::UNAUTHORIZED.as_u16() {
             let cookie = self.relogin(&cookie).await?;
-            resp = self.get(&url, &cookie).await?;
+            answer = self.get_retried(&url, &cookie).await?;
         }
-        let status = resp.status();
-        let content_type = resp
-            .headers()
+        Ok(answer)
+    }
+
+    /// A GET changes nothing: sent once more after a transient failure.
+    async fn get_retried(&self, url: &Url, cookie: &str) -> Result<HttpAnswer, VsError> {
+        match self.get(url, cookie).await {
+            Err(VsError::Net(n)) if n.is_transient() => {
+                tracing::info!(path = url.path(), error = %n.describe(None), "retrying a GET once");
+                tokio::time::sleep(RETRY_PAUSE).await;
+                self.get(url, cookie).await
+            }
+            other => other,
+        }
+    }
+
+    async fn get(&self, url: &Url, cookie: &str) -> Result<HttpAnswer, VsError> {
+        let rb = self
+            .inner
+            .http
+            .get(url.clone())
+            .header(reqwest::header::COOKIE, format!("{COOKIE_NAME}={cookie}"));
+        let (status, headers, body) = self.exchange(rb).await?;
+        tracing::trace!(path = url.path(), %status, "HTTP GET");
+        let content_type = headers
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_string();
-        let body = read_body(resp).await?;
         Ok(HttpAnswer {
             status: status.as_u16(),
             content_type,
@@ -220,17 +273,68 @@ impl Client {
         })
     }
 
-    async fn get(&self, url: &Url, cookie: &str) -> Result<reqwest::Response, VsError> {
-        let resp = self
-            .inner
-            .http
-            .get(url.clone())
-            .header(reqwest::header::COOKIE, format!("{COOKIE_NAME}={cookie}"))
-            .send()
+    /// Sends `rb` and reads the whole answer, holding one of the
+    /// [`CallLimits::max_concurrency`] slots and within
+    /// [`CallLimits::timeout`] (the wait for a slot included: a caller
+    /// behind calls to a hung vCenter gets the same answer, in time).
+    async fn exchange(
+        &self,
+        rb: reqwest::RequestBuilder,
+    ) -> Result<(reqwest::StatusCode, reqwest::header::HeaderMap, Vec<u8>), VsError> {
+        let limits = self.inner.limits;
+        let deadline = tokio::time::Instant::now() + limits.timeout;
+        let timed_out = |maybe_sent| {
+            VsError::Net(NetError {
+                host: self.inner.host.clone(),
+                kind: NetKind::Timeout(limits.timeout.as_secs()),
+                maybe_sent,
+                unsure_method: None,
+            })
+        };
+        let Ok(permit) = tokio::time::timeout_at(deadline, self.inner.slots.acquire()).await else {
+            return Err(timed_out(false));
+        };
+        // The semaphore is never closed, so `acquire` cannot fail; if it
+        // did, going on without a permit is the lesser harm.
+        let _permit = permit.ok();
+        let call = async {
+            let resp = rb.send().await.map_err(|e| self.net_error(&e))?;
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            let body = resp.bytes().await.map_err(|e| self.net_error(&e))?;
+            Ok((status, headers, body.to_vec()))
+        };
+        tokio::time::timeout_at(deadline, call)
             .await
-            .map_err(|e| http_error(&e))?;
-        tracing::trace!(path = url.path(), status = %resp.status(), "HTTP GET");
-        Ok(resp)
+            .unwrap_or_else(|_| Err(timed_out(true)))
+    }
+
+    /// Waits for the answer's head to a streamed GET (a download), at most
+    /// [`CallLimits::timeout`]; its body is then read piece by piece, each
+    /// piece bounded the same way (`FolderResponse::chunk`).
+    pub(super) async fn answered(
+        &self,
+        send: impl std::future::Future<Output = Result<reqwest::Response, reqwest::Error>>,
+        url: &Url,
+    ) -> Result<reqwest::Response, VsError> {
+        let limit = self.inner.limits.timeout;
+        match tokio::time::timeout(limit, send).await {
+            Ok(r) => r.map_err(|e| self.net_error(&e)),
+            Err(_) => Err(VsError::Net(NetError {
+                host: host_port(url),
+                kind: NetKind::Timeout(limit.as_secs()),
+                maybe_sent: true,
+                unsure_method: None,
+            })),
+        }
+    }
+
+    fn net_error(&self, e: &reqwest::Error) -> VsError {
+        let bounds = Bounds {
+            timeout: self.inner.limits.timeout.as_secs(),
+            connect: self.inner.limits.connect_timeout.as_secs(),
+        };
+        VsError::Net(classify(e, &self.inner.host, bounds))
     }
 
     /// The current session's cookie and generation, logging in if there is none.
@@ -269,14 +373,12 @@ impl Client {
             .arg("userName", self.inner.user.as_str())
             .arg("password", self.inner.password.expose());
         let body = vim25::encode_request(&req)?;
-        let resp = self.post(&req.method, body, None).await?;
-        let cookie = resp
-            .headers()
+        let (headers, bytes) = self.post_retried(&req.method, body, None).await?;
+        let cookie = headers
             .get_all(reqwest::header::SET_COOKIE)
             .iter()
             .filter_map(|h| h.to_str().ok())
             .find_map(session_cookie_from);
-        let bytes = read_body(resp).await?;
         match vim25::decode_response("Login", &bytes)? {
             Ok(_) => {}
             Err(f) if f.is("InvalidLogin") => {
@@ -311,9 +413,28 @@ impl Client {
         cookie: Option<&str>,
     ) -> Result<Result<Option<Value>, vim25::Fault>, VsError> {
         let body = vim25::encode_request(req)?;
-        let resp = self.post(&req.method, body, cookie).await?;
-        let bytes = read_body(resp).await?;
+        let (_, bytes) = self.post_retried(&req.method, body, cookie).await?;
         Ok(vim25::decode_response(&req.method, &bytes)?)
+    }
+
+    /// [`Client::post`], sent once more when `retry.rs` says it is safe;
+    /// a state-changing call that may have reached vCenter comes back
+    /// marked so its error says it may or may not have been done.
+    async fn post_retried(
+        &self,
+        method: &str,
+        body: String,
+        cookie: Option<&str>,
+    ) -> Result<(reqwest::header::HeaderMap, Vec<u8>), VsError> {
+        let first = match self.post(method, body.clone(), cookie).await {
+            Err(VsError::Net(n)) if retry_after(method, &n) => n,
+            other => return other.map_err(|e| unsure(method, e)),
+        };
+        tracing::info!(method, error = %first.describe(None), "retrying once");
+        tokio::time::sleep(RETRY_PAUSE).await;
+        self.post(method, body, cookie)
+            .await
+            .map_err(|e| unsure(method, e))
     }
 
     async fn post(
@@ -321,7 +442,7 @@ impl Client {
         method: &str,
         body: String,
         cookie: Option<&str>,
-    ) -> Result<reqwest::Response, VsError> {
+    ) -> Result<(reqwest::header::HeaderMap, Vec<u8>), VsError> {
         let mut rb = self
             .inner
             .http
@@ -332,12 +453,10 @@ impl Client {
         if let Some(c) = cookie {
             rb = rb.header(reqwest::header::COOKIE, format!("{COOKIE_NAME}={c}"));
         }
-        let resp = rb.send().await.map_err(|e| http_error(&e))?;
-        tracing::trace!(method, status = %resp.status(), "vim25 call");
-        let status = resp.status();
+        let (status, headers, bytes) = self.exchange(rb).await?;
+        tracing::trace!(method, %status, "vim25 call");
         // SOAP faults come back as 500 with an envelope; anything else non-2xx is transport trouble.
-        let is_xml = resp
-            .headers()
+        let is_xml = headers
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("xml"));
@@ -347,7 +466,7 @@ impl Client {
                 self.inner.url
             )));
         }
-        Ok(resp)
+        Ok((headers, bytes))
     }
 
     /// The current session generation and its cached view for (container, kind).
@@ -415,28 +534,26 @@ fn session_cookie_from(header: &str) -> Option<String> {
     (name.trim() == COOKIE_NAME).then(|| value.trim().trim_matches('"').to_string())
 }
 
-async fn read_body(resp: reqwest::Response) -> Result<Vec<u8>, VsError> {
-    resp.bytes()
-        .await
-        .map(|b| b.to_vec())
-        .map_err(|e| http_error(&e))
+/// Marks a connection failure while waiting for a started state-changing
+/// task: the change is under way or done, and the message says to check.
+pub(super) fn started(method: &str, e: VsError) -> VsError {
+    match e {
+        VsError::Net(mut n) if super::retry::changes_state(method) => {
+            n.unsure_method = Some(method.to_string());
+            VsError::Net(n)
+        }
+        e => e,
+    }
 }
 
-/// reqwest's message with its source chain, which says what actually failed
-/// (refused, TLS, timeout). It never contains credentials: they travel in the body.
-pub(super) fn http_error(e: &reqwest::Error) -> VsError {
-    let mut msg = e.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        let m = s.to_string();
-        if !msg.contains(&m) {
-            msg.push_str(": ");
-            msg.push_str(&m);
+/// Marks a failed state-changing call that may have reached vCenter, so
+/// its message says it may or may not have been done.
+fn unsure(method: &str, e: VsError) -> VsError {
+    match e {
+        VsError::Net(mut n) if n.maybe_sent && super::retry::changes_state(method) => {
+            n.unsure_method = Some(method.to_string());
+            VsError::Net(n)
         }
-        src = s.source();
+        e => e,
     }
-    if e.is_timeout() {
-        msg.push_str(" (timed out)");
-    }
-    VsError::Http(msg)
 }

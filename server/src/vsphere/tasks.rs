@@ -65,7 +65,9 @@ impl Client {
             .and_then(Value::as_moref)
             .cloned()
             .ok_or_else(|| VsError::Protocol(format!("{} returned no task", req.method)))?;
-        self.wait_task(&task).await
+        self.wait_task(&task)
+            .await
+            .map_err(|e| super::session::started(&req.method, e))
     }
 }
 

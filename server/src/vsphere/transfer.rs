@@ -8,6 +8,9 @@ use reqwest::Url;
 use super::Client;
 use crate::error::VsError;
 
+/// The most a guest file upload may take, start to answer.
+const UPLOAD_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Why a transfer did not happen.
 #[derive(Clone, Debug, PartialEq)]
 pub enum TransferError {
@@ -22,23 +25,33 @@ impl Client {
     /// while reading, so an oversized file is never held in memory).
     pub async fn transfer_get(&self, url: &str, limit: u64) -> Result<Vec<u8>, TransferError> {
         let url = self.transfer_url(url)?;
+        let send = self.inner.http.get(url.clone()).send();
         let mut resp = self
-            .inner
-            .http
-            .get(url)
-            .send()
+            .answered(send, &url)
             .await
-            .map_err(|e| TransferError::Failed(super::session::http_error(&e)))?;
+            .map_err(TransferError::Failed)?;
+        let idle = self.inner.limits.timeout;
         check_status(&resp, "download")?;
         if resp.content_length().is_some_and(|n| n > limit) {
             return Err(TransferError::TooLarge(limit));
         }
         let mut body = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| TransferError::Failed(super::session::http_error(&e)))?
-        {
+        loop {
+            let next = tokio::time::timeout(idle, resp.chunk())
+                .await
+                .map_err(|_| {
+                    TransferError::Failed(VsError::Net(crate::error::NetError {
+                        host: super::http_errors::host_port(&url),
+                        kind: crate::error::NetKind::Timeout(idle.as_secs()),
+                        maybe_sent: true,
+                        unsure_method: None,
+                    }))
+                })?;
+            let Some(chunk) =
+                next.map_err(|e| TransferError::Failed(super::session::http_error(&e)))?
+            else {
+                break;
+            };
             if body.len() as u64 + chunk.len() as u64 > limit {
                 return Err(TransferError::TooLarge(limit));
             }
@@ -54,6 +67,9 @@ impl Client {
             .inner
             .http
             .put(url)
+            // The body is in memory and bounded; two minutes (or the call
+            // timeout, if longer) is what the whole upload may take.
+            .timeout(UPLOAD_TIMEOUT.max(self.inner.limits.timeout))
             .body(body)
             .send()
             .await

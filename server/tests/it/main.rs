@@ -21,6 +21,7 @@ mod host_services;
 mod hostile_input;
 mod hosts;
 mod inventory_info;
+mod jsonrpc_http;
 mod local_paths;
 mod maintenance;
 mod mcp_http;
@@ -31,6 +32,7 @@ mod nics;
 mod ovf;
 mod ovf_progress;
 mod power_ops;
+mod rate_limit;
 mod rbac;
 mod recent_events_tasks;
 mod redaction;
@@ -38,10 +40,12 @@ mod registry;
 mod resources;
 mod serial;
 mod session;
+mod shutdown;
 mod snapshots;
 mod stdio_binary;
 mod transfer_tools;
 mod transport;
+mod vcenter_faults;
 mod views;
 mod vm_lifecycle;
 
@@ -109,6 +113,7 @@ pub fn state(client: mcvsphere::vsphere::Client, defaults: Defaults) -> AppState
         tools: Arc::new(ToolContext { client, defaults }),
         rbac: mcvsphere::rbac::Policy::new(tools::Permission::FullAdmin, vec![], true),
         audit: mcvsphere::audit::AuditLog::discard(),
+        rate: mcvsphere::rate_limit::RateLimiter::off(),
     }
 }
 
@@ -120,6 +125,7 @@ impl Env {
             tools: self.ctx.clone(),
             rbac: mcvsphere::rbac::Policy::new(tools::Permission::FullAdmin, vec![], true),
             audit: mcvsphere::audit::AuditLog::discard(),
+            rate: mcvsphere::rate_limit::RateLimiter::off(),
         })
     }
 
