@@ -67,7 +67,7 @@ impl Client {
             .ok_or_else(|| VsError::Protocol(format!("{} returned no task", req.method)))?;
         self.wait_task(&task)
             .await
-            .map_err(|e| super::session::started(&req.method, e))
+            .map_err(|e| super::exchange::started(&req.method, e))
     }
 }
 
