@@ -161,7 +161,7 @@ pub fn secured_router(app: App, sec: &HttpSecurity) -> axum::Router {
         .with_allowed_hosts(sec.hosts.clone());
     let mcp: StreamableHttpService<McpServer, LocalSessionManager> = StreamableHttpService::new(
         move || Ok(McpServer::new(app.clone())),
-        Arc::new(LocalSessionManager::default()),
+        Arc::new(session_manager()),
         config,
     );
     // The JSON-RPC guard sits inside the bearer check: an unauthenticated
@@ -183,6 +183,20 @@ pub fn secured_router(app: App, sec: &HttpSecurity) -> axum::Router {
     }
     app.merge(mcp_routes)
         .layer(from_fn_with_state(Arc::new(sec.hosts.clone()), check_host))
+}
+
+/// How long rmcp keeps the messages of a finished request so a client whose
+/// event stream broke can resume it (`Last-Event-ID`). Clients come back
+/// after the SSE retry interval (3 s); rmcp's default of 60 s makes the
+/// server hold every answer of the last minute — at a few hundred calls a
+/// second, tens of megabytes (found by the issue-14 soak test).
+pub const RESUME_WINDOW: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// MCP sessions as rmcp keeps them, with [`RESUME_WINDOW`].
+fn session_manager() -> LocalSessionManager {
+    let mut m = LocalSessionManager::default();
+    m.session_config.completed_cache_ttl = RESUME_WINDOW;
+    m
 }
 
 /// DNS-rebinding protection for every route (rmcp checks `/mcp` itself; the

@@ -53,7 +53,10 @@ fn call_for(i: usize) -> (&'static str, Json) {
             json!({"name": format!("soak-vm-{i}"), "cpu": 1, "memory_mb": 128,
                    "disk_gb": 1, "datastore": "NFS_DS_0"}),
         ),
-        Kind::CreateFolder => ("create_folder", json!({"folder_name": format!("soak-f-{i}")})),
+        Kind::CreateFolder => (
+            "create_folder",
+            json!({"folder_name": format!("soak-f-{i}")}),
+        ),
         Kind::DatastoreFolder => (
             "create_datastore_folder",
             json!({"datastore": "LocalDS_0", "path": format!("soak/d-{i}")}),
@@ -106,7 +109,10 @@ fn rss_kib(pid: u32) -> u64 {
 async fn issue_14_soak_mixed_calls_with_faults_and_a_restart() {
     conformance::init_tls();
     let sim = vcsim::start(vcsim::Config {
-        credentials: Some((conformance::SIM_USER.into(), conformance::SIM_PASSWORD.into())),
+        credentials: Some((
+            conformance::SIM_USER.into(),
+            conformance::SIM_PASSWORD.into(),
+        )),
         fault_seed: Some(14),
         ..Default::default()
     })
@@ -127,7 +133,7 @@ async fn issue_14_soak_mixed_calls_with_faults_and_a_restart() {
     let h = Arc::new(h);
     let pid = h.server_pid().expect("the HTTP server runs as a process");
     let answered = Arc::new(AtomicUsize::new(0));
-    let baseline = Arc::new(std::sync::Mutex::new(None::<u64>));
+    let baseline = Arc::new(std::sync::Mutex::new(Vec::<u64>::new()));
     let restarted = Arc::new(tokio::sync::Notify::new());
 
     let restart = {
@@ -149,8 +155,8 @@ async fn issue_14_soak_mixed_calls_with_faults_and_a_restart() {
                     let (tool, args) = call_for(i);
                     let out = h.call(tool, args).await.map_err(|e| format!("{e:#}"));
                     let n = answered.fetch_add(1, Ordering::Relaxed) + 1;
-                    if n == WARM_UP {
-                        *baseline.lock().unwrap() = Some(rss_kib(pid));
+                    if n % WARM_UP == 0 {
+                        baseline.lock().unwrap().push(rss_kib(pid));
                     }
                     (i, out)
                 }
@@ -169,7 +175,12 @@ async fn issue_14_soak_mixed_calls_with_faults_and_a_restart() {
             Err(e) => panic!("call {i} ({tool}) got no tool answer: {e}"),
             Ok(o) if o.is_error => {
                 // A person's sentence, not a library's error chain.
-                let chain = ["os error", "hyper", "error sending request", "client error ("];
+                let chain = [
+                    "os error",
+                    "hyper",
+                    "error sending request",
+                    "client error (",
+                ];
                 assert!(
                     o.text.len() > 10 && !chain.iter().any(|c| o.text.contains(c)),
                     "call {i} ({tool}): not a clear error: {}",
@@ -191,7 +202,11 @@ async fn issue_14_soak_mixed_calls_with_faults_and_a_restart() {
     let names = |kind: &str| -> HashMap<String, usize> {
         let mut m = HashMap::new();
         for o in h.sim.objects(kind) {
-            if let Some(n) = h.sim.property(&o, "name").and_then(|v| v.as_str().map(str::to_string)) {
+            if let Some(n) = h
+                .sim
+                .property(&o, "name")
+                .and_then(|v| v.as_str().map(str::to_string))
+            {
                 *m.entry(n).or_insert(0) += 1;
             }
         }
@@ -199,7 +214,7 @@ async fn issue_14_soak_mixed_calls_with_faults_and_a_restart() {
     };
     let (vms, folders) = (names("VirtualMachine"), names("Folder"));
     let ds = h.sim.find("Datastore", "LocalDS_0").unwrap();
-    let mut changes = 0;
+    let (mut changes, mut unknown) = (0, 0);
     for i in (0..CALLS).filter(|i| kind(*i) != Kind::Read) {
         let present = match kind(i) {
             Kind::CreateVm => vms.get(&format!("soak-vm-{i}")).copied().unwrap_or(0),
@@ -214,19 +229,47 @@ async fn issue_14_soak_mixed_calls_with_faults_and_a_restart() {
                 assert_eq!(present, 1, "call {i} ({:?}) reported success", kind(i));
                 changes += 1;
             }
-            Some(msg) => assert_eq!(present, 0, "call {i} ({:?}) failed ({msg}) yet happened", kind(i)),
+            // The server could not learn the outcome (the connection broke
+            // after the change was sent) and said so: done once or not at
+            // all, never twice.
+            Some(msg) if msg.contains("may or may not have been done") => {
+                assert!(
+                    present <= 1,
+                    "call {i} ({:?}) happened {present} times",
+                    kind(i)
+                );
+                unknown += 1;
+            }
+            Some(msg) => assert_eq!(
+                present,
+                0,
+                "call {i} ({:?}) failed ({msg}) yet happened",
+                kind(i)
+            ),
         }
     }
     assert!(changes > 2_000, "only {changes} changes succeeded");
+    // Unknown outcomes come from connections lost after a change was sent:
+    // the dropped CreateFolder calls (1 % of them) and the restart.
+    assert!(unknown <= 64, "{unknown} changes with an unknown outcome");
+    let injected: u64 = h.sim.faults().iter().map(|r| r.hits).sum();
+    assert!(
+        injected as usize >= CALLS / 20,
+        "only {injected} faults injected into {CALLS} calls"
+    );
 
     // Memory: after ≈ after the warm-up (a leak of a few KB per call would show).
-    let before = baseline.lock().unwrap().expect("baseline taken");
+    let samples = baseline.lock().unwrap().clone();
+    eprintln!("soak: RSS every {WARM_UP} calls (KiB): {samples:?}");
+    let before = samples[0];
     let after = rss_kib(pid);
     assert!(
         after <= before + before / 4 + 8 * 1024,
         "server RSS grew from {before} KiB to {after} KiB over {CALLS} calls"
     );
     eprintln!(
-        "soak: {CALLS} calls, {failures} tool errors, {changes} changes checked, RSS {before} → {after} KiB"
+        "soak: {CALLS} calls, {injected} faults injected, {failures} tool errors \
+         ({unknown} of unknown outcome), \
+         {changes} changes checked, RSS {before} → {after} KiB"
     );
 }

@@ -247,16 +247,24 @@ async fn create_folder(ctx: Ctx, args: CreateFolderArgs) -> Result<Output, ToolE
             "Argument 'folder_name' must be one name, not a path: '{folder_name}'"
         )));
     }
-    let all = tree(&ctx).await?;
     let parent_arg = parent_path.unwrap_or_default();
-    let parent = resolve(&ctx, &all, &parent_arg).await?;
-    require_vm_folder(parent, &parent_arg)?;
-    let req = Request::new("CreateFolder", &parent.moref).arg("name", folder_name.as_str());
+    // Without a parent the folder goes under the datacenter's VM folder,
+    // which needs no walk of every folder in the inventory (the soak test
+    // of issue 14 showed that walk's cost growing with each folder made).
+    let (parent_ref, parent_path) = if parent_arg.trim().trim_matches('/').is_empty() {
+        let dc = placement::datacenter(&ctx).await?;
+        (dc.vm_folder, format!("{}/vm", dc.name))
+    } else {
+        let all = tree(&ctx).await?;
+        let parent = resolve(&ctx, &all, &parent_arg).await?;
+        require_vm_folder(parent, &parent_arg)?;
+        (parent.moref.clone(), parent.path.clone())
+    };
+    let req = Request::new("CreateFolder", &parent_ref).arg("name", folder_name.as_str());
     ctx.client.invoke(&req).await.map_err(|e| {
         if e.is("DuplicateName") {
             ToolError::new(format!(
-                "Folder '{}' already has an entry named '{folder_name}'",
-                parent.path
+                "Folder '{parent_path}' already has an entry named '{folder_name}'"
             ))
         } else {
             ToolError::vsphere(&e, Some(&folder_name))
@@ -265,8 +273,8 @@ async fn create_folder(ctx: Ctx, args: CreateFolderArgs) -> Result<Output, ToolE
     Ok(Output::Json(json!({
         "action": "created",
         "name": folder_name,
-        "parent": parent.path,
-        "path": format!("{}/{folder_name}", parent.path),
+        "parent": parent_path,
+        "path": format!("{parent_path}/{folder_name}"),
     })))
 }
 

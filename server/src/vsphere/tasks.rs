@@ -18,14 +18,50 @@ pub const TASK_INFO: PropSet = PropSet {
 /// the tool reports the task as still running instead of waiting forever.
 const MAX_WAIT: Duration = Duration::from_secs(3 * 60 * 60);
 
+/// How long reading a running task's state may keep failing before the
+/// wait gives up: a vCenter restart or a dropped connection is a blip in
+/// the wait, not the task failing (it runs on without us).
+const POLL_GRACE: Duration = Duration::from_secs(30);
+
+/// Whether a failed read of a task's state is worth reading again: the
+/// connection, or vCenter failing the read itself. A task that is gone
+/// (`ManagedObjectNotFound`) or a refused login is not.
+fn poll_again(e: &VsError) -> bool {
+    match e {
+        VsError::Net(_) => true,
+        VsError::Fault(f) => ["SystemError", "HostCommunication", "RequestCanceled"]
+            .iter()
+            .any(|t| f.is(t)),
+        _ => false,
+    }
+}
+
 impl Client {
+    /// `task`'s `info`, read again (with backoff) while the reads fail in a
+    /// way [`poll_again`] accepts, for up to [`POLL_GRACE`].
+    async fn task_info(&self, task: &MoRef) -> Result<super::Obj, VsError> {
+        let start = Instant::now();
+        let mut pause = Duration::from_millis(100);
+        loop {
+            match self.properties(task, &TASK_INFO).await {
+                Ok(o) => return Ok(o),
+                Err(e) if poll_again(&e) && start.elapsed() + pause < POLL_GRACE => {
+                    tracing::info!(task = %task.value, error = %e, "reading a task's state failed; reading again");
+                    tokio::time::sleep(pause).await;
+                    pause = (pause * 2).min(Duration::from_secs(2));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     /// Waits for `task` and returns its `info.result`.
     pub async fn wait_task(&self, task: &MoRef) -> Result<Option<Value>, VsError> {
         let start = Instant::now();
         let mut delay = Duration::from_millis(20);
         let mut last_progress = None;
         loop {
-            let o = self.properties(task, &TASK_INFO).await?;
+            let o = self.task_info(task).await?;
             let state = o.str("info.state").unwrap_or_default().to_string();
             match state.as_str() {
                 "success" => return Ok(o.get("info.result").cloned()),
@@ -106,7 +142,7 @@ impl Client {
         let mut last_progress = None;
         tokio::pin!(cancelled);
         loop {
-            let o = self.properties(task, &TASK_INFO).await?;
+            let o = self.task_info(task).await?;
             match o.str("info.state").unwrap_or_default() {
                 "success" => return Ok(TaskEnd::Done(o.get("info.result").cloned())),
                 "error" => {
