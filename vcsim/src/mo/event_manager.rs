@@ -41,7 +41,15 @@ pub(crate) fn within(st: &State, m: &MoRef, target: &MoRef, recursion: &str) -> 
     if recursion == "self" {
         return false;
     }
-    let mut cur = st.objects.ref_prop(m, "parent").or_else(|| {
+    // Tasks and events name non-entities too (FileManager): no `parent`
+    // there, and no debug panic (issue 14's fuzzing found it).
+    let parent = |x: &MoRef| {
+        st.objects
+            .prop_if_defined(x, "parent")
+            .and_then(Value::as_moref)
+            .cloned()
+    };
+    let mut cur = parent(m).or_else(|| {
         st.objects
             .prop_if_defined(m, "runtime.host")
             .and_then(Value::as_moref)
@@ -56,7 +64,7 @@ pub(crate) fn within(st: &State, m: &MoRef, target: &MoRef, recursion: &str) -> 
         if depth > 64 {
             break;
         }
-        cur = st.objects.ref_prop(&c, "parent");
+        cur = parent(&c);
     }
     false
 }
