@@ -102,3 +102,45 @@ async fn issue_14_a_name_rule_on_an_unnamed_receiver_does_not_match() {
     assert_eq!(sim.fault_hits(id), Some(0));
     assert_eq!(sim.faults()[0].matched, 0);
 }
+
+#[tokio::test]
+async fn issue_14_an_event_collector_outlives_its_entity() {
+    let (sim, c) = logged_in().await;
+    let v = crate::faults::powered_off(&sim, &c, "DC0_H0_VM1").await;
+    let filter = Data::new("EventFilterSpec").with(
+        "entity",
+        Data::new("EventFilterSpecByEntity")
+            .with("entity", &v)
+            .with("recursion", "self"),
+    );
+    let collector = c
+        .ok(Request::new(
+            "CreateCollectorForEvents",
+            &mo("EventManager", "EventManager"),
+        )
+        .arg("filter", filter))
+        .await
+        .and_then(|x| x.as_moref().cloned())
+        .expect("a collector");
+    let info = wait_task(&sim, &c.ok(Request::new("Destroy_Task", &v)).await).await;
+    assert_eq!(task_fault(&info), "");
+    // Later changes still commit and refresh the collector.
+    let other = testkit::vm(&sim, "DC0_H0_VM0");
+    let info = wait_task(
+        &sim,
+        &c.ok(Request::new("Rename_Task", &other).arg("newName", "renamed"))
+            .await,
+    )
+    .await;
+    assert_eq!(task_fault(&info), "");
+    let events = c
+        .ok(Request::new("ReadNextEvents", &collector).arg("maxCount", 100))
+        .await
+        .map(|x| x.as_array().to_vec())
+        .unwrap_or_default();
+    let kinds: Vec<String> = events
+        .iter()
+        .filter_map(|e| e.as_data().map(|d| d.type_name.to_string()))
+        .collect();
+    assert!(kinds.iter().any(|k| k == "VmRemovedEvent"), "{kinds:?}");
+}
