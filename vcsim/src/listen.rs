@@ -48,6 +48,8 @@ pub(crate) struct Server {
     addr: SocketAddr,
     tls: bool,
     running: Mutex<Option<Running>>,
+    /// One restart at a time (two would race to bind the address).
+    restarting: Mutex<()>,
 }
 
 impl Server {
@@ -84,6 +86,7 @@ impl Server {
             addr,
             tls,
             running: Mutex::new(None),
+            restarting: Mutex::new(()),
         });
         let running = server.spawn(tcp)?;
         *server.running.lock().await = Some(running);
@@ -126,6 +129,7 @@ impl Server {
     /// refuses connections for `down`, then the same objects are served on
     /// the same address.
     pub(crate) async fn restart(&self, down: Duration) -> anyhow::Result<()> {
+        let _one = self.restarting.lock().await;
         self.shared.faults.gate.abort_held();
         self.stop().await;
         crate::faults::sessions::restart(&self.shared);

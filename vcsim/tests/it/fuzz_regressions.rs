@@ -144,3 +144,27 @@ async fn issue_14_an_event_collector_outlives_its_entity() {
         .collect();
     assert!(kinds.iter().any(|k| k == "VmRemovedEvent"), "{kinds:?}");
 }
+
+#[tokio::test]
+async fn issue_14_absurd_cpu_and_memory_sizes_are_refused() {
+    let (sim, c) = logged_in().await;
+    let v = testkit::vm(&sim, "DC0_H0_VM0");
+    let cpus = testkit::prop_int(&sim, &v, "config.hardware.numCPU");
+    for (field, n) in [("numCPUs", 100_000), ("memoryMB", i64::MAX)] {
+        let spec = Data::new("VirtualMachineConfigSpec").with(field, n);
+        let info = wait_task(
+            &sim,
+            &c.ok(Request::new("ReconfigVM_Task", &v).arg("spec", spec))
+                .await,
+        )
+        .await;
+        assert_eq!(task_fault(&info), "InvalidArgument", "{field}");
+        says(
+            info.path("error.localizedMessage")
+                .and_then(Value::as_str)
+                .unwrap_or_default(),
+            &[field],
+        );
+    }
+    assert_eq!(testkit::prop_int(&sim, &v, "config.hardware.numCPU"), cpus);
+}
