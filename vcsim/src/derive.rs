@@ -268,8 +268,14 @@ fn vm_summary(st: &mut State, vm: &MoRef, storage: StorageTotals) -> Result<(), 
         .with(
             "quickStats",
             Data::new("VirtualMachineQuickStats")
-                .with("overallCpuUsage", if on { cpus * 22 } else { 0 })
-                .with("overallCpuDemand", if on { cpus * 22 } else { 0 })
+                .with(
+                    "overallCpuUsage",
+                    if on { cpus.saturating_mul(22) } else { 0 },
+                )
+                .with(
+                    "overallCpuDemand",
+                    if on { cpus.saturating_mul(22) } else { 0 },
+                )
                 .with("guestMemoryUsage", if on { mem / 4 } else { 0 })
                 .with("hostMemoryUsage", if on { mem } else { 0 })
                 .with("guestHeartbeatStatus", heartbeat)

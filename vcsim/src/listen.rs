@@ -48,9 +48,29 @@ pub(crate) struct Server {
     addr: SocketAddr,
     tls: bool,
     running: Mutex<Option<Running>>,
+    /// One restart at a time (two would race to bind the address).
+    restarting: Mutex<()>,
 }
 
 impl Server {
+    /// The simulator's routes (`http::app`) with the control API wired to
+    /// the server it restarts, served on `listen`.
+    pub(crate) async fn serve(
+        shared: Arc<Shared>,
+        listen: SocketAddr,
+        tls: bool,
+    ) -> anyhow::Result<Arc<Server>> {
+        let ctl = Arc::new(crate::faults::control::Ctl {
+            shared: shared.clone(),
+            server: Default::default(),
+        });
+        let app = crate::http::app(shared.clone(), ctl.clone());
+        let server = Server::start(app, shared, listen, tls).await?;
+        // Set once, here, before anything can ask for a restart.
+        let _ = ctl.server.set(Arc::downgrade(&server));
+        Ok(server)
+    }
+
     /// Binds `listen` and starts serving `app`.
     pub(crate) async fn start(
         app: Router,
@@ -66,6 +86,7 @@ impl Server {
             addr,
             tls,
             running: Mutex::new(None),
+            restarting: Mutex::new(()),
         });
         let running = server.spawn(tcp)?;
         *server.running.lock().await = Some(running);
@@ -108,6 +129,7 @@ impl Server {
     /// refuses connections for `down`, then the same objects are served on
     /// the same address.
     pub(crate) async fn restart(&self, down: Duration) -> anyhow::Result<()> {
+        let _one = self.restarting.lock().await;
         self.shared.faults.gate.abort_held();
         self.stop().await;
         crate::faults::sessions::restart(&self.shared);

@@ -280,6 +280,10 @@ mod tests {
         );
         says("PowerOnVM_Tsk:SystemError", "method: \"PowerOnVM_Tsk\"");
         says("PowerOnVM_Task@VM:SystemError", "object_type: \"VM\"");
+        says(
+            "RetrieveHardwareUptime:SystemError",
+            "vcsim does not implement",
+        );
         says("PowerOnVM_Task:SystemError:count=x", "count: \"x\"");
         says("PowerOnVM_Task:SystemError:probability=2", "probability: 2");
         says(

@@ -179,6 +179,14 @@ impl FaultRule {
                 "method: {m:?} is not a vim25 method (use the wire name, e.g. PowerOnVM_Task, or \"*\")"
             ));
         }
+        if let Some(m) = &self.method
+            && !crate::methods::rows().iter().any(|(_, name)| name == m)
+        {
+            // It could never fire: the call answers MethodNotFound first.
+            return Err(format!(
+                "method: {m:?} is a vim25 method vcsim does not implement (vcsim --list-methods lists those it does)"
+            ));
+        }
         if let Some(t) = &self.object_type
             && !schema().is_managed(t)
         {

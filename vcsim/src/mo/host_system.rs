@@ -50,7 +50,9 @@ pub(crate) fn host_usage(st: &State, host: &MoRef, index: i64) -> (i64, i64) {
         .refs(host, "vm")
         .iter()
         .filter_map(|v| vm_usage(st, v))
-        .fold((cpu, mem), |(c, m), (vc, vm)| (c + vc, m + vm))
+        .fold((cpu, mem), |(c, m), (vc, vm)| {
+            (c.saturating_add(vc), m.saturating_add(vm))
+        })
 }
 
 /// Seconds since the host booted; 0 while it is down.

@@ -50,19 +50,32 @@ fn usage(st: &State, pool: &MoRef, depth: usize) -> (i64, i64, i64, i64) {
         }
         let i = |p: &str| st.objects.prop(&vm, p).and_then(Value::as_i64).unwrap_or(0);
         let host_mb = i("summary.quickStats.hostMemoryUsage");
-        u.0 += i("summary.quickStats.overallCpuUsage");
-        u.1 += host_mb << 20;
-        u.2 += i("summary.quickStats.guestMemoryUsage");
-        u.3 += host_mb;
+        let vm_use = (
+            i("summary.quickStats.overallCpuUsage"),
+            host_mb.saturating_mul(1 << 20),
+            i("summary.quickStats.guestMemoryUsage"),
+            host_mb,
+        );
+        u = add(u, vm_use);
     }
     // Pools nest a few levels at most; the bound only guards a cycle.
     if depth < 32 {
         for child in st.objects.refs(pool, "resourcePool") {
-            let c = usage(st, &child, depth + 1);
-            u = (u.0 + c.0, u.1 + c.1, u.2 + c.2, u.3 + c.3);
+            u = add(u, usage(st, &child, depth + 1));
         }
     }
     u
+}
+
+/// Sums that saturate: a VM configured with absurd sizes must not overflow
+/// its pool's totals (issue 14's fuzzing found the debug-build panic).
+fn add(a: (i64, i64, i64, i64), b: (i64, i64, i64, i64)) -> (i64, i64, i64, i64) {
+    (
+        a.0.saturating_add(b.0),
+        a.1.saturating_add(b.1),
+        a.2.saturating_add(b.2),
+        a.3.saturating_add(b.3),
+    )
 }
 
 fn resource_usage(limit: i64, used: i64) -> Data {

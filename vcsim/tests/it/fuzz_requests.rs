@@ -6,7 +6,7 @@
 //! `MCVSPHERE_FUZZ_CASES` sets the case count (default 128).
 
 #[path = "../../../vim25/tests/it/fuzz_support.rs"]
-mod fuzz_support;
+pub(crate) mod fuzz_support;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -61,7 +61,10 @@ async fn answers_cleanly(c: &Client, body: Vec<u8>, tally: &Tally) -> Result<(),
 /// Runs `strategy` through a proptest runner (shrinking included), each case
 /// posting the body it makes; `(answered 200, answered a fault)`.
 fn fuzz<S: Strategy>(c: &Client, strategy: S, body: impl Fn(S::Value) -> Vec<u8>) -> (u64, u64) {
-    let mut runner = TestRunner::new(RunnerConfig::with_cases(cases()));
+    let mut runner = TestRunner::new(RunnerConfig {
+        failure_persistence: None,
+        ..RunnerConfig::with_cases(cases())
+    });
     let rt = tokio::runtime::Handle::current();
     let tally = Tally::default();
     let outcome = runner.run(&strategy, |v| {

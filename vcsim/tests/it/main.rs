@@ -22,6 +22,8 @@ mod file_manager;
 mod file_manager_contents;
 mod folder_door;
 mod folders;
+mod fuzz_methods;
+mod fuzz_regressions;
 mod fuzz_requests;
 mod guest_auth;
 mod guest_files;

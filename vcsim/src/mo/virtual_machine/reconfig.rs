@@ -9,6 +9,10 @@ use super::{event, where_};
 use crate::call::{Call, Reply, require};
 use crate::state::State;
 
+/// The most virtual CPUs and memory a VM may have (vSphere 8).
+const MAX_CPUS: i64 = 768;
+const MAX_MEMORY_MB: i64 = 1 << 24;
+
 pub(crate) fn reconfigure(c: &Call) -> Reply {
     let spec = c.data("spec")?.clone();
     let u = c.user().to_string();
@@ -52,8 +56,10 @@ pub(crate) fn apply_config(st: &mut State, vm: &MoRef, spec: &Data) -> Result<()
             .and_then(Value::as_bool)
             .unwrap_or(false)
     };
+    // vSphere's limits (CreateVM clamps to the same): beyond them the
+    // derived statistics overflowed (issue 14's fuzzing found it).
     if let Some(n) = spec.get("numCPUs").and_then(Value::as_i64) {
-        if n < 1 {
+        if !(1..=MAX_CPUS).contains(&n) {
             return Err(Fault::invalid_argument("numCPUs"));
         }
         if on
@@ -64,7 +70,7 @@ pub(crate) fn apply_config(st: &mut State, vm: &MoRef, spec: &Data) -> Result<()
         }
     }
     if let Some(m) = spec.get("memoryMB").and_then(Value::as_i64) {
-        if m < 4 {
+        if !(4..=MAX_MEMORY_MB).contains(&m) {
             return Err(Fault::invalid_argument("memoryMB"));
         }
         if on && (m < cur_mem || (m > cur_mem && !flag(st, "config.memoryHotAddEnabled"))) {
