@@ -46,7 +46,7 @@ export default defineConfig({
         },
         {
           label: 'Simulator',
-          items: ['simulator/running', 'simulator/inventory', 'simulator/clients', 'simulator/vcenter-ops', 'simulator/methods'],
+          items: ['simulator/running', 'simulator/inventory', 'simulator/clients', 'simulator/vcenter-ops', 'simulator/fault-injection', 'simulator/methods'],
         },
         {
           label: 'Conformance',

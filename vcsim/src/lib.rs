@@ -174,24 +174,8 @@ pub async fn start(config: Config) -> anyhow::Result<Simulator> {
     mo::host_system::spawn_stats_timer(&shared);
     shared
         .faults
-        .control_api
-        .store(config.control_api, std::sync::atomic::Ordering::Release);
-    if let Some(seed) = config.fault_seed {
-        shared.faults.seed(seed);
-    }
-    for (i, rule) in config.faults.iter().enumerate() {
-        shared
-            .faults
-            .add(rule.clone())
-            .map_err(|e| anyhow::anyhow!("fault rule {} of Config::faults: {e}", i + 1))?;
-    }
-    let ctl = Arc::new(faults::control::Ctl {
-        shared: shared.clone(),
-        server: Default::default(),
-    });
-    let app = http::app(shared.clone(), ctl.clone());
-    let server = listen::Server::start(app, shared.clone(), config.listen, config.tls).await?;
-    let _ = ctl.server.set(Arc::downgrade(&server));
+        .configure(config.control_api, config.fault_seed, &config.faults)?;
+    let server = listen::Server::serve(shared.clone(), config.listen, config.tls).await?;
     let addr = server.addr();
     // Guest file transfer URLs point back at this server.
     let scheme = if config.tls { "https" } else { "http" };
@@ -451,82 +435,6 @@ impl Simulator {
 
     pub fn login_count(&self) -> u64 {
         self.shared.lock().login_count
-    }
-
-    /// Drops every session, as if they had all timed out.
-    pub fn expire_sessions(&self) {
-        faults::sessions::expire(&self.shared);
-    }
-
-    /// Live sessions (logged in, not logged out, not idle-expired).
-    pub fn session_count(&self) -> usize {
-        faults::sessions::live(&self.shared)
-    }
-
-    /// Adds a fault rule; its id, or why the rule is invalid.
-    pub fn add_fault(&self, rule: faults::FaultRule) -> anyhow::Result<u64> {
-        self.shared.faults.add(rule).map_err(|e| anyhow::anyhow!(e))
-    }
-
-    /// Removes rule `id`; whether it existed.
-    pub fn remove_fault(&self, id: u64) -> bool {
-        self.shared.faults.remove(id)
-    }
-
-    pub fn clear_faults(&self) {
-        self.shared.faults.clear();
-    }
-
-    /// Every rule with its counters, in the order added (the order they are checked).
-    pub fn faults(&self) -> Vec<faults::RuleStatus> {
-        self.shared.faults.rules()
-    }
-
-    /// How many calls rule `id` fired on; `None` for an unknown id.
-    pub fn fault_hits(&self, id: u64) -> Option<u64> {
-        self.shared.faults.hits(id)
-    }
-
-    /// Reseeds the draws of rules with a probability below 1.
-    pub fn set_fault_seed(&self, seed: u64) {
-        self.shared.faults.seed(seed);
-    }
-
-    /// Delays every answer to `method` (`"*"`: to every method without a
-    /// latency of its own) by `d`; zero clears it. [`Simulator::release`]
-    /// ends delays in progress.
-    pub fn set_latency(&self, method: &str, d: Duration) {
-        self.shared.faults.set_latency(method, d);
-    }
-
-    /// Rules, latencies, whether hung, and the seed.
-    pub fn fault_status(&self) -> faults::FaultStatus {
-        self.shared.faults.status()
-    }
-
-    /// Stops answering: SOAP and the HTTP doors accept requests and hold
-    /// them until [`Simulator::release`]. The control API keeps answering.
-    pub fn hang(&self) {
-        self.shared.faults.gate.hang();
-    }
-
-    /// Ends a hang (held requests are answered) and every delay in progress.
-    pub fn release(&self) {
-        self.shared.faults.gate.release();
-    }
-
-    pub fn is_hung(&self) -> bool {
-        self.shared.faults.gate.is_hung()
-    }
-
-    /// A vCenter restart: held requests' connections close, in-flight ones
-    /// finish (long polls are cut after 2 s), every connection closes, the
-    /// port refuses connections for `down`, then the same objects are
-    /// served on the same address. Sessions are gone (clients log in
-    /// again) with their views and history collectors; tasks keep their
-    /// results. Returns once serving again.
-    pub async fn restart(&self, down: Duration) -> anyhow::Result<()> {
-        self.server.restart(down).await
     }
 
     pub async fn shutdown(self) {

@@ -51,6 +51,24 @@ pub(crate) struct Server {
 }
 
 impl Server {
+    /// The simulator's routes (`http::app`) with the control API wired to
+    /// the server it restarts, served on `listen`.
+    pub(crate) async fn serve(
+        shared: Arc<Shared>,
+        listen: SocketAddr,
+        tls: bool,
+    ) -> anyhow::Result<Arc<Server>> {
+        let ctl = Arc::new(crate::faults::control::Ctl {
+            shared: shared.clone(),
+            server: Default::default(),
+        });
+        let app = crate::http::app(shared.clone(), ctl.clone());
+        let server = Server::start(app, shared, listen, tls).await?;
+        // Set once, here, before anything can ask for a restart.
+        let _ = ctl.server.set(Arc::downgrade(&server));
+        Ok(server)
+    }
+
     /// Binds `listen` and starts serving `app`.
     pub(crate) async fn start(
         app: Router,

@@ -211,8 +211,14 @@ impl Objects {
             .map(str::to_string)
     }
 
+    /// The object's `name`; empty for a type without one (a
+    /// `ServiceInstance` named as a method's argument is the caller's
+    /// mistake, not a simulator bug: issue 14's fuzzing found that).
     pub fn name(&self, m: &MoRef) -> String {
-        self.str_prop(m, "name").unwrap_or_default()
+        self.prop_if_defined(m, "name")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_default()
     }
 
     pub fn ref_prop(&self, m: &MoRef, path: &str) -> Option<MoRef> {
@@ -332,10 +338,17 @@ impl Objects {
     }
 
     /// The object holding `name` among the `childEntity` of folder `folder`.
+    /// `None` when `folder` is not a folder (a datacenter parents its four
+    /// folders without `childEntity`; issue 14's fuzzing found the debug
+    /// panic renaming one).
     pub fn child_named(&self, folder: &MoRef, name: &str) -> Option<MoRef> {
-        self.refs(folder, "childEntity")
-            .into_iter()
+        self.prop_if_defined(folder, "childEntity")
+            .map(Value::as_array)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(Value::as_moref)
             .find(|c| self.name(c) == name)
+            .cloned()
     }
 }
 

@@ -4,6 +4,7 @@
 //! (`/vcsim/…`, [`control`]). The dispatch path asks [`Injector::armed`]
 //! first: one atomic load when no rule and no latency is set.
 
+mod api;
 pub(crate) mod control;
 pub(crate) mod gate;
 mod parse;
@@ -102,6 +103,24 @@ impl Injector {
     fn rearm(&self, r: &Rules) {
         let armed = !r.list.is_empty() || !r.latency.is_empty();
         self.armed.store(armed, Ordering::Release);
+    }
+
+    /// What `Config` asks for at start-up; a bad rule names its place.
+    pub(crate) fn configure(
+        &self,
+        control_api: bool,
+        seed: Option<u64>,
+        rules: &[FaultRule],
+    ) -> anyhow::Result<()> {
+        self.control_api.store(control_api, Ordering::Release);
+        if let Some(seed) = seed {
+            self.seed(seed);
+        }
+        for (i, rule) in rules.iter().enumerate() {
+            self.add(rule.clone())
+                .map_err(|e| anyhow::anyhow!("fault rule {} of Config::faults: {e}", i + 1))?;
+        }
+        Ok(())
     }
 
     /// One load: whether [`Injector::plan`] can decide anything.

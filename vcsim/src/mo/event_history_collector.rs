@@ -22,7 +22,7 @@ pub(crate) fn items(st: &State, filter: &Data) -> Result<Vec<Item>, Fault> {
     let mut f = filter.clone();
     // A collector pages through everything; maxCount limits QueryEvents only.
     f.remove("maxCount");
-    let mut out: Vec<Item> = crate::mo::event_manager::matching(st, &f)?
+    let mut out: Vec<Item> = crate::mo::event_manager::selected(st, &f)
         .into_iter()
         .map(|e| {
             let key = e.get("key").and_then(Value::as_i64).unwrap_or(0);

@@ -41,7 +41,15 @@ pub(crate) fn within(st: &State, m: &MoRef, target: &MoRef, recursion: &str) -> 
     if recursion == "self" {
         return false;
     }
-    let mut cur = st.objects.ref_prop(m, "parent").or_else(|| {
+    // Tasks and events name non-entities too (FileManager): no `parent`
+    // there, and no debug panic (issue 14's fuzzing found it).
+    let parent = |x: &MoRef| {
+        st.objects
+            .prop_if_defined(x, "parent")
+            .and_then(Value::as_moref)
+            .cloned()
+    };
+    let mut cur = parent(m).or_else(|| {
         st.objects
             .prop_if_defined(m, "runtime.host")
             .and_then(Value::as_moref)
@@ -56,7 +64,7 @@ pub(crate) fn within(st: &State, m: &MoRef, target: &MoRef, recursion: &str) -> 
         if depth > 64 {
             break;
         }
-        cur = st.objects.ref_prop(&c, "parent");
+        cur = parent(&c);
     }
     false
 }
@@ -92,19 +100,28 @@ pub(crate) fn category(kind: &str) -> &'static str {
     }
 }
 
-/// The events `f` selects (all but `maxCount`), newest first.
+/// The events `f` selects (all but `maxCount`), newest first; the filter's
+/// entity must exist (`QueryEvents`).
 pub(crate) fn matching<'a>(st: &'a State, f: &Data) -> Result<Vec<&'a Data>, Fault> {
+    if let Some(e) = f.path("entity.entity").and_then(Value::as_moref)
+        && !st.objects.contains(e)
+    {
+        return Err(Fault::managed_object_not_found(e));
+    }
+    Ok(selected(st, f))
+}
+
+/// [`matching`] without the entity check: a collector made for an entity
+/// goes on collecting after it is deleted (its removal event among them).
+/// Failing instead failed every later change's refresh (issue 14's fuzzing
+/// found it).
+pub(crate) fn selected<'a>(st: &'a State, f: &Data) -> Vec<&'a Data> {
     let entity = f.path("entity.entity").and_then(Value::as_moref).cloned();
     let recursion = f
         .path("entity.recursion")
         .and_then(Value::as_str)
         .unwrap_or("self")
         .to_string();
-    if let Some(e) = &entity
-        && !st.objects.contains(e)
-    {
-        return Err(Fault::managed_object_not_found(e));
-    }
     let begin = f
         .path("time.beginTime")
         .and_then(Value::as_str)
@@ -124,8 +141,7 @@ pub(crate) fn matching<'a>(st: &'a State, f: &Data) -> Result<Vec<&'a Data>, Fau
         .path("userName.userList")
         .map(Value::strings)
         .unwrap_or_default();
-    Ok(st
-        .events
+    st.events
         .events
         .iter()
         .rev()
@@ -151,5 +167,5 @@ pub(crate) fn matching<'a>(st: &'a State, f: &Data) -> Result<Vec<&'a Data>, Fau
                     .as_ref()
                     .is_none_or(|t| entity_of(e).iter().any(|m| within(st, m, t, &recursion)))
         })
-        .collect())
+        .collect()
 }

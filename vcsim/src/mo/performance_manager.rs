@@ -46,11 +46,16 @@ fn check_entity(st: &State, m: &MoRef) -> Result<(), Fault> {
     ) {
         Ok(())
     } else {
+        let name = st.objects.name(m);
+        let name = if name.is_empty() {
+            m.value.to_string()
+        } else {
+            name
+        };
         Err(bad(
             "entity",
             &format!(
-                "{} ({}) has no performance statistics here; hosts, VMs and datastores do",
-                st.objects.name(m),
+                "{name} ({}) has no performance statistics here; hosts, VMs and datastores do",
                 m.kind
             ),
         ))

@@ -129,8 +129,11 @@ fn matches(c: &Call, by: By) -> Result<Vec<MoRef>, Fault> {
         .of_kind(kind)
         .into_iter()
         .filter(|m| {
+            // Hosts have no `guest.ipAddress`: an IP lookup of hosts finds none
+            // (a debug-build panic before; issue 14's fuzzing found it).
             st.objects
-                .str_prop(m, path)
+                .prop_if_defined(m, path)
+                .and_then(Value::as_str)
                 .is_some_and(|v| v.to_lowercase() == needle)
                 && in_dc(&st, m, dc.as_ref())
         })

@@ -6,6 +6,8 @@ mod devices;
 mod devices_prop;
 mod envelopes;
 mod fixture;
+mod fuzz;
+mod fuzz_support;
 mod props;
 mod spec;
 mod spec_serial;
