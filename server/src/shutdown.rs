@@ -128,10 +128,23 @@ fn head(line: &[u8]) -> Option<Head> {
     serde_json::from_slice(line).ok()
 }
 
+/// The answer to a request that arrives after the signal.
+fn refusal(id: &Json) -> Vec<u8> {
+    let mut line = serde_json::to_vec(&serde_json::json!({
+        "jsonrpc": "2.0",
+        "id": id,
+        "error": {"code": -32000, "message": "the server is shutting down; send the request again once it is back"},
+    }))
+    .unwrap_or_default();
+    line.push(b'\n');
+    line
+}
+
 /// Puts a counter between the stdio guard's pipes (`from_client`: what
 /// rmcp would read, `to_client`: where rmcp would write) and rmcp; returns
 /// the pair rmcp serves on instead. After `signal`, no further input
-/// reaches rmcp (its input stays open, so answers still go out).
+/// reaches rmcp (its input stays open, so answers still go out) and a new
+/// request is answered "the server is shutting down".
 pub fn track_stdio(
     from_client: DuplexStream,
     to_client: DuplexStream,
@@ -140,26 +153,34 @@ pub fn track_stdio(
 ) -> (DuplexStream, DuplexStream) {
     let (mut to_rmcp, rmcp_in) = tokio::io::duplex(PIPE);
     let (rmcp_out, from_rmcp) = tokio::io::duplex(PIPE);
+    let (refuse_tx, mut refusals) = tokio::sync::mpsc::channel::<Vec<u8>>(16);
     let counted = in_flight.clone();
     tokio::spawn(async move {
         let mut lines = BufReader::new(from_client);
         let mut line = Vec::new();
         loop {
             line.clear();
-            let read = tokio::select! {
-                r = lines.read_until(b'\n', &mut line) => r,
-                () = signal.fired() => break,
-            };
-            match read {
+            match lines.read_until(b'\n', &mut line).await {
                 Ok(0) | Err(_) => break,
                 Ok(_) => {}
             }
-            if let Some(Head {
-                id: Some(id),
-                method: Some(_),
-                ..
-            }) = head(&line)
-            {
+            let request_id = match head(&line) {
+                Some(Head {
+                    id: Some(id),
+                    method: Some(_),
+                    ..
+                }) => Some(id),
+                _ => None,
+            };
+            if signal.has_fired() {
+                if let Some(id) = request_id
+                    && refuse_tx.send(refusal(&id)).await.is_err()
+                {
+                    break;
+                }
+                continue;
+            }
+            if let Some(id) = request_id {
                 counted.insert(id.to_string());
             }
             if to_rmcp.write_all(&line).await.is_err() {
@@ -176,8 +197,18 @@ pub fn track_stdio(
         let mut out = to_client;
         let mut line = Vec::new();
         loop {
-            line.clear();
-            match lines.read_until(b'\n', &mut line).await {
+            // Not cleared when a refusal goes first: `read_until` keeps what
+            // it had read of a line in `line`, and carries on from there.
+            let read = tokio::select! {
+                r = lines.read_until(b'\n', &mut line) => r,
+                Some(refused) = refusals.recv() => {
+                    if out.write_all(&refused).await.is_err() {
+                        break;
+                    }
+                    continue;
+                }
+            };
+            match read {
                 Ok(0) | Err(_) => break,
                 Ok(_) => {}
             }
@@ -193,6 +224,7 @@ pub fn track_stdio(
             if out.write_all(&line).await.is_err() {
                 break;
             }
+            line.clear();
             if let Some(id) = done {
                 in_flight.remove(&id);
             }

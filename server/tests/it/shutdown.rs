@@ -112,6 +112,18 @@ async fn stdio_lets_the_call_in_flight_finish_then_logs_out_and_exits_0() {
     hold_next_call(&sim).await;
     sigterm(&child);
     wait_line(&mut err, "SIGTERM: shutting down").await;
+    // A request after the signal is refused (the held call is still held).
+    stdin
+        .write_all(format!("{}\n", list_vms(3)).as_bytes())
+        .await
+        .unwrap();
+    let refused: Json = serde_json::from_str(&stdout.next_line().await.unwrap().unwrap()).unwrap();
+    assert_eq!(refused["id"], 3, "{refused}");
+    assert_eq!(refused["error"]["code"], -32000, "{refused}");
+    crate::says(
+        refused["error"]["message"].as_str().unwrap(),
+        &["shutting down"],
+    );
     sim.release();
     let reply: Json = serde_json::from_str(&stdout.next_line().await.unwrap().unwrap()).unwrap();
     assert_eq!(reply["id"], 2, "{reply}");
