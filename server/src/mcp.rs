@@ -193,7 +193,7 @@ impl ServerHandler for McpServer {
         };
         let audit = &self.ctx.audit;
         let Some(def) = tools::find(&name) else {
-            let msg = format!("Unknown tool '{name}'");
+            let msg = format!("Unknown tool '{}'", tools::echo::quote(&name));
             audit.call(&call, Outcome::Error, Some(&msg), Some(started.elapsed()));
             return Err(McpError::invalid_params(msg, None));
         };

@@ -121,7 +121,10 @@ pub async fn read(ctx: &Ctx, uri: &str) -> Result<Json, ReadError> {
         }
         _ => match uri.strip_prefix("datastore://") {
             Some(name) if !name.is_empty() => datastore_root(ctx, name).await,
-            _ => Err(ReadError::NotFound(format!("Unknown resource '{uri}'"))),
+            _ => Err(ReadError::NotFound(format!(
+                "Unknown resource '{}'",
+                crate::tools::echo::quote(uri)
+            ))),
         },
     }
 }
@@ -131,10 +134,12 @@ pub async fn read(ctx: &Ctx, uri: &str) -> Result<Json, ReadError> {
 async fn datastore_root(ctx: &Ctx, name: &str) -> Result<Json, ReadError> {
     let name = percent_decode(name);
     let c = &ctx.client;
-    let ds = c
-        .find_by_name("Datastore", &name)
-        .await?
-        .ok_or_else(|| ReadError::NotFound(format!("Datastore '{name}' not found")))?;
+    let ds = c.find_by_name("Datastore", &name).await?.ok_or_else(|| {
+        ReadError::NotFound(format!(
+            "Datastore '{}' not found",
+            crate::tools::echo::quote(&name)
+        ))
+    })?;
     let browser = c
         .properties(&ds, &views::datastore::BROWSER)
         .await?

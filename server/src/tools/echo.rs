@@ -77,6 +77,19 @@ impl Echoes {
     }
 }
 
+/// One caller-given string as a message may quote it: at most
+/// [`ECHO_LIMIT`] characters (with the whole length), control characters
+/// escaped — for names that are not tool arguments (a tool's or a
+/// resource's name).
+pub fn quote(s: &str) -> String {
+    let total = s.chars().count();
+    if total <= ECHO_LIMIT {
+        return escape_controls(s);
+    }
+    let prefix: String = s.chars().take(ECHO_LIMIT).collect();
+    escape_controls(&format!("{prefix}… [{total} characters in all]"))
+}
+
 /// Every run of `message` that repeats more than [`ECHO_LIMIT`] characters
 /// of `head` from its start, replaced by the first characters and the length.
 fn shorten_quotes(message: &str, head: &str, total: usize) -> String {
@@ -174,6 +187,17 @@ mod tests {
             json!({ "vm_name": name }),
         );
         assert!(out.chars().count() < 400, "{out}");
+    }
+
+    #[test]
+    fn a_quoted_name_is_short_and_printable() {
+        assert_eq!(quote("vm1"), "vm1");
+        assert_eq!(quote("a\u{7}"), "a\\u{7}");
+        let q = quote(&"n".repeat(5000));
+        assert!(
+            q.ends_with("[5000 characters in all]") && q.len() < 200,
+            "{q}"
+        );
     }
 
     #[test]

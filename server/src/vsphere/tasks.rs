@@ -18,11 +18,6 @@ pub const TASK_INFO: PropSet = PropSet {
 /// the tool reports the task as still running instead of waiting forever.
 const MAX_WAIT: Duration = Duration::from_secs(3 * 60 * 60);
 
-/// How long reading a running task's state may keep failing before the
-/// wait gives up: a vCenter restart or a dropped connection is a blip in
-/// the wait, not the task failing (it runs on without us).
-const POLL_GRACE: Duration = Duration::from_secs(30);
-
 /// Whether a failed read of a task's state is worth reading again: the
 /// connection, or vCenter failing the read itself. A task that is gone
 /// (`ManagedObjectNotFound`) or a refused login is not.
@@ -38,14 +33,17 @@ fn poll_again(e: &VsError) -> bool {
 
 impl Client {
     /// `task`'s `info`, read again (with backoff) while the reads fail in a
-    /// way [`poll_again`] accepts, for up to [`POLL_GRACE`].
+    /// way [`poll_again`] accepts, for up to `VCENTER_TIMEOUT`: a vCenter
+    /// restart or a dropped connection is a blip in the wait, not the task
+    /// failing (it runs on without us).
     async fn task_info(&self, task: &MoRef) -> Result<super::Obj, VsError> {
+        let grace = self.inner.limits.timeout;
         let start = Instant::now();
         let mut pause = Duration::from_millis(100);
         loop {
             match self.properties(task, &TASK_INFO).await {
                 Ok(o) => return Ok(o),
-                Err(e) if poll_again(&e) && start.elapsed() + pause < POLL_GRACE => {
+                Err(e) if poll_again(&e) && start.elapsed() + pause < grace => {
                     tracing::info!(task = %task.value, error = %e, "reading a task's state failed; reading again");
                     tokio::time::sleep(pause).await;
                     pause = (pause * 2).min(Duration::from_secs(2));

@@ -343,6 +343,20 @@ async fn issue_14_hostile_arguments_for_every_tool_get_a_clear_answer() {
             def.name
         );
     }
+    // A tool name nobody registered, huge and with escapes: invalid params,
+    // quoted short.
+    let name = format!("{}\u{1b}[2J", UNIT.repeat(20_000));
+    let req = json!({"jsonrpc": "2.0", "id": -2, "method": "tools/call",
+        "params": {"name": name, "arguments": {}}});
+    let (status, msgs) = client.post(&req).await;
+    assert!(status < 500, "unknown tool: HTTP {status}");
+    let err = &msgs.iter().find(|m| m["id"] == -2).expect("an answer")["error"];
+    assert_eq!(err["code"], -32602, "{err}");
+    check_echo(
+        "an unknown tool",
+        &json!({ "name": name }),
+        err["message"].as_str().unwrap(),
+    );
     eprintln!("hostile input: {ok} successes, {failed} clear failures");
     // The generator must reach both outcomes, or it is not testing much.
     assert!(failed > 0 && ok > 0, "{ok} successes, {failed} failures");

@@ -309,17 +309,16 @@ async fn a_host_name_that_does_not_resolve_says_so() {
 
 /// The change was started (vCenter answered with a task) but reading the
 /// task's outcome failed twice: the error says to check, the change happened once.
-#[tokio::test]
-async fn a_lost_task_poll_says_maybe_done_and_the_change_is_not_sent_again() {
-    let e = crate::env().await;
+/// The reads `power_on` makes before its task starts (the already-on path
+/// makes the same ones), counted with a rule that never fires.
+async fn reads_before_task(e: &Env) -> u32 {
     e.ok("power_on", json!({"name": VM})).await; // already on; warms the lookups
-    // Count the reads a power_on makes before its task (the already-on path makes the same).
     let counter = e
         .sim
         .add_fault(FaultRule::drop("RetrievePropertiesEx").probability(0.0))
         .unwrap();
     e.ok("power_on", json!({"name": VM})).await;
-    let reads_before_task = e
+    let reads = e
         .sim
         .faults()
         .iter()
@@ -327,10 +326,34 @@ async fn a_lost_task_poll_says_maybe_done_and_the_change_is_not_sent_again() {
         .unwrap()
         .matched;
     assert!(e.sim.remove_fault(counter));
+    u32::try_from(reads).unwrap()
+}
+
+#[tokio::test]
+async fn a_lost_task_poll_is_read_again_and_the_change_is_not_sent_again() {
+    let e = crate::env().await;
+    let skip = reads_before_task(&e).await;
     e.ok("power_off", json!({"name": VM})).await;
-    let skip = u32::try_from(reads_before_task).unwrap();
+    // Two polls of the started task lose their connection: the wait reads
+    // the task's state again and ends with the task's own result.
     e.sim
         .add_fault(FaultRule::drop("RetrievePropertiesEx").skip(skip).count(2))
+        .unwrap();
+    e.ok("power_on", json!({"name": VM})).await;
+    assert_eq!(e.power(VM), "poweredOn");
+    assert_eq!(power_on_tasks(&e, VM), 1, "exactly one PowerOnVM_Task");
+    e.sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_task_whose_state_stays_unreadable_says_maybe_done_and_is_not_sent_again() {
+    let e = env_limited(short(1)).await;
+    let skip = reads_before_task(&e).await;
+    e.ok("power_off", json!({"name": VM})).await;
+    // Every poll after the task started loses its connection, for longer
+    // than VCENTER_TIMEOUT (1 s here): the wait gives up, saying so.
+    e.sim
+        .add_fault(FaultRule::drop("RetrievePropertiesEx").skip(skip))
         .unwrap();
     let msg = e.fails("power_on", json!({"name": VM})).await;
     says(
@@ -340,6 +363,7 @@ async fn a_lost_task_poll_says_maybe_done_and_the_change_is_not_sent_again() {
             "may or may not have been done",
         ],
     );
+    e.sim.clear_faults();
     eventually("the VM is powered on", || e.power(VM) == "poweredOn").await;
     assert_eq!(power_on_tasks(&e, VM), 1, "exactly one PowerOnVM_Task");
     e.sim.shutdown().await;
