@@ -22,6 +22,9 @@ pub enum VsError {
     /// The connection to vCenter failed or vCenter did not answer in time
     /// (classified in `vsphere/http_errors.rs`).
     Net(NetError),
+    /// Something on this side failed (a local file to send, the HTTP
+    /// client itself), already in words: not vCenter's doing.
+    Local(String),
 }
 
 /// How an exchange with vCenter broke off, in words a person reads.
@@ -118,6 +121,7 @@ impl fmt::Display for VsError {
                 None => write!(f, "{}", fault.message),
             },
             VsError::Protocol(m) => write!(f, "unexpected answer from vCenter: {m}"),
+            VsError::Local(m) => f.write_str(m),
             VsError::Net(n) => f.write_str(&n.describe(None)),
         }
     }
@@ -284,4 +288,19 @@ pub fn explain(err: &VsError, subject: Option<&str>) -> String {
         );
     }
     err.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A local file that cannot be opened is not vCenter's fault, and the
+    /// message must not send the person looking at vCenter.
+    #[test]
+    fn a_local_failure_does_not_blame_vcenter() {
+        let e = VsError::Local("cannot open /data/disk.iso: Permission denied".into());
+        let msg = explain(&e, Some("vm1"));
+        assert_eq!(msg, "cannot open /data/disk.iso: Permission denied");
+        assert!(!msg.contains("vCenter"), "{msg}");
+    }
 }

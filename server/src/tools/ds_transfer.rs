@@ -120,7 +120,7 @@ fn vs(e: VsError) -> ToolError {
 /// A body that reads `file` from its start in `chunk` pieces.
 fn file_body(path: &Path, chunk: usize) -> Result<reqwest::Body, VsError> {
     let f = std::fs::File::open(path)
-        .map_err(|e| VsError::Http(format!("cannot open {}: {e}", path.display())))?;
+        .map_err(|e| VsError::Local(format!("cannot open {}: {e}", path.display())))?;
     let f = tokio::fs::File::from_std(f);
     let stream = futures::stream::try_unfold(f, move |mut f| async move {
         let mut buf = Vec::with_capacity(chunk);

@@ -163,7 +163,10 @@ async fn export_vm_ovf(ctx: Ctx, a: ExportOvfArgs) -> Result<Output, ToolError> 
                 client
                     .folder_put(&dest, length, move || {
                         once.take().ok_or_else(|| {
-                            VsError::Http("the upload was refused and cannot be sent again".into())
+                            VsError::Protocol(
+                                "vCenter refused the disk upload, which cannot be sent again"
+                                    .into(),
+                            )
                         })
                     })
                     .await

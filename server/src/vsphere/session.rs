@@ -154,7 +154,7 @@ impl Client {
             .tcp_nodelay(true)
             .user_agent(concat!("mcvsphere/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| VsError::Http(format!("cannot build the HTTP client: {e}")))?;
+            .map_err(|e| VsError::Local(format!("cannot build the HTTP client: {e}")))?;
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
