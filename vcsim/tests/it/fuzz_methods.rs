@@ -284,23 +284,7 @@ async fn batch(n: u32) {
 }
 
 async fn answer(c: &Client, method: &str, body: String) -> Result<(), String> {
-    let mut rb = c
-        .http
-        .post(&c.url)
-        .header("Content-Type", vim25::CONTENT_TYPE)
-        .body(body);
-    if let Some(k) = c.cookie() {
-        rb = rb.header("Cookie", format!("vmware_soap_session={k}"));
-    }
-    let resp = rb
-        .send()
-        .await
-        .map_err(|e| format!("no answer (dropped connection?): {e}"))?;
-    let status = resp.status().as_u16();
-    let text = resp
-        .text()
-        .await
-        .map_err(|e| format!("body cut off: {e}"))?;
+    let (status, text) = crate::fuzz_requests::post_sdk(c, body).await?;
     match (status, vim25::decode_response(method, text.as_bytes())) {
         (200, Ok(Ok(_))) | (500, Ok(Err(_))) => Ok(()),
         (s, r) => Err(format!("HTTP {s}: {r:?}: {text}")),

@@ -24,8 +24,12 @@ struct Tally {
     fault: AtomicU64,
 }
 
-/// What the simulator must answer to any body: a value or a fault.
-async fn answers_cleanly(c: &Client, body: Vec<u8>, tally: &Tally) -> Result<(), String> {
+/// POSTs `body` to `/sdk` in `c`'s session: the status and the whole answer,
+/// or what went wrong on the connection (the fuzz tests' failure).
+pub(crate) async fn post_sdk(
+    c: &Client,
+    body: impl Into<reqwest::Body>,
+) -> Result<(u16, String), String> {
     let mut rb = c
         .http
         .post(&c.url)
@@ -43,6 +47,12 @@ async fn answers_cleanly(c: &Client, body: Vec<u8>, tally: &Tally) -> Result<(),
         .text()
         .await
         .map_err(|e| format!("body cut off: {e}"))?;
+    Ok((status, text))
+}
+
+/// What the simulator must answer to any body: a value or a fault.
+async fn answers_cleanly(c: &Client, body: Vec<u8>, tally: &Tally) -> Result<(), String> {
+    let (status, text) = post_sdk(c, body).await?;
     let decoded = vim25::decode_response("", text.as_bytes())
         .map_err(|e| format!("HTTP {status}: not a SOAP envelope ({e}): {text}"))?;
     match (status, decoded) {

@@ -60,7 +60,7 @@ async fn tls_simulator() -> vcsim::Simulator {
 
 /// Runs `script` (under `vcsim/tests/`) against `sim` on VM `vm` and asserts
 /// it succeeded and printed `done`; its output.
-async fn run_script(sim: &vcsim::Simulator, script: &str, vm: &str) -> String {
+pub(crate) async fn run_script(sim: &vcsim::Simulator, script: &str, vm: &str) -> String {
     let addr = sim.addr();
     let script = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests")

@@ -1,9 +1,6 @@
 //! Runs `pyvmomi_faults.py` (the control API from Python, issue 14) against
 //! an in-process TLS simulator, then checks what it did from the simulator.
 
-use std::path::Path;
-use std::process::Command;
-
 use vcsim::Config;
 
 use crate::faults::task_count;
@@ -18,30 +15,7 @@ async fn issue_14_pyvmomi_drives_faults_hang_and_restart_over_the_control_api() 
     })
     .await
     .expect("simulator starts");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pyvmomi_faults.py");
-    let addr = sim.addr();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(crate::pyvmomi::python())
-            .arg(script)
-            .args([
-                &addr.ip().to_string(),
-                &addr.port().to_string(),
-                "user",
-                "pass",
-                "DC0_H0_VM0",
-            ])
-            .output()
-            .expect("python runs")
-    })
-    .await
-    .expect("join");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "pyvmomi_faults.py failed:\n{stdout}\n{stderr}"
-    );
-    assert!(stdout.contains("done"), "{stdout}");
+    crate::pyvmomi::run_script(&sim, "pyvmomi_faults.py", "DC0_H0_VM0").await;
     // The injected failure changed nothing; the power-on after it did, once.
     let v = vm(&sim, "DC0_H0_VM0");
     assert_eq!(power_state(&sim, "DC0_H0_VM0"), "poweredOn");

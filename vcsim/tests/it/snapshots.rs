@@ -367,38 +367,13 @@ async fn rename_changes_name_and_description() {
 /// pyvmomi's own objects; the simulator's state shows where it left the VM.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pyvmomi_takes_reverts_and_removes_snapshots() {
-    use std::path::Path;
-    use std::process::Command;
     let sim = vcsim::start(vcsim::Config {
         tls: true,
         ..vcsim::Config::default()
     })
     .await
     .expect("simulator starts");
-    let addr = sim.addr();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pyvmomi_snapshots.py");
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new(crate::pyvmomi::python())
-            .arg(script)
-            .args([
-                &addr.ip().to_string(),
-                &addr.port().to_string(),
-                "user",
-                "pass",
-                "DC0_H0_VM0",
-            ])
-            .output()
-            .expect("python runs")
-    })
-    .await
-    .expect("join");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "pyvmomi script failed:\n{stdout}\n{stderr}"
-    );
-    assert!(stdout.contains("done"), "{stdout}");
+    crate::pyvmomi::run_script(&sim, "pyvmomi_snapshots.py", "DC0_H0_VM0").await;
     let v = vm(&sim, "DC0_H0_VM0");
     // The script ended on the disk-only snapshot with more CPUs, then removed all.
     assert_eq!(prop_str(&sim, &v, "runtime.powerState"), "poweredOff");
