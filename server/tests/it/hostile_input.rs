@@ -197,70 +197,6 @@ fn check_echo(tool: &str, args: &Json, text: &str) {
     );
 }
 
-/// A raw client for the HTTP application: status and JSON-RPC answer.
-struct Client {
-    http: reqwest::Client,
-    url: String,
-    session: String,
-}
-
-impl Client {
-    async fn post(&self, body: &Json) -> (u16, Vec<Json>) {
-        let (status, _, msgs) = self.exchange(body).await;
-        (status, msgs)
-    }
-
-    /// Status, the session id the answer set (if any), and the messages.
-    async fn exchange(&self, body: &Json) -> (u16, Option<String>, Vec<Json>) {
-        let mut rb = self
-            .http
-            .post(&self.url)
-            .header("content-type", "application/json")
-            .header("accept", "application/json, text/event-stream");
-        if !self.session.is_empty() {
-            rb = rb
-                .header("mcp-session-id", &self.session)
-                .header("mcp-protocol-version", "2025-11-25");
-        }
-        let resp = rb.json(body).send().await.unwrap();
-        let status = resp.status().as_u16();
-        let session = resp
-            .headers()
-            .get("mcp-session-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let text = resp.text().await.unwrap();
-        let msgs: Vec<Json> = if text.trim_start().starts_with('{') {
-            serde_json::from_str(&text).into_iter().collect()
-        } else {
-            text.lines()
-                .filter_map(|l| l.strip_prefix("data:"))
-                .filter_map(|d| serde_json::from_str(d.trim()).ok())
-                .collect()
-        };
-        (status, session, msgs)
-    }
-
-    async fn connect(url: String) -> Client {
-        let mut c = Client {
-            http: reqwest::Client::new(),
-            url,
-            session: String::new(),
-        };
-        let init = json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
-            "protocolVersion": "2025-11-25", "capabilities": {},
-            "clientInfo": {"name": "hostile", "version": "1"}}});
-        let (status, session, msgs) = c.exchange(&init).await;
-        assert_eq!(status, 200, "initialize: {msgs:?}");
-        c.session = session.expect("initialize gives a session id");
-        let (status, _) = c
-            .post(&json!({"jsonrpc": "2.0", "method": "notifications/initialized"}))
-            .await;
-        assert!(status < 300, "initialized: {status}");
-        c
-    }
-}
-
 fn cases() -> u32 {
     std::env::var("MCVSPHERE_HOSTILE_CASES")
         .ok()
@@ -271,14 +207,9 @@ fn cases() -> u32 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn issue_14_hostile_arguments_for_every_tool_get_a_clear_answer() {
     let env = crate::env().await;
-    let app = env.app();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let router = mcvsphere::transport::router(app, "127.0.0.1");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, router).await;
-    });
-    let client = Client::connect(format!("http://{addr}/mcp")).await;
+    // The whole HTTP application, JSON-RPC guard included.
+    let router = mcvsphere::transport::router(env.app(), "127.0.0.1");
+    let client = crate::mcp_http::serve_and_open(router).await;
     // Deterministic, so a failure names a case that reproduces.
     let mut runner = TestRunner::new_with_rng(
         Config::default(),
@@ -293,7 +224,8 @@ async fn issue_14_hostile_arguments_for_every_tool_get_a_clear_answer() {
             id += 1;
             let req = json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
                 "params": {"name": def.name, "arguments": args}});
-            let answer = tokio::time::timeout(Duration::from_secs(120), client.post(&req)).await;
+            let answer =
+                tokio::time::timeout(Duration::from_secs(120), client.post_raw(&req)).await;
             let Ok((status, msgs)) = answer else {
                 panic!("{}: no answer within 120 s to {}", def.name, short(&args));
             };
@@ -334,7 +266,7 @@ async fn issue_14_hostile_arguments_for_every_tool_get_a_clear_answer() {
         }
         // The server still answers after each tool's batch.
         let (status, msgs) = client
-            .post(&json!({"jsonrpc": "2.0", "id": -1, "method": "ping"}))
+            .post_raw(&json!({"jsonrpc": "2.0", "id": -1, "method": "ping"}))
             .await;
         assert_eq!(status, 200, "ping after {}", def.name);
         assert!(
@@ -348,7 +280,7 @@ async fn issue_14_hostile_arguments_for_every_tool_get_a_clear_answer() {
     let name = format!("{}\u{1b}[2J", UNIT.repeat(20_000));
     let req = json!({"jsonrpc": "2.0", "id": -2, "method": "tools/call",
         "params": {"name": name, "arguments": {}}});
-    let (status, msgs) = client.post(&req).await;
+    let (status, msgs) = client.post_raw(&req).await;
     assert!(status < 500, "unknown tool: HTTP {status}");
     let err = &msgs.iter().find(|m| m["id"] == -2).expect("an answer")["error"];
     assert_eq!(err["code"], -32602, "{err}");

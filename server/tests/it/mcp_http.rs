@@ -51,6 +51,11 @@ pub(crate) async fn connect(ctx: App, who: Option<Identity>) -> Session {
     if let Some(id) = who {
         app = app.layer(axum::Extension(id));
     }
+    serve_and_open(app).await
+}
+
+/// Serves `app` on a loopback port and opens an MCP session at its `/mcp`.
+pub(crate) async fn serve_and_open(app: axum::Router) -> Session {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -109,6 +114,13 @@ impl Session {
                 .header("mcp-protocol-version", "2025-11-25");
         }
         rb.json(body).send().await.unwrap()
+    }
+
+    /// Any JSON-RPC message: the HTTP status and every message that came back.
+    pub(crate) async fn post_raw(&self, body: &Json) -> (u16, Vec<Json>) {
+        let resp = self.post(body).await;
+        let status = resp.status().as_u16();
+        (status, messages(resp).await)
     }
 
     /// A request; the whole JSON-RPC response (with `result` or `error`).
