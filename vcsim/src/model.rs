@@ -90,8 +90,8 @@ impl Objects {
     /// From now until [`Objects::finish_sharing`], equal subtrees of stored
     /// objects become one shared copy (`vim25::share`). For bulk loads: the
     /// sharer keeps what it has seen alive, so it is dropped at the end.
-    pub fn start_sharing(&mut self) {
-        self.sharer = Some(Sharer::new());
+    pub fn start_sharing(&mut self, capacity: vim25::share::Capacity) {
+        self.sharer = Some(Sharer::with_capacity(capacity));
     }
 
     /// Joins `m`'s tree again after a bulk-load step rewrote parts of it. Not

@@ -43,8 +43,17 @@ impl std::fmt::Debug for Sharer {
         f.debug_struct("Sharer")
             .field("strs", &self.strs.len())
             .field("datas", &self.datas.len())
+            .field("morefs", &self.morefs.len())
+            .field("arrays", &self.arrays.len())
+            .field("anys", &self.anys.len())
+            .field("binaries", &self.binaries.len())
+            .field("canonical", &self.canonical.len())
             .finish_non_exhaustive()
     }
+}
+
+fn table<K>(n: usize) -> HashMap<K, (), FastHash> {
+    HashMap::with_capacity_and_hasher(n, FastHash)
 }
 
 /// The table's copy of `key`, or `key` itself, now the table's copy.
@@ -59,9 +68,37 @@ fn canon<K: Hash + Eq + Clone>(table: &mut HashMap<K, (), FastHash>, key: K) -> 
     }
 }
 
+/// How many distinct nodes of each kind a [`Sharer`] should have room for
+/// from the start: a bulk load that knows its size saves the tables'
+/// repeated growth (rehashing was 8% of a 50,000-VM inventory build).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Capacity {
+    pub strs: usize,
+    pub morefs: usize,
+    pub datas: usize,
+    pub arrays: usize,
+    pub anys: usize,
+}
+
 impl Sharer {
     pub fn new() -> Sharer {
         Sharer::default()
+    }
+
+    /// A sharer whose tables start with room for `c`.
+    pub fn with_capacity(c: Capacity) -> Sharer {
+        Sharer {
+            strs: table(c.strs),
+            morefs: table(c.morefs),
+            binaries: HashMap::default(),
+            datas: table(c.datas),
+            arrays: table(c.arrays),
+            anys: table(c.anys),
+            canonical: HashSet::with_capacity_and_hasher(
+                c.strs + c.morefs + c.datas + c.arrays + c.anys,
+                FastHash,
+            ),
+        }
     }
 
     /// The shared copy of a string.
@@ -221,7 +258,7 @@ impl Eq for Shallow<Typed> {}
 mod tests {
     use std::sync::Arc;
 
-    use super::Sharer;
+    use super::{Capacity, Sharer};
     use crate::{Data, MoRef, Value};
 
     fn vm(name: &str) -> Data {
@@ -241,6 +278,20 @@ mod tests {
             Some(Value::Data(r)) => r,
             other => panic!("runtime is {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_presized_sharer_joins_as_an_empty_one_does() {
+        let mut s = Sharer::with_capacity(Capacity {
+            strs: 64,
+            datas: 64,
+            ..Capacity::default()
+        });
+        let (mut a, mut b) = (vm("a"), vm("b"));
+        s.data(&mut a);
+        s.data(&mut b);
+        assert!(Arc::ptr_eq(runtime(&a), runtime(&b)));
+        assert_eq!(b.get("name").and_then(Value::as_str), Some("b"));
     }
 
     #[test]

@@ -27,6 +27,20 @@ mod tests {
         }
     }
 
+    /// What sizes the build's sharer: every VM, in clusters, their pools or on hosts.
+    #[test]
+    fn vm_count_counts_every_vm_wherever_it_is_placed() {
+        assert_eq!(super::generate(37).vm_count(), 37);
+        let default = super::InventorySpec::default_inventory().expect("built-in fixture parses");
+        let mut st = State::new();
+        crate::service::install(&mut st).expect("the service objects use schema paths only");
+        super::build(&mut st, &default).expect("built-in fixture builds");
+        assert_eq!(
+            default.vm_count(),
+            st.objects.of_kind("VirtualMachine").len()
+        );
+    }
+
     /// Issue 8: generated VMs share their equal parts, and a write to one VM
     /// copies what it changes instead of changing every VM that shared it.
     #[test]

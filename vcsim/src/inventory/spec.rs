@@ -15,6 +15,23 @@ pub struct InventorySpec {
     pub datacenters: Vec<DatacenterSpec>,
 }
 
+impl InventorySpec {
+    /// How many VMs the inventory holds, wherever they are placed.
+    pub fn vm_count(&self) -> usize {
+        let on_hosts = |hosts: &[HostSpec]| hosts.iter().map(|h| h.vms.len()).sum::<usize>();
+        self.datacenters
+            .iter()
+            .map(|d| {
+                on_hosts(&d.hosts)
+                    + d.clusters
+                        .iter()
+                        .map(|c| c.vms.len() + on_hosts(&c.hosts))
+                        .sum::<usize>()
+            })
+            .sum()
+    }
+}
+
 #[derive(Clone, Debug, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct DatacenterSpec {
