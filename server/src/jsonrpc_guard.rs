@@ -92,7 +92,8 @@ pub fn check(body: &[u8]) -> Option<(StatusCode, Json)> {
         return None; // a notification or a response: rmcp's business
     };
     if !METHODS.contains(&method) && !method.starts_with("notifications/") {
-        let shown: String = method.chars().take(64).collect();
+        // Short and printable, as tool errors quote their input.
+        let shown = crate::tools::echo::quote(method);
         return Some((
             StatusCode::OK,
             error(id, -32601, &format!("Method not found: '{shown}'")),

@@ -62,6 +62,16 @@ async fn malformed_bodies_get_json_rpc_errors_and_good_ones_pass() {
     assert_eq!(v["error"]["code"], -32601, "{v}");
     crate::says(v["error"]["message"].as_str().unwrap(), &["vm/explode"]);
 
+    // A method name of 100,000 characters with a terminal escape in it is
+    // quoted short and printable.
+    let name = format!("\u{1b}[2J{}", "m".repeat(100_000));
+    let long = json!({"jsonrpc": "2.0", "id": "u2", "method": name});
+    let (status, v) = post(&app, "application/json", long.to_string().into_bytes()).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    let msg = v["error"]["message"].as_str().unwrap();
+    assert!(msg.len() < 300 && !msg.contains('\u{1b}'), "{msg}");
+    crate::says(msg, &["100004 characters in all"]);
+
     let mut huge = br#"{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":""#.to_vec();
     huge.resize(mcvsphere::jsonrpc_guard::MAX_BODY + 10, b'a');
     let (status, v) = post(&app, "application/json", huge).await;
