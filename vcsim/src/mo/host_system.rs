@@ -5,7 +5,7 @@
 mod maintenance;
 mod power;
 
-pub(crate) use maintenance::{enter_maintenance_mode, exit_maintenance_mode};
+pub(crate) use maintenance::{enter_maintenance_mode, exit_maintenance_mode, place_for_power_on};
 pub(crate) use power::{reboot_host, shutdown_host};
 
 use std::sync::{Arc, Weak};

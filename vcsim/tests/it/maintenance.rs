@@ -247,3 +247,85 @@ async fn issue_12_evacuating_powered_off_vms_moves_them_too() {
     assert_ne!(now_on, Some(h));
     assert_eq!(prop_str(&sim, &off, "runtime.powerState"), "poweredOff");
 }
+
+/// Powers `vm` on and returns the task's outcome.
+async fn power_on(sim: &vcsim::Simulator, c: &crate::Client, vm: &vim25::MoRef) -> vim25::Data {
+    let t = c.ok(Request::new("PowerOnVM_Task", vm)).await;
+    wait_task(sim, &t).await
+}
+
+#[tokio::test]
+async fn issue_12_a_vm_on_a_standalone_host_in_maintenance_does_not_power_on() {
+    let (sim, c) = logged_in().await;
+    let h = host(&sim, "DC0_H0");
+    for v in refs(&sim, &h) {
+        let t = c.ok(Request::new("PowerOffVM_Task", &v)).await;
+        wait_task(&sim, &t).await;
+    }
+    let t = c
+        .ok(Request::new("EnterMaintenanceMode_Task", &h).arg("timeout", 0))
+        .await;
+    assert_eq!(task_fault(&wait_task(&sim, &t).await), "");
+    let v = vm(&sim, "DC0_H0_VM0");
+    let info = power_on(&sim, &c, &v).await;
+    assert_eq!(task_fault(&info), "InvalidHostState");
+    says(&error_message(&info), &["DC0_H0", "maintenance mode"]);
+    assert_eq!(
+        info.path("error.fault.host").and_then(Value::as_moref),
+        Some(&h),
+        "the fault names the host"
+    );
+    assert_eq!(prop_str(&sim, &v, "runtime.powerState"), "poweredOff");
+    // Out of maintenance mode it powers on where it is.
+    let t = c
+        .ok(Request::new("ExitMaintenanceMode_Task", &h).arg("timeout", 0))
+        .await;
+    assert_eq!(task_fault(&wait_task(&sim, &t).await), "");
+    assert_eq!(task_fault(&power_on(&sim, &c, &v).await), "");
+    assert_eq!(prop_str(&sim, &v, "runtime.powerState"), "poweredOn");
+}
+
+#[tokio::test]
+async fn issue_12_drs_places_a_vm_powering_on_off_a_host_in_maintenance() {
+    let (sim, c) = logged_in().await;
+    let h0 = host(&sim, "DC0_C0_H0");
+    // A powered-off VM stays registered on the host entering maintenance.
+    let v = refs(&sim, &h0)
+        .into_iter()
+        .next()
+        .expect("the fixture places a VM on DC0_C0_H0");
+    let t = c.ok(Request::new("PowerOffVM_Task", &v)).await;
+    wait_task(&sim, &t).await;
+    let t = c
+        .ok(Request::new("EnterMaintenanceMode_Task", &h0).arg("timeout", 0))
+        .await;
+    assert_eq!(task_fault(&wait_task(&sim, &t).await), "");
+    assert!(refs(&sim, &h0).contains(&v), "powered off, it stayed");
+    assert_eq!(task_fault(&power_on(&sim, &c, &v).await), "");
+    let now_on = prop(&sim, &v, "runtime.host").and_then(|h| h.as_moref().cloned());
+    let now_on = now_on.expect("runtime.host");
+    assert_ne!(now_on, h0, "DRS placed it on another host");
+    assert!(refs(&sim, &now_on).contains(&v));
+    assert!(!refs(&sim, &h0).contains(&v));
+    assert_eq!(prop_str(&sim, &v, "runtime.powerState"), "poweredOn");
+}
+
+#[tokio::test]
+async fn issue_12_a_vm_on_a_host_that_is_not_responding_does_not_power_on() {
+    let (sim, c) = start(Config {
+        host_reboot_delay: Duration::from_secs(3600),
+        ..Config::default()
+    })
+    .await;
+    c.login().await;
+    let h = host(&sim, "DC0_H0");
+    let t = c
+        .ok(Request::new("RebootHost_Task", &h).arg("force", true))
+        .await;
+    assert_eq!(task_fault(&wait_task(&sim, &t).await), "");
+    let v = vm(&sim, "DC0_H0_VM0");
+    let info = power_on(&sim, &c, &v).await;
+    assert_eq!(task_fault(&info), "InvalidHostConnectionState");
+    says(&error_message(&info), &["DC0_H0", "notResponding"]);
+    assert_ne!(prop_str(&sim, &v, "runtime.powerState"), "poweredOn");
+}

@@ -212,6 +212,50 @@ pub(crate) fn exit_maintenance_mode(c: &Call) -> Reply {
     })
 }
 
+/// Where a VM about to power on runs, as vCenter decides it: on its host
+/// when that host is up and not in maintenance mode; else, in a DRS
+/// cluster, on the least loaded usable host of the cluster (DRS's initial
+/// placement moves it there first); else nowhere — `InvalidHostState` for
+/// a host in maintenance mode, `InvalidHostConnectionState` for one that
+/// is disconnected or not responding, each naming the host.
+pub(crate) fn place_for_power_on(st: &mut State, user: &str, vm: &MoRef) -> Result<(), Fault> {
+    let Some(h) = st.objects.ref_prop(vm, "runtime.host") else {
+        return Ok(());
+    };
+    let up = super::is_up(st, &h);
+    let maintenance = in_maintenance(st, &h);
+    if up && !maintenance {
+        return Ok(());
+    }
+    let to = drs_targets(st, &h)
+        .into_iter()
+        .min_by_key(|t| st.objects.refs(t, "vm").len());
+    if let Some(to) = to {
+        return migrate(st, user, vm, &h, &to);
+    }
+    let name = st.objects.name(&h);
+    let fault = if maintenance {
+        Fault::new(
+            "InvalidHostState",
+            format!(
+                "The operation is not allowed in the current state of the host: {name} is in maintenance mode"
+            ),
+        )
+    } else {
+        let state = st
+            .objects
+            .str_prop(&h, "runtime.connectionState")
+            .unwrap_or_default();
+        Fault::new(
+            "InvalidHostConnectionState",
+            format!(
+                "The operation is not allowed in the current connection state of the host: {name} is {state}"
+            ),
+        )
+    };
+    Err(fault.with("host", Value::moref(h)))
+}
+
 /// Whether the host is in maintenance mode (for reboot and shutdown).
 pub(crate) fn is_in_maintenance(st: &State, h: &MoRef) -> bool {
     in_maintenance(st, h)

@@ -80,6 +80,9 @@ fn power_task(c: &Call, op: &'static PowerOp) -> Reply {
         if !allowed {
             return Err(Fault::invalid_power_state(op.requested, &cur));
         }
+        if op.to == "poweredOn" && cur != "poweredOn" {
+            crate::mo::host_system::place_for_power_on(st, &user, &vm)?;
+        }
         set_power(st, &vm, op.to)?;
         let msg = format!("{} {}", where_(st, &vm), op.verb);
         event(st, op.event, &user, &vm, msg)?;
