@@ -20,6 +20,24 @@ const KEEP_TASKS: usize = 1000;
 /// Tasks listed in `TaskManager.recentTask`.
 const RECENT_TASKS: usize = 200;
 
+/// Methods whose tasks vCenter lets a client cancel while they run
+/// (`info.cancelable`): the long copies and moves, and maintenance mode
+/// (which may wait a long time for its VMs). A cancelled task ends in
+/// `RequestCanceled` without doing its work.
+const CANCELABLE: &[&str] = &[
+    "CloneVM_Task",
+    "RelocateVM_Task",
+    "MigrateVM_Task",
+    "EnterMaintenanceMode_Task",
+    "CopyDatastoreFile_Task",
+    "MoveDatastoreFile_Task",
+    "CopyVirtualDisk_Task",
+    "SearchDatastoreSubFolders_Task",
+];
+
+/// How often a running task looks at `info.cancelled` while it runs.
+const CANCEL_CHECK: std::time::Duration = std::time::Duration::from_millis(20);
+
 fn set_info(st: &mut State, task: &MoRef, field: &str, v: Value) -> Result<(), Fault> {
     st.objects.set(task, &format!("info.{field}"), v)
 }
@@ -46,7 +64,7 @@ pub(crate) fn submit(
             .with("entityName", entity_name)
             .with("state", "queued")
             .with("cancelled", false)
-            .with("cancelable", false)
+            .with("cancelable", CANCELABLE.contains(&method))
             .with("reason", Data::new("TaskReasonUser").with("userName", user))
             .with("queueTime", now())
             .with("eventChainId", 0);
@@ -73,18 +91,35 @@ pub(crate) fn submit(
                 .and_then(|()| set_info(st, &t, "progress", Value::Int(0)));
             report(&t, started);
         });
-        if !shared.task_duration.is_zero() {
-            tokio::time::sleep(shared.task_duration).await;
+        // The task runs for `task_duration`, ending early once cancelled.
+        let end = tokio::time::Instant::now() + shared.task_duration;
+        while tokio::time::Instant::now() < end && !cancelled(&shared.lock(), &t) {
+            tokio::time::sleep_until(end.min(tokio::time::Instant::now() + CANCEL_CHECK)).await;
         }
         shared.mutate(|st| {
             // The op's own transaction: a failure undoes its changes only,
-            // then the task records the outcome.
-            let outcome = st.transaction(op);
+            // then the task records the outcome. A cancelled task does no work.
+            let outcome = if cancelled(st, &t) {
+                Err(Fault::new(
+                    "RequestCanceled",
+                    "The task was canceled by a user.",
+                ))
+            } else {
+                st.transaction(op)
+            };
             let recorded = finish(st, &t, outcome);
             report(&t, recorded);
         });
     });
     Ok(task)
+}
+
+/// Whether `CancelTask` asked `t` to stop.
+fn cancelled(st: &State, t: &MoRef) -> bool {
+    st.objects
+        .prop(t, "info.cancelled")
+        .and_then(Value::as_bool)
+        .unwrap_or(false)
 }
 
 /// Writes a finished task's state, result or error, and completion time.

@@ -219,17 +219,19 @@ async fn a_cancelled_call_cancels_the_vsphere_task() {
     let err = call_env::scope(env, e.call("enter_maintenance_mode", args))
         .await
         .unwrap_err();
-    // The simulator's tasks are not cancelable, as vCenter says of many: the
-    // error says the cancel was asked for and what vCenter answered.
+    // EnterMaintenanceMode_Task is cancelable (as on vCenter): the error
+    // says the cancel was asked for and what vCenter answered, and the host
+    // never went into maintenance mode.
     says(
         &err.0,
         &[
             "EnterMaintenanceMode_Task",
             "DC0_C0_H0",
             "cancelled by the client",
-            "not cancelable",
+            "was cancelled",
         ],
     );
+    host_stays_out_of_maintenance(&e.sim, "DC0_C0_H0").await;
     e.sim.shutdown().await;
 }
 
@@ -249,9 +251,34 @@ async fn a_task_still_running_after_timeout_seconds_fails_clearly() {
         .unwrap_err();
     says(
         &err.0,
-        &["DC0_C0_H0", "did not finish within 1s", "cancelling"],
+        &["DC0_C0_H0", "did not finish within 1s", "was cancelled"],
     );
+    host_stays_out_of_maintenance(&e.sim, "DC0_C0_H0").await;
     e.sim.shutdown().await;
+}
+
+/// Waits for the cancelled EnterMaintenanceMode_Task to end in
+/// `RequestCanceled`, then checks `host` is not in maintenance mode.
+async fn host_stays_out_of_maintenance(sim: &vcsim::Simulator, host_name: &str) {
+    let task = sim
+        .objects("Task")
+        .into_iter()
+        .find(|t| {
+            sim.property(t, "info.name")
+                .and_then(|v| v.as_str().map(str::to_string))
+                == Some("EnterMaintenanceMode_Task".into())
+        })
+        .expect("the maintenance task");
+    eventually("the cancelled task ends", || {
+        sim.property(&task, "info.state")
+            .is_some_and(|v| v.as_str() == Some("error"))
+    })
+    .await;
+    let info = sim.property(&task, "info").expect("task info");
+    let info = info.as_data().expect("TaskInfo");
+    assert_eq!(testkit::task_fault(info), "RequestCanceled");
+    let h = host(sim, host_name);
+    assert_eq!(flag(sim, &h, "runtime.inMaintenanceMode"), Some(false));
 }
 
 #[tokio::test]

@@ -2,8 +2,9 @@
 //! already ended is refused with `InvalidState`, one its method does not let
 //! be cancelled (`info.cancelable` false) with `NotSupported`, and a
 //! cancelable one gets `info.cancelled` set and ends, when it honours the
-//! request, in `RequestCanceled`. No simulated method marks its task
-//! cancelable yet, so today every running task answers `NotSupported`.
+//! request, in `RequestCanceled`. Which methods' tasks are cancelable is
+//! one list (`tasks::CANCELABLE`: clones, relocations, datastore copies and
+//! moves, maintenance mode); a cancelled task stops at once without doing its work.
 
 use vim25::{Fault, Value};
 
