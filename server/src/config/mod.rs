@@ -5,18 +5,20 @@
 //! Every setting is described once in [`SETTINGS`] (`settings.rs`) so the
 //! CLI, the error messages and a docs generator all enumerate the same list.
 
-use std::collections::BTreeMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 use url::Url;
 
 mod limits;
 mod settings;
+mod sources;
 mod values;
 pub use limits::{AUTO_RATE_PER_MINUTE, Limits, MAX_CONNECT_TIMEOUT, RateSetting};
 pub use settings::{SETTINGS, SettingInfo, setting};
+use sources::Layer;
+pub use sources::{Sources, parse_yaml};
 use values::{check_public_url, parse_log_level, parse_transport};
 pub use values::{is_loopback_host, parse_bool, parse_level, parse_vcenter_host};
 
@@ -70,97 +72,6 @@ fn err<T>(msg: impl Into<String>) -> Result<T, ConfigError> {
 pub enum Transport {
     Stdio,
     StreamableHttp,
-}
-
-/// The raw values from each layer, by setting key. Values are strings as a
-/// person wrote them; parsing happens once, in [`Config::resolve`].
-#[derive(Clone, Debug, Default)]
-pub struct Sources {
-    pub file: BTreeMap<String, String>,
-    pub env: BTreeMap<String, String>,
-    pub cli: BTreeMap<String, String>,
-    /// Where `file` came from, for messages.
-    pub file_name: Option<PathBuf>,
-}
-
-impl Sources {
-    /// Reads every setting's environment variable through `lookup` (empty values count as unset).
-    pub fn with_env(mut self, lookup: impl Fn(&str) -> Option<String>) -> Self {
-        for s in SETTINGS {
-            if let Some(v) = lookup(s.env).filter(|v| !v.trim().is_empty()) {
-                self.env.insert(s.key.to_string(), v);
-            }
-        }
-        self
-    }
-
-    /// Reads a YAML config file: a mapping from setting keys (lowercase
-    /// environment names; uppercase accepted) to scalars or lists.
-    pub fn with_file(mut self, path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError(format!("cannot read config file {}: {e}", path.display())))?;
-        self.file = parse_yaml(&text)
-            .map_err(|m| ConfigError(format!("config file {}: {m}", path.display())))?;
-        self.file_name = Some(path.to_path_buf());
-        Ok(self)
-    }
-
-    fn get(&self, key: &str) -> Option<(&str, Layer)> {
-        if let Some(v) = self.cli.get(key) {
-            return Some((v, Layer::Cli));
-        }
-        if let Some(v) = self.env.get(key) {
-            return Some((v, Layer::Env));
-        }
-        self.file.get(key).map(|v| (v.as_str(), Layer::File))
-    }
-}
-
-#[derive(Clone, Copy)]
-enum Layer {
-    File,
-    Env,
-    Cli,
-}
-
-/// Parses YAML config text into setting keys → raw strings. Unknown keys are
-/// kept (reported as warnings by [`Config::resolve`]).
-pub fn parse_yaml(text: &str) -> Result<BTreeMap<String, String>, String> {
-    let doc: serde_yaml::Value =
-        serde_yaml::from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
-    let mut out = BTreeMap::new();
-    let map = match doc {
-        serde_yaml::Value::Null => return Ok(out),
-        serde_yaml::Value::Mapping(m) => m,
-        _ => return Err("expected a mapping of setting names to values".into()),
-    };
-    for (k, v) in map {
-        let Some(key) = k.as_str() else {
-            return Err("setting names must be strings".into());
-        };
-        let key = key.to_ascii_lowercase();
-        let value = match v {
-            serde_yaml::Value::Null => continue,
-            serde_yaml::Value::Bool(b) => b.to_string(),
-            serde_yaml::Value::Number(n) => n.to_string(),
-            serde_yaml::Value::String(s) => s,
-            serde_yaml::Value::Sequence(items) => {
-                let mut parts = vec![];
-                for i in items {
-                    match i {
-                        serde_yaml::Value::String(s) => parts.push(s),
-                        serde_yaml::Value::Number(n) => parts.push(n.to_string()),
-                        serde_yaml::Value::Bool(b) => parts.push(b.to_string()),
-                        _ => return Err(format!("{key}: list items must be plain values")),
-                    }
-                }
-                parts.join(",")
-            }
-            _ => return Err(format!("{key}: expected a plain value")),
-        };
-        out.insert(key, value);
-    }
-    Ok(out)
 }
 
 /// The OAuth settings: parsed and kept for the issue that adds OAuth.
@@ -520,97 +431,4 @@ fn name(info: &SettingInfo, layer: Layer) -> String {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod serve_checks {
-    use super::*;
-
-    fn cfg(vars: &[(&str, &str)]) -> Config {
-        let m: BTreeMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Config::resolve(&Sources::default().with_env(|k| m.get(k).cloned())).unwrap()
-    }
-
-    const FULL: &[(&str, &str)] = &[
-        ("OAUTH_ENABLED", "true"),
-        ("OAUTH_ISSUER_URL", "https://idp.example.com/realms/x"),
-        ("OAUTH_CLIENT_ID", "id"),
-        ("OAUTH_CLIENT_SECRET", "secret"),
-        ("OAUTH_BASE_URL", "https://mcp.example.com"),
-    ];
-
-    #[test]
-    fn oauth_settings_are_checked_and_named() {
-        assert!(cfg(FULL).check_serve().is_ok());
-        for (drop, name) in [
-            (1, "OAUTH_ISSUER_URL"),
-            (2, "OAUTH_CLIENT_ID"),
-            (3, "OAUTH_CLIENT_SECRET"),
-            (4, "OAUTH_BASE_URL"),
-        ] {
-            let v: Vec<(&str, &str)> = FULL
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| *i != drop)
-                .map(|(_, p)| *p)
-                .collect();
-            let e = cfg(&v).check_serve().unwrap_err().0;
-            assert!(e.contains(name), "{e}");
-        }
-        let mut v = FULL.to_vec();
-        v.push(("OAUTH_BASE_URL", "http://mcp.example.com"));
-        assert!(
-            cfg(&v[..4].iter().chain(&v[5..]).copied().collect::<Vec<_>>())
-                .check_serve()
-                .unwrap_err()
-                .0
-                .contains("https")
-        );
-        let loopback = [FULL, &[("OAUTH_BASE_URL", "http://127.0.0.1:8080")]].concat();
-        let loopback: Vec<_> = loopback
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != 4)
-            .map(|(_, p)| *p)
-            .collect();
-        assert!(cfg(&loopback).check_serve().is_ok());
-        // Resource-server mode needs no client at the IdP.
-        let rs = [
-            ("OAUTH_ENABLED", "true"),
-            ("OAUTH_MODE", "resource_server"),
-            ("OAUTH_ISSUER_URL", "https://idp.example.com"),
-            ("OAUTH_BASE_URL", "https://mcp.example.com"),
-        ];
-        assert!(cfg(&rs).check_serve().is_ok());
-        assert!(
-            Config::resolve(
-                &Sources::default().with_env(|k| (k == "OAUTH_MODE").then(|| "magic".to_string()))
-            )
-            .is_err()
-        );
-    }
-
-    #[test]
-    fn open_http_on_a_network_address_needs_an_explicit_yes() {
-        let open = [("MCP_TRANSPORT", "http"), ("MCP_HOST", "0.0.0.0")];
-        let e = cfg(&open).check_serve().unwrap_err().0;
-        assert!(e.contains("MCP_ALLOW_UNAUTHENTICATED"), "{e}");
-        assert!(
-            cfg(&[open[0], open[1], ("MCP_ALLOW_UNAUTHENTICATED", "true")])
-                .check_serve()
-                .is_ok()
-        );
-        assert!(
-            cfg(&[open[0], open[1], ("MCP_API_KEY", "0123456789abcdef0123")])
-                .check_serve()
-                .is_ok()
-        );
-        assert!(
-            cfg(&[open[0], ("MCP_HOST", "127.0.0.1")])
-                .check_serve()
-                .is_ok()
-        );
-        assert!(cfg(&[open[0], ("MCP_HOST", "::1")]).check_serve().is_ok());
-    }
-}
+mod serve_checks;
