@@ -322,30 +322,14 @@ async fn a_cancelled_mcp_call_stops_waiting_for_the_host_task() {
     };
     let e = env_with(config, Defaults::default()).await;
     let session = crate::mcp_http::connect(e.app(), None).await;
-    let id = session.next_id();
-    let call = session.request_stream(
-        "tools/call",
-        json!({"name": "enter_maintenance_mode",
-               "arguments": {"host_name": "DC0_C0_H0", "timeout_seconds": 3600},
-               "_meta": {"progressToken": "mm-2"}}),
-    );
-    // Repeated until the call ends: one that arrives before the call is
-    // under way is ignored.
-    let cancel = async {
-        loop {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            session
-                .notify(
-                    "notifications/cancelled",
-                    json!({"requestId": id, "reason": "test"}),
-                )
-                .await;
-        }
-    };
-    let msgs = tokio::select! {
-        msgs = call => msgs,
-        () = cancel => unreachable!("the cancelling loop never ends"),
-    };
+    let msgs = session
+        .request_cancelled(
+            "tools/call",
+            json!({"name": "enter_maintenance_mode",
+                   "arguments": {"host_name": "DC0_C0_H0", "timeout_seconds": 3600},
+                   "_meta": {"progressToken": "mm-2"}}),
+        )
+        .await;
     assert!(
         msgs.iter()
             .all(|m| m["result"]["structuredContent"]["maintenance_mode"].is_null()),

@@ -155,6 +155,28 @@ impl Session {
         messages(self.post(&body).await).await
     }
 
+    /// Sends `method` and cancels it (`notifications/cancelled`) until its
+    /// stream ends: a cancellation that arrives before the call is under
+    /// way is ignored, so it is repeated. Every message the call got back.
+    pub(crate) async fn request_cancelled(&self, method: &str, params: Json) -> Vec<Json> {
+        let id = self.next_id();
+        let call = self.request_stream(method, params);
+        let cancel = async {
+            loop {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                self.notify(
+                    "notifications/cancelled",
+                    json!({"requestId": id, "reason": "test"}),
+                )
+                .await;
+            }
+        };
+        tokio::select! {
+            msgs = call => msgs,
+            () = cancel => unreachable!("the cancelling loop never ends"),
+        }
+    }
+
     pub(crate) async fn tool_names(&self) -> Vec<String> {
         let (_, r) = self.request("tools/list", json!({})).await;
         let tools = r["result"]["tools"]
