@@ -69,19 +69,25 @@ pub(crate) async fn run(sim: &Simulator, c: &Client, req: Request) -> (String, S
     (task_fault(&info), msg)
 }
 
-pub(crate) fn transfer(
-    sim: &Simulator,
-    method: &str,
-    from: &str,
-    to: &str,
-    force: bool,
-) -> Request {
+fn transfer(sim: &Simulator, method: &str, from: &str, to: &str, force: bool) -> Request {
     Request::new(method, &fm())
         .arg("sourceName", from)
         .arg("sourceDatacenter", dc(sim))
         .arg("destinationName", to)
         .arg("destinationDatacenter", dc(sim))
         .arg("force", force)
+}
+
+/// Runs a copy or move of `from` to `to` and waits: `(fault type, message)`.
+pub(crate) async fn copy_or_move(
+    sim: &Simulator,
+    c: &Client,
+    method: &str,
+    from: &str,
+    to: &str,
+    force: bool,
+) -> (String, String) {
+    run(sim, c, transfer(sim, method, from, to, force)).await
 }
 
 fn delete(sim: &Simulator, name: &str) -> Request {
@@ -141,16 +147,13 @@ async fn issue_11_make_directory_creates_folders_and_refuses_existing_or_orphane
 async fn issue_11_copy_across_datastores_takes_space_and_force_replaces() {
     let (sim, c) = two_datastores("copy").await;
     let free0 = free(&sim, "Small");
-    let (fault, _) = run(
+    let (fault, _) = copy_or_move(
         &sim,
         &c,
-        transfer(
-            &sim,
-            "CopyDatastoreFile_Task",
-            "[LocalDS_0] iso/ubuntu.iso",
-            "[Small] u.iso",
-            false,
-        ),
+        "CopyDatastoreFile_Task",
+        "[LocalDS_0] iso/ubuntu.iso",
+        "[Small] u.iso",
+        false,
     )
     .await;
     assert_eq!(fault, "");
@@ -161,32 +164,26 @@ async fn issue_11_copy_across_datastores_takes_space_and_force_replaces() {
     );
     assert_eq!(free(&sim, "Small"), free0 - (2 << 30));
     // Again: the destination exists.
-    let (fault, msg) = run(
+    let (fault, msg) = copy_or_move(
         &sim,
         &c,
-        transfer(
-            &sim,
-            "CopyDatastoreFile_Task",
-            "[LocalDS_0] iso/a.iso",
-            "[Small] u.iso",
-            false,
-        ),
+        "CopyDatastoreFile_Task",
+        "[LocalDS_0] iso/a.iso",
+        "[Small] u.iso",
+        false,
     )
     .await;
     assert_eq!(fault, "FileAlreadyExists");
     says(&msg, &["[Small] u.iso", "already exists"]);
     assert_eq!(file(&sim, "Small", "u.iso").map(|f| f.size), Some(2 << 30));
     // force replaces it (and frees what it held).
-    let (fault, _) = run(
+    let (fault, _) = copy_or_move(
         &sim,
         &c,
-        transfer(
-            &sim,
-            "CopyDatastoreFile_Task",
-            "[LocalDS_0] iso/a.iso",
-            "[Small] u.iso",
-            true,
-        ),
+        "CopyDatastoreFile_Task",
+        "[LocalDS_0] iso/a.iso",
+        "[Small] u.iso",
+        true,
     )
     .await;
     assert_eq!(fault, "");
@@ -194,28 +191,22 @@ async fn issue_11_copy_across_datastores_takes_space_and_force_replaces() {
     assert_eq!(free(&sim, "Small"), free0 - (64 << 20));
     // A copy that does not fit changes nothing.
     let before = sim.datastore_files(&store(&sim, "Small"), "");
-    run(
+    copy_or_move(
         &sim,
         &c,
-        transfer(
-            &sim,
-            "CopyDatastoreFile_Task",
-            "[LocalDS_0] iso/ubuntu.iso",
-            "[Small] big.iso",
-            false,
-        ),
+        "CopyDatastoreFile_Task",
+        "[LocalDS_0] iso/ubuntu.iso",
+        "[Small] big.iso",
+        false,
     )
     .await;
-    let (fault, msg) = run(
+    let (fault, msg) = copy_or_move(
         &sim,
         &c,
-        transfer(
-            &sim,
-            "CopyDatastoreFile_Task",
-            "[LocalDS_0] iso/ubuntu.iso",
-            "[Small] big2.iso",
-            false,
-        ),
+        "CopyDatastoreFile_Task",
+        "[LocalDS_0] iso/ubuntu.iso",
+        "[Small] big2.iso",
+        false,
     )
     .await;
     assert_eq!(fault, "NoDiskSpace");
@@ -223,16 +214,13 @@ async fn issue_11_copy_across_datastores_takes_space_and_force_replaces() {
     assert!(file(&sim, "Small", "big2.iso").is_none());
     assert!(sim.datastore_files(&store(&sim, "Small"), "").len() > before.len());
     // A whole VM folder copies with its files; a missing source is FileNotFound.
-    let (fault, _) = run(
+    let (fault, _) = copy_or_move(
         &sim,
         &c,
-        transfer(
-            &sim,
-            "CopyDatastoreFile_Task",
-            "[LocalDS_0] VM1",
-            "[LocalDS_0] VM1-copy",
-            false,
-        ),
+        "CopyDatastoreFile_Task",
+        "[LocalDS_0] VM1",
+        "[LocalDS_0] VM1-copy",
+        false,
     )
     .await;
     assert_eq!(fault, "");
@@ -248,16 +236,13 @@ async fn issue_11_copy_across_datastores_takes_space_and_force_replaces() {
         .collect();
     assert_eq!(src, dst);
     assert!(!src.is_empty());
-    let (fault, msg) = run(
+    let (fault, msg) = copy_or_move(
         &sim,
         &c,
-        transfer(
-            &sim,
-            "CopyDatastoreFile_Task",
-            "[LocalDS_0] nothing.iso",
-            "[Small] n.iso",
-            false,
-        ),
+        "CopyDatastoreFile_Task",
+        "[LocalDS_0] nothing.iso",
+        "[Small] n.iso",
+        false,
     )
     .await;
     assert_eq!(fault, "FileNotFound");
@@ -269,16 +254,13 @@ async fn issue_11_move_within_and_across_datastores() {
     let (sim, c) = two_datastores("move").await;
     let (free_l, free_s) = (free(&sim, "LocalDS_0"), free(&sim, "Small"));
     c.ok(mkdir(&sim, "[LocalDS_0] moved", false)).await;
-    let (fault, _) = run(
+    let (fault, _) = copy_or_move(
         &sim,
         &c,
-        transfer(
-            &sim,
-            "MoveDatastoreFile_Task",
-            "[LocalDS_0] iso/a.iso",
-            "[LocalDS_0] moved/a.iso",
-            false,
-        ),
+        "MoveDatastoreFile_Task",
+        "[LocalDS_0] iso/a.iso",
+        "[LocalDS_0] moved/a.iso",
+        false,
     )
     .await;
     assert_eq!(fault, "");
@@ -295,16 +277,13 @@ async fn issue_11_move_within_and_across_datastores() {
         .iter()
         .map(|(_, f)| f.size)
         .sum();
-    let (fault, _) = run(
+    let (fault, _) = copy_or_move(
         &sim,
         &c,
-        transfer(
-            &sim,
-            "MoveDatastoreFile_Task",
-            "[LocalDS_0] VM1",
-            "[Small] VM1",
-            false,
-        ),
+        "MoveDatastoreFile_Task",
+        "[LocalDS_0] VM1",
+        "[Small] VM1",
+        false,
     )
     .await;
     assert_eq!(fault, "");
@@ -316,30 +295,24 @@ async fn issue_11_move_within_and_across_datastores() {
     assert_eq!(free(&sim, "Small"), free_s - held);
     assert_eq!(free(&sim, "LocalDS_0"), free_l + held);
     // A running VM's files are locked; a missing parent folder is FileNotFound.
-    let (fault, msg) = run(
+    let (fault, msg) = copy_or_move(
         &sim,
         &c,
-        transfer(
-            &sim,
-            "MoveDatastoreFile_Task",
-            "[LocalDS_0] VM0",
-            "[Small] VM0",
-            false,
-        ),
+        "MoveDatastoreFile_Task",
+        "[LocalDS_0] VM0",
+        "[Small] VM0",
+        false,
     )
     .await;
     assert_eq!(fault, "FileLocked");
     says(&msg, &["VM0", "powered-on"]);
-    let (fault, msg) = run(
+    let (fault, msg) = copy_or_move(
         &sim,
         &c,
-        transfer(
-            &sim,
-            "MoveDatastoreFile_Task",
-            "[LocalDS_0] moved/a.iso",
-            "[Small] no/a.iso",
-            false,
-        ),
+        "MoveDatastoreFile_Task",
+        "[LocalDS_0] moved/a.iso",
+        "[Small] no/a.iso",
+        false,
     )
     .await;
     assert_eq!(fault, "FileNotFound");

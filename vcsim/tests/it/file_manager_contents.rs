@@ -2,7 +2,7 @@
 //! copies and moves, and a failed change keeps every file as it was, bytes
 //! included. Read back through `Simulator::datastore_file_bytes`.
 
-use crate::file_manager::{free, run, store, transfer, two_datastores};
+use crate::file_manager::{copy_or_move, free, store, two_datastores};
 
 #[tokio::test]
 async fn issue_11_uploaded_bytes_travel_with_copies_and_moves_and_a_failed_force_keeps_the_old_file()
@@ -12,29 +12,23 @@ async fn issue_11_uploaded_bytes_travel_with_copies_and_moves_and_a_failed_force
     let small = store(&sim, "Small");
     sim.write_datastore_file(&local, "iso/notes.txt", b"some notes")
         .expect("set-up writes");
-    let (fault, _) = run(
+    let (fault, _) = copy_or_move(
         &sim,
         &c,
-        transfer(
-            &sim,
-            "CopyDatastoreFile_Task",
-            "[LocalDS_0] iso/notes.txt",
-            "[Small] notes.txt",
-            false,
-        ),
+        "CopyDatastoreFile_Task",
+        "[LocalDS_0] iso/notes.txt",
+        "[Small] notes.txt",
+        false,
     )
     .await;
     assert_eq!(fault, "");
-    let (fault, _) = run(
+    let (fault, _) = copy_or_move(
         &sim,
         &c,
-        transfer(
-            &sim,
-            "MoveDatastoreFile_Task",
-            "[LocalDS_0] iso/notes.txt",
-            "[Small] moved.txt",
-            false,
-        ),
+        "MoveDatastoreFile_Task",
+        "[LocalDS_0] iso/notes.txt",
+        "[Small] moved.txt",
+        false,
     )
     .await;
     assert_eq!(fault, "");
@@ -50,29 +44,23 @@ async fn issue_11_uploaded_bytes_travel_with_copies_and_moves_and_a_failed_force
     // Forcing a copy that does not fit fails as a whole: the file it would
     // have replaced is still there, bytes and all.
     let free0 = free(&sim, "Small");
-    let (fault, _) = run(
+    let (fault, _) = copy_or_move(
         &sim,
         &c,
-        transfer(
-            &sim,
-            "CopyDatastoreFile_Task",
-            "[LocalDS_0] iso/ubuntu.iso",
-            "[Small] big.iso",
-            false,
-        ),
+        "CopyDatastoreFile_Task",
+        "[LocalDS_0] iso/ubuntu.iso",
+        "[Small] big.iso",
+        false,
     )
     .await;
     assert_eq!(fault, "");
-    let (fault, msg) = run(
+    let (fault, msg) = copy_or_move(
         &sim,
         &c,
-        transfer(
-            &sim,
-            "CopyDatastoreFile_Task",
-            "[LocalDS_0] iso/ubuntu.iso",
-            "[Small] moved.txt",
-            true,
-        ),
+        "CopyDatastoreFile_Task",
+        "[LocalDS_0] iso/ubuntu.iso",
+        "[Small] moved.txt",
+        true,
     )
     .await;
     assert_eq!(fault, "NoDiskSpace", "{msg}");
